@@ -1,0 +1,1 @@
+"""Pure domain logic for the Genesys Cloud pipelines (no Airflow imports)."""

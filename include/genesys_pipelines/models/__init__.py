@@ -1,0 +1,1 @@
+"""Pydantic v2 models of the Genesys Cloud Platform API v2, named after the official SDK models."""

@@ -1,0 +1,43 @@
+"""Genesys Cloud provider for Apache Airflow: hooks, operators, triggers and sinks."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+
+def get_provider_info() -> dict:
+    """Provider metadata read by Airflow's ProvidersManager (entry point ``apache_airflow_provider``)."""
+    return {
+        "package-name": "genesys-airflow-pipelines",
+        "name": "Genesys Cloud",
+        "description": "Genesys Cloud Platform API v2: OAuth client credentials, analytics, outbound, WFM.",
+        "versions": [__version__],
+        "connection-types": [
+            {
+                "connection-type": "genesys_cloud",
+                "hook-class-name": "genesys_cloud.hooks.genesys_cloud.GenesysCloudHook",
+            }
+        ],
+        "hooks": [
+            {
+                "integration-name": "Genesys Cloud",
+                "python-modules": ["genesys_cloud.hooks.genesys_cloud"],
+            }
+        ],
+        "triggers": [
+            {
+                "integration-name": "Genesys Cloud",
+                "python-modules": [
+                    "genesys_cloud.triggers.analytics_job",
+                    "genesys_cloud.triggers.reporting_export",
+                ],
+            }
+        ],
+        "integrations": [
+            {
+                "integration-name": "Genesys Cloud",
+                "external-doc-url": "https://developer.genesys.cloud/",
+                "tags": ["service"],
+            }
+        ],
+    }

@@ -1,0 +1,165 @@
+"""Connections and pools from the one settings file (``config/airflow_settings.yaml``).
+
+Two ways to apply the same file:
+
+* :func:`connection_env` renders every connection as an ``AIRFLOW_CONN_<ID>`` JSON env var (tests and
+  processes that should not depend on the metadata DB);
+* :func:`apply` upserts connections and pools into the metadata DB (``python -m genesys_cloud.bootstrap``),
+  idempotently: running it twice leaves the same state.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_SETTINGS = Path(__file__).resolve().parents[2] / "config" / "airflow_settings.yaml"
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_CONN_FIELDS = ("conn_type", "description", "host", "login", "password", "schema", "port")
+
+
+def _expand(value: Any, env: Mapping[str, str]) -> Any:
+    if isinstance(value, str):
+        return _VAR.sub(lambda m: env.get(m.group(1)) or (m.group(2) or ""), value)
+    if isinstance(value, dict):
+        return {k: _expand(v, env) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand(v, env) for v in value]
+    return value
+
+
+def _typed(value: Any) -> Any:
+    """Numbers in extras stay numbers after ``${VAR}`` expansion."""
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return value
+
+
+def load_settings(path: Path | str = DEFAULT_SETTINGS, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The settings file with ``${VAR:-default}`` expanded; empty values dropped."""
+    raw = yaml.safe_load(Path(path).read_text())
+    data = _expand(raw, os.environ if env is None else env)
+    for conn in data.get("connections", {}).values():
+        extra = {k: _typed(v) for k, v in (conn.get("extra") or {}).items() if v not in ("", None)}
+        conn["extra"] = extra
+        for key in list(conn):
+            if conn[key] in ("", None) and key != "extra":
+                del conn[key]
+        if "port" in conn:
+            conn["port"] = int(conn["port"])
+    for pool in data.get("pools", {}).values():
+        pool["slots"] = int(pool["slots"])
+    return data
+
+
+def connection_env(settings: Mapping[str, Any]) -> dict[str, str]:
+    """``AIRFLOW_CONN_<ID>`` env vars (JSON form) for every connection in ``settings``."""
+    out: dict[str, str] = {}
+    for conn_id, conn in settings.get("connections", {}).items():
+        body = {k: conn[k] for k in _CONN_FIELDS if k in conn and k != "description"}
+        if conn.get("extra"):
+            body["extra"] = conn["extra"]
+        out[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps(body, sort_keys=True)
+    return out
+
+
+def apply(settings: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Upsert connections and pools into the metadata DB; returns what was created/updated."""
+    # The ORM models (metadata DB), not the task-SDK Connection: bootstrap writes rows.
+    from airflow.models.connection import Connection
+    from airflow.models.pool import Pool
+    from airflow.utils.session import create_session
+
+    report: dict[str, list[str]] = {"created": [], "updated": [], "unchanged": []}
+    with create_session() as session:
+        for conn_id, conn in settings.get("connections", {}).items():
+            wanted = {k: conn.get(k) for k in _CONN_FIELDS}
+            wanted["extra"] = json.dumps(conn.get("extra") or {}, sort_keys=True)
+            existing = session.query(Connection).filter(Connection.conn_id == conn_id).one_or_none()
+            if existing is None:
+                session.add(Connection(conn_id=conn_id, **wanted))
+                report["created"].append(conn_id)
+                continue
+            current = {k: getattr(existing, k) for k in _CONN_FIELDS}
+            current["extra"] = json.dumps(existing.extra_dejson or {}, sort_keys=True)
+            if current == wanted:
+                report["unchanged"].append(conn_id)
+                continue
+            for key, value in wanted.items():
+                setattr(existing, key, value)
+            report["updated"].append(conn_id)
+        for name, pool in settings.get("pools", {}).items():
+            wanted_pool = {
+                "slots": pool["slots"],
+                "description": pool.get("description", ""),
+                "include_deferred": bool(pool.get("include_deferred", True)),
+            }
+            existing_pool = session.query(Pool).filter(Pool.pool == name).one_or_none()
+            if existing_pool is None:
+                session.add(Pool(pool=name, **wanted_pool))
+                report["created"].append(f"pool:{name}")
+            elif {k: getattr(existing_pool, k) for k in wanted_pool} != wanted_pool:
+                for key, value in wanted_pool.items():
+                    setattr(existing_pool, key, value)
+                report["updated"].append(f"pool:{name}")
+            else:
+                report["unchanged"].append(f"pool:{name}")
+    return report
+
+
+def embedded_airflow_env(home: Path | str, stack_env: Mapping[str, str], bucket: str,
+                         project_root: Path | str = DEFAULT_SETTINGS.parents[1]) -> dict[str, str]:
+    """Environment for an embedded Airflow (SQLite, LocalExecutor) on the local stack.
+
+    ``stack_env`` holds the variables the settings file expands (sandbox URL, S3 endpoint, ...), as
+    given by ``genesys_sandbox.devstack.Stack.settings_env()``; connections come from the settings file.
+    """
+    home, root = Path(home), Path(project_root)
+    env = {
+        **stack_env,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(root / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(root / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__PARALLELISM": "4",
+        "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": "4",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
+        "AIRFLOW__CORE__XCOM_BACKEND": "airflow.providers.common.io.xcom.backend.XComObjectStorageBackend",
+        "AIRFLOW__COMMON_IO__XCOM_OBJECTSTORAGE_PATH": f"s3://aws_default@{bucket}/xcom",
+        "AIRFLOW__COMMON_IO__XCOM_OBJECTSTORAGE_THRESHOLD": "65536",
+        "AIRFLOW__COMMON_IO__XCOM_OBJECTSTORAGE_COMPRESSION": "gzip",
+        "AIRFLOW__API_AUTH__JWT_SECRET": "genesys-embedded-jwt-secret-not-for-production",
+        "AIRFLOW__API__SECRET_KEY": "genesys-embedded-api-secret-not-for-production",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+        "GENESYS_TASK_RETRY_DELAY": os.environ.get("GENESYS_TASK_RETRY_DELAY", "5"),
+    }
+    env.update(connection_env(load_settings(root / "config" / "airflow_settings.yaml", env={**os.environ, **env})))
+    return env
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("settings", nargs="?", default=str(DEFAULT_SETTINGS))
+    parser.add_argument("--print-env", action="store_true", help="print AIRFLOW_CONN_* lines instead")
+    args = parser.parse_args(argv)
+    settings = load_settings(args.settings)
+    if args.print_env:
+        for key, value in connection_env(settings).items():
+            print(f"{key}='{value}'")
+        return 0
+    report = apply(settings)
+    print(" ".join(f"{k}={','.join(v) or '-'}" for k, v in report.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,71 @@
+"""Airflow-context adapters: the run window (from the one shared helper) and run identity.
+
+Pipelines get their time range ONLY from :func:`window_from_context`, which reads the pieces every
+Airflow 3 run has (params, logical date, ``run_after``, triggering asset events) and delegates the
+rules to the pure :func:`genesys_pipelines.windows.resolve_window`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from genesys_pipelines.windows import Window, resolve_window, window_from_asset_extra
+
+
+def _dag_run_attr(context: Mapping[str, Any], name: str) -> Any:
+    dag_run = context.get("dag_run")
+    return getattr(dag_run, name, None) if dag_run is not None else None
+
+
+def _asset_window(context: Mapping[str, Any]) -> Window | None:
+    """The window of the newest triggering asset event that carries one (asset-scheduled runs)."""
+    events_by_asset = context.get("triggering_asset_events")
+    if not events_by_asset:
+        return None
+    found: Window | None = None
+    try:
+        groups = list(events_by_asset.values())
+    except AttributeError:
+        return None
+    for events in groups:
+        for event in events or []:
+            extra = getattr(event, "extra", None)
+            if extra is None and isinstance(event, Mapping):
+                extra = event.get("extra")
+            window = window_from_asset_extra(extra)
+            if window is not None and (found is None or window.end > found.end):
+                found = window
+    return found
+
+
+def window_from_context(context: Mapping[str, Any], *, allow_future: bool = False) -> Window:
+    """The run's window: explicit params, else the asset event's, else the reporting day before the run.
+
+    Params read: ``start``, ``end`` (ISO dates/datetimes) and ``timezone`` (IANA, default UTC).
+    """
+    params: Mapping[str, Any] = context.get("params") or {}
+    logical_date: datetime | None = _dag_run_attr(context, "logical_date")
+    run_after: datetime | None = _dag_run_attr(context, "run_after")
+    return resolve_window(
+        start=params.get("start"),
+        end=params.get("end"),
+        logical_date=logical_date,
+        run_after=run_after,
+        tz=params.get("timezone") or "UTC",
+        asset_window=_asset_window(context),
+        allow_future=allow_future,
+    )
+
+
+def run_identity(context: Mapping[str, Any]) -> dict[str, Any]:
+    """Non-secret identity of the running task instance (for audit rows and idempotency keys)."""
+    ti = context.get("ti") or context.get("task_instance")
+    return {
+        "dag_id": getattr(ti, "dag_id", None) or getattr(context.get("dag"), "dag_id", None),
+        "run_id": getattr(ti, "run_id", None) or _dag_run_attr(context, "run_id"),
+        "task_id": getattr(ti, "task_id", None),
+        "map_index": getattr(ti, "map_index", -1) if getattr(ti, "map_index", None) is not None else -1,
+        "try_number": getattr(ti, "try_number", 1),
+    }
