@@ -1,0 +1,61 @@
+"""`make airflow`: the Airflow UI (standalone) on the embedded default, for manual triggers and backfills.
+
+Starts the sandbox and the local S3, bootstraps .airflow/ (kept between runs), then `airflow standalone`
+in its own process group (standalone does not forward SIGTERM). Ctrl-C stops everything it started.
+Login: admin / admin.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from genesys_cloud.bootstrap import embedded_airflow_env
+from genesys_sandbox.devstack import free_port, start_stack
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> int:
+    home = ROOT / ".airflow"
+    home.mkdir(exist_ok=True)
+    stack = start_stack(ROOT / ".devstack-ui")
+    port = int(os.environ.get("AIRFLOW_PORT", "0")) or free_port()
+    passwords = home / "simple_auth_manager_passwords.json"
+    passwords.write_text(json.dumps({"admin": "admin"}))
+    env = {
+        **os.environ,
+        **embedded_airflow_env(home, stack.settings_env(), stack.bucket, ROOT),
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
+        "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+    }
+    proc = None
+    try:
+        subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+        subprocess.run([sys.executable, "-m", "genesys_cloud.bootstrap"], env=env, check=True)
+        print(f"Airflow UI: http://127.0.0.1:{port}  (admin / admin)\nsandbox: {stack.sandbox_url}\n"
+              f"local S3: {stack.s3_endpoint}\nCtrl-C to stop.", flush=True)
+        proc = subprocess.Popen([sys.executable, "-m", "airflow", "standalone"], env=env, start_new_session=True)
+        proc.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if proc is not None and proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGINT)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
