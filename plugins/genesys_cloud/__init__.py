@@ -6,7 +6,13 @@ __version__ = "0.1.0"
 
 
 def get_provider_info() -> dict:
-    """Provider metadata read by Airflow's ProvidersManager (entry point ``apache_airflow_provider``)."""
+    """Provider metadata read by Airflow's ProvidersManager (entry point ``apache_airflow_provider``).
+
+    The connection form is declared here (Airflow >= 3.2 ``conn-fields`` / ``ui-field-behaviour``) so the
+    UI can render it without importing the hook.
+    """
+    from genesys_cloud.hooks.connection import CONN_FIELDS, UI_FIELD_BEHAVIOUR
+
     return {
         "package-name": "genesys-airflow-pipelines",
         "name": "Genesys Cloud",
@@ -16,6 +22,9 @@ def get_provider_info() -> dict:
             {
                 "connection-type": "genesys_cloud",
                 "hook-class-name": "genesys_cloud.hooks.genesys_cloud.GenesysCloudHook",
+                "hook-name": "Genesys Cloud",
+                "conn-fields": CONN_FIELDS,
+                "ui-field-behaviour": UI_FIELD_BEHAVIOUR,
             }
         ],
         "hooks": [

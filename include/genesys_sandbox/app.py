@@ -1,0 +1,109 @@
+"""The FastAPI application: routers, error handlers and the gateway every request passes through.
+
+Gateway order for ``/api/v2/...``: count → bearer check (401) → token revocation fault → budget (429)
+→ faults (latency, hang, 429 burst, 5xx, lost write, malformed body) → route.
+``/oauth/token`` and ``/_sandbox/...`` are counted but skip the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from starlette.routing import Match
+
+from genesys_sandbox import auth, limits, routes_admin, routes_outbound
+from genesys_sandbox.config import SandboxConfig
+from genesys_sandbox.errors import error_response, install_error_handlers
+from genesys_sandbox.faults import RequestFaults, malform_body
+from genesys_sandbox.state import SandboxState
+
+log = logging.getLogger(__name__)
+
+# Routers the analytics half provides; each module exposes ``router`` (an APIRouter).
+OPTIONAL_ROUTERS = ("routes_analytics", "routes_exports", "routes_wfm")
+API_PREFIX = "/api/v2/"
+
+CallNext = Callable[[Request], Awaitable[Response]]
+
+
+def route_template(app: FastAPI, request: Request) -> str:
+    """The path template a request matches (``/api/v2/outbound/campaigns/{campaignId}``)."""
+    for route in app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match == Match.FULL:
+            return getattr(route, "path", request.url.path)
+    return "<unmatched>"
+
+
+async def _drain(response: Response) -> bytes:
+    chunks = [chunk async for chunk in response.body_iterator]  # type: ignore[attr-defined]
+    return b"".join(c if isinstance(c, bytes) else c.encode() for c in chunks)
+
+
+async def _with_faults(state: SandboxState, request: Request, call_next: CallNext, faults: RequestFaults) -> Response:
+    if faults.latency:
+        await asyncio.sleep(faults.latency)
+    if faults.hang is not None:
+        await asyncio.sleep(faults.hang)
+        return error_response(504, "The request timed out.")
+    if faults.status_429:
+        return limits.rate_limit_response(state.config.requests_per_minute, 1.0)
+    write = request.method != "GET"
+    if faults.status_5xx and not write:
+        return error_response(faults.status_5xx, "The service is temporarily unavailable.")
+    if (faults.status_5xx or faults.lost_write) and write:
+        # The write is applied first: only its answer is lost, as on a real network.
+        request.state.fault = "5xx" if faults.status_5xx else "lost_write"
+        response = await call_next(request)
+        await _drain(response)
+        if faults.status_5xx:
+            return error_response(faults.status_5xx, "The service is temporarily unavailable.")
+        return error_response(504, "The request timed out.")
+    response = await call_next(request)
+    if faults.malformed and response.status_code == 200 and "json" in response.headers.get("content-type", ""):
+        status, body, media_type = malform_body(faults.malformed, await _drain(response))
+        return Response(body, status_code=status, media_type=media_type)
+    return response
+
+
+def create_app(config: SandboxConfig | None = None) -> FastAPI:
+    config = config or SandboxConfig()
+    # No /docs or /openapi.json: the platform has none, so they answer 404 like any unknown path.
+    app = FastAPI(title="Genesys Cloud sandbox", docs_url=None, redoc_url=None, openapi_url=None)
+    state = SandboxState(config)
+    app.state.sandbox = state
+    install_error_handlers(app)
+    for module in (auth, limits, routes_outbound, routes_admin):
+        app.include_router(module.router)
+    for name in OPTIONAL_ROUTERS:
+        try:
+            module = importlib.import_module(f"genesys_sandbox.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"genesys_sandbox.{name}":
+                raise
+            log.info("sandbox router %s not present", name)
+            continue
+        app.include_router(module.router)
+
+    @app.middleware("http")
+    async def gateway(request: Request, call_next: CallNext) -> Response:
+        state.count(f"{request.method} {route_template(app, request)}")
+        if not request.url.path.startswith(API_PREFIX):
+            return await call_next(request)
+        info, denied = auth.check_bearer(request)
+        if denied is not None or info is None:
+            return denied or error_response(401, "Invalid login credentials.")
+        faults = state.faults.decide(request.method, request.url.path)
+        if faults.revoke:
+            state.tokens.revoke(info.token)
+            return error_response(401, "The access token has been revoked.")
+        wait = state.budget.take(info.token if config.budget_per == "token" else info.client_id)
+        if wait is not None:
+            return limits.rate_limit_response(config.requests_per_minute, wait)
+        return await _with_faults(state, request, call_next, faults)
+
+    return app

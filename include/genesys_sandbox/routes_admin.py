@@ -1,0 +1,167 @@
+"""Test support under ``/_sandbox``: health, reset, faults, counters, write log, tokens, config, webhooks.
+
+Not part of the Genesys API: no bearer token, no budget, no faults.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from genesys_sandbox.clock import format_instant
+from genesys_sandbox.errors import ApiError
+from genesys_sandbox.faults import FaultSpecError
+
+router = APIRouter(prefix="/_sandbox")
+
+# Deliveries signed longer ago than this (by the real wall clock) are refused as replays.
+SIGNATURE_TOLERANCE_SECONDS = 300
+
+
+def _state(request: Request) -> Any:
+    return request.app.state.sandbox
+
+
+async def _optional_json(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise ApiError(400, "The request body is not valid JSON.", fields=["body"]) from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "The request body must be a JSON object.", fields=["body"])
+    return body
+
+
+@router.get("/health")
+def health(request: Request) -> dict[str, Any]:
+    state = _state(request)
+    return {
+        "status": "ok",
+        "seed": state.config.seed,
+        "now": format_instant(state.clock.now()),
+        "campaigns": len(state.org.campaigns),
+        "faults": state.faults.spec.text,
+    }
+
+
+@router.post("/reset")
+async def reset(request: Request) -> dict[str, Any]:
+    body = await _optional_json(request)
+    seed, clock = body.get("seed"), body.get("clock")
+    if seed is not None and not isinstance(seed, int):
+        raise ApiError(400, "seed must be an integer", fields=["seed"])
+    try:
+        _state(request).reset(seed, clock)
+    except ValueError as exc:
+        raise ApiError(400, f"clock: {exc}", fields=["clock"]) from None
+    return health(request)
+
+
+@router.get("/faults")
+def get_faults(request: Request) -> dict[str, Any]:
+    faults = _state(request).faults
+    return {"spec": faults.spec.text, "active": faults.spec.active(), "injected": dict(faults.injected)}
+
+
+@router.post("/faults")
+async def set_faults(request: Request) -> dict[str, Any]:
+    body = await _optional_json(request)
+    spec = body.get("spec", "")
+    if not isinstance(spec, str):
+        raise ApiError(400, "spec must be a string", fields=["spec"])
+    try:
+        _state(request).faults.configure(spec)
+    except FaultSpecError as exc:
+        raise ApiError(400, f"Invalid fault spec: {exc}", fields=["spec"]) from None
+    return get_faults(request)
+
+
+@router.get("/counters")
+def counters(request: Request) -> dict[str, int]:
+    return dict(sorted(_state(request).counters.items()))
+
+
+@router.get("/writes")
+def writes(request: Request) -> list[dict[str, Any]]:
+    return list(_state(request).writes)
+
+
+@router.get("/tokens")
+def tokens(request: Request) -> list[dict[str, Any]]:
+    return [
+        {
+            "token": t.token,
+            "clientId": t.client_id,
+            "issuedAt": t.issued_at,
+            "expiresAt": t.expires_at,
+            "revoked": t.revoked,
+        }
+        for t in _state(request).tokens.all()
+    ]
+
+
+@router.get("/config")
+def config(request: Request) -> dict[str, Any]:
+    state = _state(request)
+    return {**state.config.public(), "fixtures": state.org.fixtures}
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    """The ``X-Signature`` header value for ``body`` signed at ``timestamp``."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={mac}"
+
+
+def _verify(secret: str, header: str | None, body: bytes, now: float) -> str | None:
+    """None when the signature is valid and fresh, else why it is refused."""
+    if not header:
+        return "missing X-Signature header"
+    parts = dict(p.strip().partition("=")[::2] for p in header.split(","))
+    timestamp, given = parts.get("t", ""), parts.get("v1", "")
+    if not timestamp.lstrip("-").isdigit() or not given:
+        return "malformed X-Signature header (expected t=<unix>,v1=<hex>)"
+    if abs(now - int(timestamp)) > SIGNATURE_TOLERANCE_SECONDS:
+        return "stale signature timestamp"
+    expected = signature(secret, int(timestamp), body).split("v1=", 1)[1]
+    if not hmac.compare_digest(expected, given):
+        return "signature mismatch"
+    return None
+
+
+@router.post("/webhooks/{name}")
+async def receive_webhook(name: str, request: Request) -> JSONResponse:
+    state = _state(request)
+    body = await request.body()
+    reason = _verify(state.config.webhook_secret, request.headers.get("x-signature"), body, time.time())
+    if reason is not None:
+        raise ApiError(401, f"Webhook rejected: {reason}")
+    try:
+        payload: Any = json.loads(body) if body else None
+    except ValueError:
+        payload = body.decode(errors="replace")
+    key = request.headers.get("idempotency-key")
+    delivery = {
+        "receivedAt": time.time(),
+        "idempotencyKey": key,
+        "headers": {k: v for k, v in request.headers.items() if k.lower() != "authorization"},
+        "body": payload,
+    }
+    with state.lock:
+        stored = state.webhooks.add(name, key, delivery)
+    if not stored:
+        return JSONResponse({"duplicate": True, "idempotencyKey": key}, status_code=200)
+    return JSONResponse({"duplicate": False, "idempotencyKey": key}, status_code=200)
+
+
+@router.get("/webhooks/{name}")
+def list_webhook(name: str, request: Request) -> list[dict[str, Any]]:
+    return list(_state(request).webhooks.deliveries.get(name, []))

@@ -1,0 +1,56 @@
+"""Environment-driven knobs of the provider, read at call time (cheap to import: no Airflow here)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    return float(raw) if raw else default
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw else default
+
+
+def _str(name: str, default: str) -> str:
+    return os.environ.get(name, "").strip() or default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """One snapshot of the provider's settings (see :func:`settings`)."""
+
+    http_timeout: float = 30.0
+    http_connect_timeout: float = 10.0
+    retry_max_attempts: int = 6
+    retry_max_seconds: float = 300.0
+    retry_backoff_base: float = 1.0
+    task_retry_delay: float = 60.0
+    poll_interval: float = 15.0
+    bucket: str = "genesys-pipelines"
+    aws_conn_id: str = "aws_default"
+    webhook_conn_id: str = "genesys_webhook_default"
+    audit_conn_id: str = "genesys_audit"
+    api_pool: str = "genesys_api"
+
+
+def settings() -> Settings:
+    """Read the settings from the environment now (tests and deployments may change them at any time)."""
+    return Settings(
+        http_timeout=_float("GENESYS_HTTP_TIMEOUT", 30.0),
+        http_connect_timeout=_float("GENESYS_HTTP_CONNECT_TIMEOUT", 10.0),
+        retry_max_attempts=max(1, _int("GENESYS_RETRY_MAX_ATTEMPTS", 6)),
+        retry_max_seconds=_float("GENESYS_RETRY_MAX_SECONDS", 300.0),
+        retry_backoff_base=_float("GENESYS_RETRY_BACKOFF_BASE", 1.0),
+        task_retry_delay=_float("GENESYS_TASK_RETRY_DELAY", 60.0),
+        poll_interval=_float("GENESYS_POLL_INTERVAL", 15.0),
+        bucket=_str("GENESYS_BUCKET", "genesys-pipelines"),
+        aws_conn_id=_str("GENESYS_AWS_CONN_ID", "aws_default"),
+        webhook_conn_id=_str("GENESYS_WEBHOOK_CONN_ID", "genesys_webhook_default"),
+        audit_conn_id=_str("GENESYS_AUDIT_CONN_ID", "genesys_audit"),
+        api_pool=_str("GENESYS_API_POOL", "genesys_api"),
+    )

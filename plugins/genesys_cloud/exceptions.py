@@ -1,0 +1,135 @@
+"""The provider's exception hierarchy (docs/contracts.md). Messages name the cause, never a secret."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class GenesysError(Exception):
+    """Base class of every error raised by the Genesys Cloud provider."""
+
+
+class GenesysConfigError(GenesysError):
+    """The connection or region is unusable (unknown region, missing client id/secret, bad extra)."""
+
+
+class GenesysValidationError(GenesysError):
+    """A request or parameter was rejected before anything was sent."""
+
+
+class GenesysTransportError(GenesysError):
+    """The request did not get an HTTP answer (connection refused/reset, DNS, protocol error)."""
+
+    def __init__(self, message: str, endpoint: str = "") -> None:
+        super().__init__(message)
+        self.endpoint = endpoint
+
+
+class GenesysTimeoutError(GenesysTransportError):
+    """The request timed out (connect, read, write or pool)."""
+
+
+class GenesysPayloadError(GenesysError):
+    """A 2xx answer whose body is not the JSON we expected (malformed, truncated, wrong shape)."""
+
+    def __init__(self, message: str, endpoint: str = "") -> None:
+        super().__init__(message)
+        self.endpoint = endpoint
+
+
+class GenesysCeilingError(GenesysError):
+    """A single UTC day has more than the sync details query's 100,000-result ceiling.
+
+    The caller should use the async details job with ``startOfDayIntervalMatching`` for that day.
+    """
+
+    def __init__(self, day: str, total_hits: int, ceiling: int) -> None:
+        where = f"interval {day}" if "/" in day else f"UTC day {day}"
+        super().__init__(
+            f"Genesys Cloud details query for {where} has {total_hits} results, over the sync "
+            f"ceiling of {ceiling}: use the async details job (startOfDayIntervalMatching) for that day"
+        )
+        self.day = day
+        self.total_hits = total_hits
+        self.ceiling = ceiling
+
+
+class GenesysApiError(GenesysError):
+    """An HTTP error answer from the API, with the fields of its ErrorBody."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str | None = None,
+        message: str | None = None,
+        context_id: str | None = None,
+        endpoint: str = "",
+        body: dict[str, Any] | None = None,
+    ) -> None:
+        self.status = status
+        self.code = code
+        self.message = message
+        self.context_id = context_id
+        self.endpoint = endpoint
+        self.body = body or {}
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        text = f"Genesys Cloud {self.status}"
+        if self.code:
+            text += f" {self.code}"
+        if self.endpoint:
+            text += f" on {self.endpoint}"
+        text += f": {self.message or 'no error message'}"
+        if self.context_id:
+            text += f" (contextId {self.context_id})"
+        return text
+
+
+class GenesysBadRequestError(GenesysApiError):
+    """400: the request is invalid; retrying will not help."""
+
+
+class GenesysAuthError(GenesysApiError):
+    """401 (after one re-authentication) or a rejected token request: bad client id/secret or region."""
+
+
+class GenesysForbiddenError(GenesysApiError):
+    """403: the OAuth client's roles lack a permission (see the README's permission table)."""
+
+
+class GenesysNotFoundError(GenesysApiError):
+    """404: the entity or endpoint does not exist."""
+
+
+class GenesysConflictError(GenesysApiError):
+    """409: the ``version`` sent is stale; re-read the entity, re-plan, and PUT again (bounded)."""
+
+
+class GenesysRateLimitError(GenesysApiError):
+    """429: over the token's request budget; ``retry_after`` holds the server's Retry-After seconds."""
+
+    def __init__(self, *args: Any, retry_after: float | None = None, **kwargs: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(*args, **kwargs)
+
+
+class GenesysServerError(GenesysApiError):
+    """5xx: a server-side failure; reads retry it, writes do not."""
+
+
+_BY_STATUS: dict[int, type[GenesysApiError]] = {
+    400: GenesysBadRequestError,
+    401: GenesysAuthError,
+    403: GenesysForbiddenError,
+    404: GenesysNotFoundError,
+    409: GenesysConflictError,
+    429: GenesysRateLimitError,
+}
+
+
+def error_class_for(status: int) -> type[GenesysApiError]:
+    """The exception class for an HTTP status (5xx -> server error, other 4xx -> the generic API error)."""
+    if status >= 500:
+        return GenesysServerError
+    return _BY_STATUS.get(status, GenesysApiError)

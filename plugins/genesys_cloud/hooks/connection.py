@@ -1,0 +1,122 @@
+"""How a ``genesys_cloud`` connection is read: fields, UI metadata and the resolved endpoint config.
+
+No Airflow import here: the provider info (``genesys_cloud.get_provider_info``) reads the UI metadata
+declaratively (Airflow >= 3.2 ``conn-fields`` / ``ui-field-behaviour``) without importing the hook.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from genesys_cloud.exceptions import GenesysConfigError
+from genesys_cloud.regions import resolve_region
+
+DEFAULT_REQUESTS_PER_MINUTE = 300
+
+# Extra fields of the connection form (provider-info "conn-fields" format).
+CONN_FIELDS: dict[str, dict[str, Any]] = {
+    "region": {
+        "label": "Region domain",
+        "description": "e.g. mypurecloud.ie or usw2.pure.cloud (leave empty when API base URL is set)",
+        "schema": {"type": ["string", "null"]},
+    },
+    "api_base_url": {
+        "label": "API base URL",
+        "description": "Overrides the region, e.g. http://127.0.0.1:8080 for the local sandbox",
+        "schema": {"type": ["string", "null"]},
+    },
+    "login_base_url": {
+        "label": "Login base URL",
+        "description": "OAuth host; defaults to the API base URL with api. replaced by login.",
+        "schema": {"type": ["string", "null"]},
+    },
+    "requests_per_minute": {
+        "label": "Requests per minute",
+        "description": "Client-side budget of this client's token (platform default 300)",
+        "schema": {"type": ["integer", "null"], "default": DEFAULT_REQUESTS_PER_MINUTE},
+    },
+}
+
+# Provider-info "ui-field-behaviour" (kebab-case keys); the hook returns the snake_case twin.
+UI_FIELD_BEHAVIOUR: dict[str, Any] = {
+    "hidden-fields": ["host", "schema", "port", "extra"],
+    "relabeling": {"login": "Client ID", "password": "Client Secret"},
+    "placeholders": {
+        "login": "OAuth client id (client credentials grant)",
+        "password": "OAuth client secret",
+    },
+}
+
+
+def _extra_value(extra: dict[str, Any], name: str) -> Any:
+    # Older UIs stored custom fields as extra__<conn_type>__<name>; accept both spellings.
+    value = extra.get(name)
+    if value in (None, ""):
+        value = extra.get(f"extra__genesys_cloud__{name}")
+    return None if value == "" else value
+
+
+@dataclass(frozen=True)
+class ConnectionConfig:
+    """Everything the hook needs from a connection. The secret is kept out of ``repr``."""
+
+    conn_id: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    api_base_url: str
+    login_base_url: str
+    region: str | None
+    requests_per_minute: int
+
+    @property
+    def cache_key(self) -> tuple[str, str, str]:
+        """Key of the process-wide token cache and rate limiter (one token per client and host)."""
+        return (self.conn_id, self.client_id, self.api_base_url)
+
+    @classmethod
+    def from_parts(
+        cls, conn_id: str, login: str | None, password: str | None, extra: dict[str, Any] | str | None
+    ) -> ConnectionConfig:
+        if isinstance(extra, str):
+            try:
+                extra = json.loads(extra) if extra.strip() else {}
+            except ValueError as exc:
+                raise GenesysConfigError(f"Connection {conn_id!r}: extra is not valid JSON") from exc
+        extra = dict(extra or {})
+        if not login or not password:
+            raise GenesysConfigError(
+                f"Connection {conn_id!r} needs the OAuth client id in login and the client secret in password"
+            )
+        region = _extra_value(extra, "region")
+        api = _extra_value(extra, "api_base_url")
+        login_url = _extra_value(extra, "login_base_url")
+        if api:
+            api = str(api).rstrip("/")
+            login_url = str(login_url or api.replace("//api.", "//login.", 1)).rstrip("/")
+        elif region:
+            resolved = resolve_region(str(region))
+            region, api, login_url = resolved.domain, resolved.api_base_url, resolved.login_base_url
+        else:
+            raise GenesysConfigError(
+                f"Connection {conn_id!r} needs extra.region (e.g. mypurecloud.ie) or extra.api_base_url"
+            )
+        rpm_raw = _extra_value(extra, "requests_per_minute")
+        try:
+            rpm = int(rpm_raw) if rpm_raw is not None else DEFAULT_REQUESTS_PER_MINUTE
+        except (TypeError, ValueError) as exc:
+            raise GenesysConfigError(
+                f"Connection {conn_id!r}: requests_per_minute must be an integer"
+            ) from exc
+        if rpm < 1:
+            raise GenesysConfigError(f"Connection {conn_id!r}: requests_per_minute must be >= 1")
+        return cls(
+            conn_id=conn_id,
+            client_id=str(login),
+            client_secret=str(password),
+            api_base_url=api,
+            login_base_url=login_url,
+            region=str(region) if region else None,
+            requests_per_minute=rpm,
+        )

@@ -1,0 +1,244 @@
+"""Paging logic as small state machines, free of IO, so the sync and async hook walk pages identically.
+
+Each pager says which request comes next and digests the answer; the hook only sends.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import deque
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from genesys_cloud.exceptions import (
+    GenesysBadRequestError,
+    GenesysCeilingError,
+    GenesysPayloadError,
+    GenesysValidationError,
+)
+
+DETAILS_CEILING = 100_000  # "Pagination may not exceed 100000 results" (sync details query)
+DEDUPE_PAGES = 2  # ids remembered from this many previous pages: repeats come from the page boundary
+
+Interval = tuple[datetime, datetime]
+
+
+def parse_instant(value: str) -> datetime:
+    """ISO-8601 instant (``Z`` or offset) -> aware UTC datetime."""
+    parsed = datetime.fromisoformat(value.strip())
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def format_instant(value: datetime) -> str:
+    """The API's ``yyyy-MM-ddTHH:mm:ss.SSSZ``."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def parse_interval(interval: str | Interval) -> Interval:
+    """``"start/end"`` (end exclusive) or a (start, end) pair -> aware UTC datetimes."""
+    if isinstance(interval, str):
+        try:
+            start_s, end_s = interval.split("/")
+            start, end = parse_instant(start_s), parse_instant(end_s)
+        except ValueError as exc:
+            raise GenesysValidationError(f"interval {interval!r} is not 'start/end' in ISO-8601") from exc
+    else:
+        start, end = (parse_instant(v) if isinstance(v, str) else v.astimezone(UTC) for v in interval)
+    if end <= start:
+        raise GenesysValidationError(f"interval end {end.isoformat()} is not after start {start.isoformat()}")
+    return start, end
+
+
+def format_interval(interval: Interval) -> str:
+    return f"{format_instant(interval[0])}/{format_instant(interval[1])}"
+
+
+def utc_days(interval: Interval) -> list[Interval]:
+    """The interval cut at UTC midnights: one piece per UTC day it touches."""
+    start, end = interval
+    pieces: list[Interval] = []
+    cursor = start
+    while cursor < end:
+        next_midnight = datetime(cursor.year, cursor.month, cursor.day, tzinfo=UTC) + timedelta(days=1)
+        pieces.append((cursor, min(end, next_midnight)))
+        cursor = next_midnight
+    return pieces
+
+
+def post_filter_interval(
+    rows: Iterable[dict[str, Any]], interval: str | Interval
+) -> Iterator[dict[str, Any]]:
+    """Keep conversations whose ``conversationStart`` lies in [start, end).
+
+    The sync query matches conversations started on any *day* the interval touches and the async job
+    those with activity in it; filtering both to the exact interval makes them return the same rows.
+    """
+    start, end = parse_interval(interval)
+    for row in rows:
+        raw = row.get("conversationStart")
+        if not isinstance(raw, str):
+            raise GenesysPayloadError(f"conversation {row.get('conversationId')!r} has no conversationStart")
+        if start <= parse_instant(raw) < end:
+            yield row
+
+
+class BoundedDedupe:
+    """Drops ids seen in the last ``pages`` pages; memory stays bounded by pages x page size."""
+
+    def __init__(self, pages: int = DEDUPE_PAGES) -> None:
+        self._recent: deque[set[str]] = deque(maxlen=pages)
+
+    def page(self, rows: list[dict[str, Any]], key: str = "conversationId") -> list[dict[str, Any]]:
+        fresh: list[dict[str, Any]] = []
+        ids: set[str] = set()
+        for row in rows:
+            row_id = row.get(key)
+            if row_id is not None and (row_id in ids or any(row_id in seen for seen in self._recent)):
+                continue
+            if row_id is not None:
+                ids.add(row_id)
+            fresh.append(row)
+        self._recent.append(ids)
+        return fresh
+
+
+class DetailsPager:
+    """Body paging of ``POST /api/v2/analytics/conversations/details/query``.
+
+    Pages ``paging.pageNumber`` until ``conversations`` is empty or ``pageNumber * pageSize >= totalHits``,
+    sorted ascending by ``conversationStart``. Over the 100,000 ceiling, the interval is split at UTC
+    midnights only (a piece inside a day would match the same whole day again); a day still over the
+    ceiling raises :class:`GenesysCeilingError` for the caller to use the async job.
+    """
+
+    def __init__(self, query: dict[str, Any], page_size: int = 100, ceiling: int | None = None) -> None:
+        if page_size < 1:
+            raise GenesysValidationError("page_size must be >= 1")
+        if "interval" not in query:
+            raise GenesysValidationError("the details query needs an interval")
+        self._query = copy.deepcopy(query)
+        self.interval = parse_interval(self._query["interval"])
+        self.page_size = page_size
+        self.ceiling = DETAILS_CEILING if ceiling is None else ceiling
+        self._chunks: deque[Interval] = deque([self.interval])
+        self._split = False
+        self._page = 1
+        self._dedupe = BoundedDedupe()
+        self.last_total = 0
+
+    def current_day(self) -> str:
+        """The UTC day (or the interval, before any split) being paged, for error messages."""
+        start, end = self._chunks[0] if self._chunks else self.interval
+        days = utc_days((start, end))
+        return start.date().isoformat() if len(days) == 1 else format_interval((start, end))
+
+    def next_body(self) -> dict[str, Any] | None:
+        """The body of the next query, or None when done."""
+        if not self._chunks:
+            return None
+        body = copy.deepcopy(self._query)
+        body.update(
+            interval=format_interval(self._chunks[0]),
+            order="asc",
+            orderBy="conversationStart",
+            paging={"pageSize": self.page_size, "pageNumber": self._page},
+        )
+        return body
+
+    def accept(self, response: Any) -> list[dict[str, Any]]:
+        """Digest one answer; return its new rows (deduplicated, inside the exact interval)."""
+        if not isinstance(response, dict):
+            raise GenesysPayloadError("details query answer is not a JSON object")
+        conversations = response.get("conversations") or []
+        total = int(response.get("totalHits") or 0)
+        self.last_total = total
+        chunk = self._chunks[0]
+        if self._page == 1 and total > self.ceiling:
+            days = utc_days(chunk)
+            if len(days) > 1 and not self._split:
+                self._chunks.popleft()
+                self._chunks.extendleft(reversed(days))
+                self._split = True
+                return []
+            raise GenesysCeilingError(day=chunk[0].date().isoformat(), total_hits=total, ceiling=self.ceiling)
+        rows = list(post_filter_interval(self._dedupe.page(conversations), self.interval))
+        if not conversations or self._page * self.page_size >= total:
+            self._chunks.popleft()
+            self._page = 1
+        else:
+            self._page += 1
+        return rows
+
+
+CEILING_MESSAGE = "Pagination may not exceed"
+
+
+def ceiling_error_from(pager: DetailsPager, exc: GenesysBadRequestError) -> GenesysCeilingError | None:
+    """The API's own ceiling 400 (``totalHits`` is approximate and can grow past the ceiling mid-way)."""
+    if CEILING_MESSAGE.lower() not in (exc.message or "").lower():
+        return None
+    return GenesysCeilingError(day=pager.current_day(), total_hits=pager.last_total, ceiling=pager.ceiling)
+
+
+class CursorPager:
+    """Cursor paging of async job results (``…/jobs/{jobId}/results?cursor=``) until no cursor comes back."""
+
+    def __init__(self, page_size: int | None = None) -> None:
+        self.page_size = page_size
+        self._cursor: str | None = None
+        self._done = False
+        self._seen: set[str] = set()
+
+    def next_params(self) -> dict[str, Any] | None:
+        if self._done:
+            return None
+        params: dict[str, Any] = {}
+        if self.page_size:
+            params["pageSize"] = self.page_size
+        if self._cursor:
+            params["cursor"] = self._cursor
+        return params
+
+    def accept(self, response: Any) -> list[dict[str, Any]]:
+        if not isinstance(response, dict):
+            raise GenesysPayloadError("job results answer is not a JSON object")
+        items = response.get("conversations")
+        if items is None:
+            items = response.get("results") or []
+        cursor = response.get("cursor")
+        if not cursor:
+            self._done = True
+        elif cursor in self._seen:  # a server bug must not turn into an endless loop
+            raise GenesysPayloadError(f"job results repeated cursor {cursor[:16]}…")
+        else:
+            self._seen.add(cursor)
+            self._cursor = cursor
+        return list(items)
+
+
+def listing_items(response: Any) -> list[Any]:
+    """Items of a page-number listing, an unpaged ``{entities}`` or a bare array."""
+    if isinstance(response, list):
+        return response
+    if not isinstance(response, dict):
+        raise GenesysPayloadError("listing answer is neither an object nor an array")
+    return list(response.get("entities") or [])
+
+
+def listing_page_count(response: Any) -> int | None:
+    if isinstance(response, dict) and isinstance(response.get("pageCount"), int):
+        return int(response["pageCount"])
+    return None
+
+
+def listing_has_next(response: Any, page_number: int) -> bool:
+    """Page-number listing: more pages while ``pageNumber < pageCount``, else while a ``nextUri`` is given."""
+    if not isinstance(response, dict) or not listing_items(response):
+        return False
+    page_count = listing_page_count(response)
+    if page_count is not None:
+        return page_number < page_count
+    return bool(response.get("nextUri"))

@@ -1,0 +1,127 @@
+"""Turning HTTP answers into results or typed errors, and the retry policy for reads.
+
+Reads (GET and read-only POST queries) retry 429, 5xx, timeouts, connection errors and malformed JSON
+with tenacity: bounded attempts and total time, a 429's Retry-After first, else exponential backoff with
+full jitter. Writes (create, PUT, PATCH, DELETE) are sent once: a lost answer must not create twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_before_delay,
+    wait_random_exponential,
+)
+from tenacity.wait import wait_base
+
+from genesys_cloud.config import settings
+from genesys_cloud.exceptions import (
+    GenesysPayloadError,
+    GenesysRateLimitError,
+    GenesysServerError,
+    GenesysTimeoutError,
+    GenesysTransportError,
+    error_class_for,
+)
+from genesys_cloud.hooks.ratelimit import RateLimiter
+
+RETRYABLE = (GenesysRateLimitError, GenesysServerError, GenesysTransportError, GenesysPayloadError)
+MAX_BACKOFF_SECONDS = 60.0
+
+
+def transport_error(exc: httpx.TransportError, endpoint: str) -> GenesysTransportError:
+    """Map an httpx failure to ours (the message names the endpoint, never headers)."""
+    if isinstance(exc, httpx.TimeoutException):
+        return GenesysTimeoutError(f"Genesys Cloud {type(exc).__name__} on {endpoint}", endpoint=endpoint)
+    return GenesysTransportError(
+        f"Genesys Cloud {type(exc).__name__} on {endpoint}: {exc}", endpoint=endpoint
+    )
+
+
+def retry_after_seconds(response: httpx.Response) -> float | None:
+    raw = response.headers.get("Retry-After")
+    if raw is None:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        return None  # HTTP-date form: not used by Genesys Cloud; fall back to backoff
+
+
+def handle_response(response: httpx.Response, endpoint: str, limiter: RateLimiter | None = None) -> Any:
+    """2xx -> parsed JSON (None for an empty body); otherwise raise the class of the status."""
+    status = response.status_code
+    if 200 <= status < 300:
+        if status == 204 or not response.content.strip():
+            return None
+        try:
+            return response.json()
+        except (ValueError, json.JSONDecodeError) as exc:
+            raise GenesysPayloadError(
+                f"Genesys Cloud {status} on {endpoint}: the body is not valid JSON", endpoint=endpoint
+            ) from exc
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    body = body if isinstance(body, dict) else {}
+    message = body.get("message") or (response.text[:200] if not body else None) or response.reason_phrase
+    kwargs: dict[str, Any] = {
+        "status": status,
+        "code": body.get("code"),
+        "message": message,
+        "context_id": body.get("contextId") or response.headers.get("inin-correlation-id"),
+        "endpoint": endpoint,
+        "body": body,
+    }
+    if status == 429:
+        retry_after = retry_after_seconds(response)
+        if retry_after is not None and limiter is not None:
+            limiter.pause(retry_after)  # every request of this token waits, not just this one
+        raise GenesysRateLimitError(retry_after=retry_after, **kwargs)
+    raise error_class_for(status)(**kwargs)
+
+
+class wait_retry_after_or_jitter(wait_base):
+    """Retry-After when the server gave one, else ``wait_random_exponential`` (full jitter)."""
+
+    def __init__(self, base: float) -> None:
+        self._jitter = wait_random_exponential(multiplier=base, max=MAX_BACKOFF_SECONDS)
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(exc, GenesysRateLimitError) and exc.retry_after is not None:
+            return exc.retry_after
+        return self._jitter(retry_state)
+
+
+def _policy_kwargs(before_sleep: Callable[[RetryCallState], None] | None) -> dict[str, Any]:
+    cfg = settings()
+    return {
+        "stop": stop_after_attempt(cfg.retry_max_attempts) | stop_before_delay(cfg.retry_max_seconds),
+        "wait": wait_retry_after_or_jitter(cfg.retry_backoff_base),
+        "retry": retry_if_exception_type(RETRYABLE),
+        "reraise": True,
+        "before_sleep": before_sleep,
+    }
+
+
+def read_retrying(
+    sleep: Callable[[float], None], before_sleep: Callable[[RetryCallState], None] | None = None
+) -> Retrying:
+    return Retrying(sleep=sleep, **_policy_kwargs(before_sleep))
+
+
+def aread_retrying(
+    sleep: Callable[[float], Awaitable[None]], before_sleep: Callable[[RetryCallState], None] | None = None
+) -> AsyncRetrying:
+    return AsyncRetrying(sleep=sleep, **_policy_kwargs(before_sleep))
