@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from genesys_pipelines.models.auth import OAuthError, TokenResponse
 
+from genesys_pipelines.models.auth import OAuthError, TokenResponse
 from genesys_sandbox.errors import error_response
 from genesys_sandbox.responses import api_json
 

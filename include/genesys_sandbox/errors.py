@@ -13,8 +13,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from genesys_pipelines.models.common import Detail, ErrorBody, Limit
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from genesys_pipelines.models.common import Detail, ErrorBody, Limit
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ from collections.abc import Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+
 from genesys_pipelines.models.common import Limit
 from genesys_pipelines.models.limits import TOKEN_RATE_KEY, LimitsEntityListing
-
 from genesys_sandbox.errors import ApiError, error_response
 from genesys_sandbox.responses import api_json
 

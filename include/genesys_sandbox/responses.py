@@ -13,9 +13,9 @@ from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
-from genesys_pipelines.models.common import StrictValidationError, strict_validate
 from pydantic import BaseModel, ValidationError
 
+from genesys_pipelines.models.common import StrictValidationError, strict_validate
 from genesys_sandbox.errors import ApiError
 
 

@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
 from genesys_pipelines.models.common import StrictValidationError, strict_validate
 from genesys_pipelines.models.outbound import (
     Campaign,
@@ -29,8 +31,6 @@ from genesys_pipelines.models.outbound import (
     WrapupCodeEntityListing,
     WrapUpCodeMapping,
 )
-from pydantic import ValidationError
-
 from genesys_sandbox.clock import format_instant, parse_instant
 from genesys_sandbox.errors import ApiError, not_found
 from genesys_sandbox.responses import api_json, page_listing, paging_params

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
+
 from genesys_cloud.exceptions import GenesysCeilingError, GenesysPayloadError
 from genesys_cloud.hooks import pagination, ratelimit
 from genesys_cloud.hooks.auth import TOKENS

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 import respx
+
 from genesys_cloud.exceptions import (
     GenesysApiError,
     GenesysAuthError,

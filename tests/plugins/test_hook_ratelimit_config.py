@@ -9,6 +9,7 @@ from collections import deque
 import httpx
 import pytest
 import respx
+
 from genesys_cloud.config import settings
 from genesys_cloud.exceptions import GenesysConfigError
 from genesys_cloud.hooks import ratelimit

@@ -29,7 +29,8 @@ else:
 after = {name: getattr(mod, "__file__", None) for name, mod in sys.modules.items()}
 replaced = sorted(n for n in before if n in after and before[n] != after[n])
 stdlib_replaced = sorted(n for n in replaced if n.split(".")[0] in sys.stdlib_module_names)
-added = sorted(n for n in after if n not in before and str(after[n] or "").startswith(sys.argv[-1]))
+added = sorted(n for n in after if n not in before and str(after[n] or "").startswith(sys.argv[-1])
+               and n.split(".")[0] != "genesys_cloud")
 print(json.dumps({"genesys_cloud": sys.modules["genesys_cloud"].__file__, "replaced": replaced, "added": added,
                   "stdlib_replaced": stdlib_replaced,
                   "provider_has_info": hasattr(sys.modules["genesys_cloud"], "get_provider_info")}))

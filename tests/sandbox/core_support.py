@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.testclient import TestClient
+
 from genesys_sandbox.app import create_app
 from genesys_sandbox.config import SandboxConfig
 from genesys_sandbox.org import FIXTURES

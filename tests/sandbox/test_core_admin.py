@@ -6,6 +6,7 @@ import json
 import time
 
 from core_support import CLOCK, NORMAL, auth_headers, make_client
+
 from genesys_sandbox.routes_admin import signature
 
 SECRET = "sandbox-webhook-secret"

@@ -6,9 +6,10 @@ import json
 
 import pytest
 from core_support import NORMAL, auth_headers, make_client, sandbox_state
+from sdk_check import assert_sdk_compatible, sdk_problems
+
 from genesys_sandbox import app as app_module
 from genesys_sandbox.faults import FaultEngine, FaultSpecError, malform_body, parse_fault_spec
-from sdk_check import assert_sdk_compatible, sdk_problems
 
 CAMPAIGN = f"/api/v2/outbound/campaigns/{NORMAL}"
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from core_support import NORMAL, auth_headers, make_client
-from genesys_sandbox.limits import RateBudget
 from sdk_check import assert_sdk_compatible
+
+from genesys_sandbox.limits import RateBudget
 
 
 def test_budget_answers_429_with_retry_after_and_the_limit() -> None:

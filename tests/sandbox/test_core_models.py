@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
+from sdk_check import assert_sdk_compatible, sdk_problems
+
 from genesys_pipelines.models.common import ErrorBody, StrictValidationError, strict_validate
 from genesys_pipelines.models.limits import LimitsEntityListing
 from genesys_pipelines.models.outbound import Campaign, CampaignEntityListing, WrapUpCodeMapping
-from pydantic import ValidationError
-from sdk_check import assert_sdk_compatible, sdk_problems
 
 
 def test_models_read_camel_case_and_keep_unknown_fields() -> None:

@@ -6,8 +6,9 @@ from collections import Counter
 
 import pytest
 from core_support import NORMAL, auth_headers, make_client, sandbox_state
-from genesys_sandbox.org import CAMPAIGN_STATUSES, DIALING_MODES, FIXTURES
 from sdk_check import assert_sdk_compatible
+
+from genesys_sandbox.org import CAMPAIGN_STATUSES, DIALING_MODES, FIXTURES
 
 CAMPAIGN = f"/api/v2/outbound/campaigns/{NORMAL}"
 SCHEDULE = f"/api/v2/outbound/schedules/campaigns/{NORMAL}"

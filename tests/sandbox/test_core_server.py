@@ -5,10 +5,11 @@ from __future__ import annotations
 import httpx
 import pytest
 from core_support import NORMAL
+from sdk_check import assert_sdk_compatible
+
 from genesys_sandbox.__main__ import parse_args
 from genesys_sandbox.config import SandboxConfig
 from genesys_sandbox.server import run_in_thread
-from sdk_check import assert_sdk_compatible
 
 
 def test_run_in_thread_serves_oauth_and_api_over_http() -> None:

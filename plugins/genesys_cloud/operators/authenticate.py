@@ -1,0 +1,39 @@
+"""The authenticate step every pipeline runs first.
+
+It obtains a token (proving the client id/secret and the region), reads the live ``platform.api`` limits
+where the client may, and returns only non-secret facts (base URL, region, requests per minute, token
+lifetime) for XCom. Failing here fails the run before any real work starts, with the API's reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from airflow.sdk import BaseOperator, Context
+
+from genesys_cloud.config import settings
+
+
+class GenesysAuthenticateOperator(BaseOperator):
+    """Returns ``GenesysCloudHook.authenticate()``'s facts; runs in the ``genesys_api`` pool by default."""
+
+    template_fields: Sequence[str] = ("genesys_cloud_conn_id",)
+    ui_color = "#ff4f1f"
+
+    def __init__(self, *, genesys_cloud_conn_id: str = "genesys_cloud_default", **kwargs: Any) -> None:
+        kwargs.setdefault("pool", settings().api_pool)
+        super().__init__(**kwargs)
+        self.genesys_cloud_conn_id = genesys_cloud_conn_id
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
+
+        with GenesysCloudHook(genesys_cloud_conn_id=self.genesys_cloud_conn_id) as hook:
+            facts = hook.authenticate()
+        self.log.info(
+            "Authenticated on %s: %s requests/min for this token",
+            facts.get("api_base_url"),
+            facts.get("requests_per_minute"),
+        )
+        return facts
