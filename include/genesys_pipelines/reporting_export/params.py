@@ -1,0 +1,86 @@
+"""Run params of ``genesys_reporting_export``, validated before any API call.
+
+Errors name the param as the form shows it (``exports[1].view_type``), so a user fixing a manual run
+sees at once which field is wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from genesys_pipelines.models.exports import VIEW_TYPES
+
+#: The exports a scheduled run makes when the params do not say otherwise.
+DEFAULT_EXPORTS: tuple[dict[str, Any], ...] = (
+    {"view_type": "CAMPAIGN_PERFORMANCE_SUMMARY_VIEW", "filter": {"mediaTypes": ["voice"]}},
+    {"view_type": "QUEUE_PERFORMANCE_SUMMARY_VIEW", "filter": {"mediaTypes": ["voice"]}},
+)
+
+
+class ParamsError(ValueError):
+    """Bad run params; ``param`` names the first offending one."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        self.param = problems[0][0] if problems else "params"
+        super().__init__("; ".join(f"{p}: {m}" for p, m in problems))
+
+
+class ExportSpec(BaseModel):
+    """One configured export: a view, its filter and optionally a period and the columns to select."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    view_type: str
+    filter: dict[str, Any] = Field(default_factory=dict)
+    period: str | None = None
+    selected_columns: tuple[str, ...] | None = None
+
+    @field_validator("view_type")
+    @classmethod
+    def _real_view_type(cls, value: str) -> str:
+        if value not in VIEW_TYPES:
+            import difflib
+
+            prefixed = [v for v in VIEW_TYPES if v.startswith(value.upper())] if value else []
+            close = prefixed[:1] or difflib.get_close_matches(value.upper(), VIEW_TYPES, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise ValueError(f"{value!r} is not a viewType of the API{hint}")
+        return value
+
+    @field_validator("selected_columns")
+    @classmethod
+    def _no_blank_columns(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if value is not None and any(not c.strip() for c in value):
+            raise ValueError("column names must not be blank")
+        return value
+
+
+class ReportingExportParams(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    start: str | None = None
+    end: str | None = None
+    timezone: str = "UTC"
+    exports: tuple[ExportSpec, ...] = Field(default=tuple(ExportSpec(**e) for e in DEFAULT_EXPORTS), min_length=1)
+    max_dropped_share: float | None = Field(default=None, ge=0.0, le=1.0)
+    deliver_webhook: bool = True
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "params"
+
+
+def validate_params(raw: Mapping[str, Any]) -> ReportingExportParams:
+    """The params as a model, or a :class:`ParamsError` naming each bad param."""
+    data = {k: v for k, v in raw.items() if v is not None}
+    try:
+        return ReportingExportParams.model_validate(data)
+    except ValidationError as exc:
+        raise ParamsError([(_loc(e["loc"]), e["msg"]) for e in exc.errors()]) from None
