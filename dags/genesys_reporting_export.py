@@ -38,6 +38,7 @@ from typing import Any
 
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
+
 from genesys_cloud.config import settings
 from genesys_pipelines.models.exports import VIEW_TYPES
 from genesys_pipelines.reporting_export.params import DEFAULT_EXPORTS
@@ -97,6 +98,7 @@ def genesys_reporting_export() -> None:
     def validate_params() -> dict[str, Any]:
         """Params and window, checked before any API call (a bad param fails here, by name)."""
         from airflow.sdk.exceptions import AirflowFailException
+
         from genesys_cloud.context import window_from_context
         from genesys_pipelines.reporting_export.params import ParamsError
         from genesys_pipelines.reporting_export.params import validate_params as parse
@@ -114,6 +116,7 @@ def genesys_reporting_export() -> None:
     def plan_exports(cfg: dict[str, Any]) -> list[dict[str, Any]]:
         """One validated request body per export, checked against the exports metadata, before any POST."""
         from airflow.sdk.exceptions import AirflowFailException
+
         from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
         from genesys_cloud.operators import reporting_export_pipeline as pipe
         from genesys_pipelines.reporting_export.config import load_config
@@ -172,6 +175,7 @@ def genesys_reporting_export() -> None:
     def validate_output(item: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
         """Required columns, row count and dropped share; a failure is audited, then fails the export."""
         from airflow.sdk.exceptions import AirflowFailException
+
         from genesys_cloud.operators import reporting_export_pipeline as pipe
         from genesys_pipelines.reporting_export.config import load_config
 

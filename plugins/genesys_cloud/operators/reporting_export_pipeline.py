@@ -20,6 +20,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
+from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+from genesys_cloud.config import settings
+from genesys_cloud.exceptions import GenesysForbiddenError, GenesysNotFoundError
+from genesys_cloud.operators.reporting_export import GenesysReportingExportOperator
 from genesys_pipelines.reporting_export.config import ReportingExportConfig
 from genesys_pipelines.reporting_export.params import ReportingExportParams
 from genesys_pipelines.reporting_export.request import (
@@ -29,11 +34,6 @@ from genesys_pipelines.reporting_export.request import (
     request_fingerprint,
 )
 from genesys_pipelines.windows import Window
-from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential_jitter
-
-from genesys_cloud.config import settings
-from genesys_cloud.exceptions import GenesysForbiddenError, GenesysNotFoundError
-from genesys_cloud.operators.reporting_export import GenesysReportingExportOperator
 
 if TYPE_CHECKING:
     from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+
 from genesys_pipelines.models.exports import ReportingExportJobRequest
 from genesys_pipelines.reporting_export.config import load_config
 from genesys_pipelines.reporting_export.params import ExportSpec, ParamsError, validate_params

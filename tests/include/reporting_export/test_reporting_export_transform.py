@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 
 import pyarrow.parquet as pq
 import pytest
+
 from genesys_pipelines.reporting_export.config import load_config
 from genesys_pipelines.reporting_export.csv_io import read_csv_bytes
 from genesys_pipelines.reporting_export.outputs import to_csv_bytes, to_parquet_bytes, validate_output
