@@ -526,3 +526,33 @@ def test_from_connection_dict_needs_no_airflow_lookup(clock: FakeTime) -> None:
         )
         router.get("https://api.other.local/y").mock(return_value=httpx.Response(200, json={"ok": 1}))
         assert hook.get("/y") == {"ok": 1}
+
+
+def test_download_streams_follows_redirect_and_sends_the_token_only_to_the_api_host(
+    hook: GenesysCloudHook, tmp_path
+) -> None:
+    signed = "https://files.storage.local/export.csv?X-Amz-Signature=abc"
+    with respx.mock(assert_all_called=True) as router:
+        token_route(router, "tok-dl")
+        api = router.get(f"{API}/api/v2/downloads/d1").mock(
+            return_value=httpx.Response(303, headers={"Location": signed})
+        )
+        storage = router.get(signed).mock(
+            side_effect=[httpx.Response(503), httpx.Response(200, content=b"a,b\n1,2\n")]
+        )
+        facts = hook.download(f"{API}/api/v2/downloads/d1", tmp_path / "out.csv")
+    assert (tmp_path / "out.csv").read_bytes() == b"a,b\n1,2\n"
+    assert facts["bytes"] == 8 and len(facts["sha256"]) == 64
+    assert api.calls[0].request.headers["Authorization"] == "Bearer tok-dl"
+    assert all("Authorization" not in call.request.headers for call in storage.calls)
+    assert storage.call_count == 2  # the 503 was retried as a read
+
+
+def test_download_fails_fast_on_404_naming_the_endpoint(hook: GenesysCloudHook, tmp_path) -> None:
+    with respx.mock() as router:
+        token_route(router, "tok-dl")
+        router.get(f"{API}/api/v2/downloads/missing").mock(
+            return_value=error(404, "not.found", "download not found")
+        )
+        with pytest.raises(GenesysNotFoundError, match="GET /api/v2/downloads/missing"):
+            hook.download(f"{API}/api/v2/downloads/missing", tmp_path / "x.csv")

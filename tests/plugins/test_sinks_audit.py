@@ -160,3 +160,10 @@ def test_unsupported_connection_type_is_a_config_error(monkeypatch) -> None:
 
     with pytest.raises(GenesysConfigError, match="sqlite or postgres"):
         AuditSink("audit_mysql").ensure_schema()
+
+
+def test_scrub_masks_password_keys_but_not_innocent_words() -> None:
+    from genesys_cloud.sinks.audit import MASK, scrub
+
+    out = scrub({"passed": True, "db_password": "x1", "passwd": "y", "pass": "z", "bypassed": 3})
+    assert out == {"passed": True, "db_password": MASK, "passwd": MASK, "pass": MASK, "bypassed": 3}

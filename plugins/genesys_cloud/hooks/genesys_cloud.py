@@ -24,6 +24,7 @@ from genesys_cloud.exceptions import (
     GenesysError,
     GenesysForbiddenError,
     GenesysNotFoundError,
+    GenesysPayloadError,
 )
 from genesys_cloud.hooks import pagination
 from genesys_cloud.hooks.auth import TOKENS, Token, parse_token_response, token_request
@@ -303,6 +304,49 @@ class GenesysCloudHook(BaseHook):
         self, method: str, path: str, params: dict[str, Any] | None = None, body: Any = None
     ) -> Any:
         return await aread_retrying(self._asleep, self._log_retry)(self._asend, method, path, params, body)
+
+    # ------------------------------------------------------------------ file downloads
+    def _download_headers(self, url: str) -> dict[str, str]:
+        """The bearer token only for the API's own host (``/api/v2/downloads/…``), never for the signed
+        storage URL the API redirects to: that one carries its own credentials."""
+        cfg = self._cfg()
+        if httpx.URL(url).netloc == httpx.URL(cfg.api_base_url).netloc:
+            self._limiter(cfg).acquire(self._sleep)
+            return {"Authorization": f"Bearer {self._token()}"}
+        return {}
+
+    def _download_once(self, url: str, dest: Any, max_redirects: int) -> dict[str, Any]:
+        import hashlib
+
+        target, endpoint = url, f"GET {httpx.URL(url).path}"
+        for _ in range(max_redirects + 1):  # redirects followed here so the token never leaves the API host
+            headers = self._download_headers(target)
+            try:
+                with self._sync_client().stream("GET", target, headers=headers, follow_redirects=False) as resp:
+                    if resp.is_redirect and resp.next_request is not None:
+                        target = str(resp.next_request.url)
+                        continue
+                    if resp.status_code >= 400:
+                        resp.read()
+                        handle_response(resp, endpoint, self._limiter(self._cfg()))
+                    digest, size = hashlib.sha256(), 0
+                    with open(dest, "wb") as handle:
+                        for chunk in resp.iter_bytes(1 << 20):
+                            handle.write(chunk)
+                            digest.update(chunk)
+                            size += len(chunk)
+                    return {"bytes": size, "sha256": digest.hexdigest()}
+            except httpx.TransportError as exc:
+                raise transport_error(exc, endpoint) from exc
+        raise GenesysPayloadError(f"more than {max_redirects} redirects for {endpoint}", endpoint=endpoint)
+
+    def download(self, url: str, dest: Any, max_redirects: int = 5) -> dict[str, Any]:
+        """Stream a file (e.g. an export's ``downloadUrl``) into ``dest``; never held whole in memory.
+
+        A GET, so retried like every read (429/5xx/timeouts); each attempt rewrites ``dest`` from the
+        start. Returns ``{"bytes", "sha256"}``.
+        """
+        return read_retrying(self._sleep, self._log_retry)(self._download_once, url, dest, max_redirects)
 
     # ------------------------------------------------------------------ public verbs
     def get(self, path: str, params: dict[str, Any] | None = None) -> Any:

@@ -7,11 +7,11 @@ full jitter. Writes (create, PUT, PATCH, DELETE) are sent once: a lost answer mu
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+import msgspec
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -64,8 +64,10 @@ def handle_response(response: httpx.Response, endpoint: str, limiter: RateLimite
         if status == 204 or not response.content.strip():
             return None
         try:
-            return response.json()
-        except (ValueError, json.JSONDecodeError) as exc:
+            # msgspec (an Airflow dependency) decodes 2-3x faster than json: details/job result pages of
+            # 10,000 conversations are the pipelines' hottest path.
+            return msgspec.json.decode(response.content)
+        except (ValueError, msgspec.DecodeError) as exc:
             raise GenesysPayloadError(
                 f"Genesys Cloud {status} on {endpoint}: the body is not valid JSON", endpoint=endpoint
             ) from exc

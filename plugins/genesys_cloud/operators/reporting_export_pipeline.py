@@ -9,7 +9,6 @@ file into staged Parquet/CSV. Request shaping, transforms and checks are pure, i
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import tempfile
 import time
@@ -17,12 +16,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
-import httpx
-from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential_jitter
-
-from genesys_cloud.config import settings
 from genesys_cloud.exceptions import GenesysForbiddenError, GenesysNotFoundError
 from genesys_cloud.operators.reporting_export import GenesysReportingExportOperator
 from genesys_pipelines.reporting_export.config import ReportingExportConfig
@@ -43,7 +37,6 @@ log = logging.getLogger(__name__)
 
 EXPORTS_PATH = "/api/v2/analytics/reporting/exports"
 METADATA_PATH = "/api/v2/analytics/reporting/exports/metadata"
-_CHUNK = 1 << 16
 
 
 # -- submit + wait, timed --------------------------------------------------------------------------------
@@ -119,56 +112,10 @@ def plan_exports(
     return plans
 
 
-# -- download -------------------------------------------------------------------------------------------
-def _retryable(exc: BaseException) -> bool:
-    if isinstance(exc, httpx.HTTPStatusError):
-        return exc.response.status_code == 429 or exc.response.status_code >= 500
-    return isinstance(exc, httpx.TransportError)
-
-
-def _auth_headers(hook: GenesysCloudHook, url: str) -> dict[str, str]:
-    """The bearer token only for the API's own host (``/api/v2/downloads/…``), never for a signed
-    storage URL the API redirects to or returns: those carry their own credentials."""
-    cfg = hook._cfg()  # private: narrow adapter until the hook offers a download method
-    if urlsplit(url).netloc == urlsplit(cfg.api_base_url).netloc:
-        return {"Authorization": f"Bearer {hook._token()}"}
-    return {}
-
-
+# -- download ------------------------------------------------------------------------------------------
 def download_to_file(hook: GenesysCloudHook, url: str, dest: Path) -> dict[str, Any]:
-    """Stream ``url`` into ``dest`` (redirects followed, never whole in memory); size and sha256.
-
-    GET is idempotent, so transport errors, 429 and 5xx are retried (bounded, exponential with jitter);
-    each attempt rewrites the file from the start.
-    """
-    timeout = httpx.Timeout(settings().http_timeout, connect=settings().http_connect_timeout)
-
-    @retry(
-        retry=retry_if_exception(_retryable),
-        stop=stop_after_attempt(max(1, settings().retry_max_attempts)),
-        wait=wait_exponential_jitter(initial=settings().retry_backoff_base, max=30),
-        reraise=True,
-    )
-    def _attempt() -> dict[str, Any]:
-        digest, size = hashlib.sha256(), 0
-        with httpx.Client(timeout=timeout, follow_redirects=False) as client:
-            target, headers = url, _auth_headers(hook, url)
-            for _ in range(5):  # follow redirects ourselves so the token never travels to another host
-                with client.stream("GET", target, headers=headers) as response:
-                    if response.is_redirect:
-                        target = str(response.next_request.url) if response.next_request else target
-                        headers = _auth_headers(hook, target)
-                        continue
-                    response.raise_for_status()
-                    with dest.open("wb") as handle:
-                        for chunk in response.iter_bytes(_CHUNK):
-                            handle.write(chunk)
-                            digest.update(chunk)
-                            size += len(chunk)
-                    return {"bytes": size, "sha256": digest.hexdigest()}
-        raise httpx.TooManyRedirects(f"more than 5 redirects for {urlsplit(url).path}", request=None)
-
-    return _attempt()
+    """Stream ``url`` into ``dest`` through the hook (retried read; bearer only to the API host)."""
+    return hook.download(url, dest)
 
 
 def download_and_stage(

@@ -45,7 +45,7 @@ NATURAL_KEY = ("dag_id", "window_start", "window_end", "task_id", "map_index", "
 MASK = "***"
 
 _SECRET_KEY = re.compile(
-    r"(pass(word|wd)?|secret|token|authori[sz]ation|api[_-]?key|credential|cookie|signature|private[_-]?key)",
+    r"((?<![a-z])pass(word|wd)?(?![a-z])|secret|token|authori[sz]ation|api[_-]?key|credential|cookie|signature|private[_-]?key)",
     re.IGNORECASE,
 )
 _SECRET_VALUE = [
