@@ -14,6 +14,7 @@ from genesys_sandbox.config import (
     DEFAULT_CLIENT_SECRET,
     DEFAULT_WEBHOOK_SECRET,
     SandboxConfig,
+    parse_client_spec,
 )
 from genesys_sandbox.faults import FaultSpecError, parse_fault_spec
 
@@ -34,8 +35,19 @@ def parse_args(argv: list[str] | None = None) -> SandboxConfig:
     parser.add_argument("--client-secret", default=DEFAULT_CLIENT_SECRET)
     parser.add_argument("--webhook-secret", default=DEFAULT_WEBHOOK_SECRET)
     parser.add_argument("--hang-seconds", type=float, default=120.0, help="how long a 'hang' fault holds")
+    parser.add_argument(
+        "--client",
+        action="append",
+        default=[],
+        metavar="ID:SECRET:PERM1|PERM2",
+        help="extra OAuth client with these permissions ('*' = all); repeatable",
+    )
     args = parser.parse_args(argv)
     try:
+        extra_clients = [parse_client_spec(spec) for spec in args.client]
+        ids = [args.client_id, *(c.client_id for c in extra_clients)]
+        if len(set(ids)) != len(ids):
+            raise ValueError("--client ids must differ from each other and from --client-id")
         parse_fault_spec(args.faults)
         if args.clock:
             parse_instant(args.clock)
@@ -59,6 +71,7 @@ def parse_args(argv: list[str] | None = None) -> SandboxConfig:
         client_secret=args.client_secret,
         webhook_secret=args.webhook_secret,
         hang_seconds=args.hang_seconds,
+        extra_clients=extra_clients,
     )
 
 

@@ -1,7 +1,7 @@
 """The FastAPI application: routers, error handlers and the gateway every request passes through.
 
-Gateway order for ``/api/v2/...``: count → bearer check (401) → token revocation fault → budget (429)
-→ faults (latency, hang, 429 burst, 5xx, lost write, malformed body) → route.
+Gateway order for ``/api/v2/...``: count → bearer check (401) → the client's permissions (403)
+→ token revocation fault → budget (429) → faults (latency, hang, 429 burst, 5xx, lost write, malformed body) → route.
 ``/oauth/token`` and ``/_sandbox/...`` are counted but skip the rest.
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request, Response
 from starlette.routing import Match
 
-from genesys_sandbox import auth, limits, routes_admin, routes_outbound
+from genesys_sandbox import auth, limits, permissions, routes_admin, routes_outbound
 from genesys_sandbox.config import SandboxConfig
 from genesys_sandbox.errors import error_response, install_error_handlers
 from genesys_sandbox.faults import RequestFaults, malform_body
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 # Routers the analytics half provides; each module exposes ``router`` (an APIRouter).
 OPTIONAL_ROUTERS = ("routes_analytics", "routes_exports", "routes_wfm")
 API_PREFIX = "/api/v2/"
+UNMATCHED = "<unmatched>"
 
 CallNext = Callable[[Request], Awaitable[Response]]
 
@@ -36,7 +37,7 @@ def route_template(app: FastAPI, request: Request) -> str:
         match, _ = route.matches(request.scope)
         if match == Match.FULL:
             return getattr(route, "path", request.url.path)
-    return "<unmatched>"
+    return UNMATCHED
 
 
 async def _drain(response: Response) -> bytes:
@@ -77,7 +78,7 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
     state = SandboxState(config)
     app.state.sandbox = state
     install_error_handlers(app)
-    for module in (auth, limits, routes_outbound, routes_admin):
+    for module in (auth, limits, routes_outbound, routes_admin, permissions):
         app.include_router(module.router)
     for name in OPTIONAL_ROUTERS:
         try:
@@ -91,12 +92,18 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
 
     @app.middleware("http")
     async def gateway(request: Request, call_next: CallNext) -> Response:
-        state.count(f"{request.method} {route_template(app, request)}")
+        template = route_template(app, request)
+        state.count(f"{request.method} {template}")
         if not request.url.path.startswith(API_PREFIX):
             return await call_next(request)
         info, denied = auth.check_bearer(request)
         if denied is not None or info is None:
             return denied or error_response(401, "Invalid login credentials.")
+        # Unknown paths fall through to the router's 404, as on the platform.
+        if template != UNMATCHED:
+            forbidden = permissions.denial(state.clients.permissions_of(info.client_id), request.method, template)
+            if forbidden is not None:
+                return forbidden
         faults = state.faults.decide(request.method, request.url.path)
         if faults.revoke:
             state.tokens.revoke(info.token)

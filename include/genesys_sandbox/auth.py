@@ -88,10 +88,7 @@ async def token(request: Request) -> JSONResponse:
     if credentials is None:
         return _oauth_error(401, "invalid_client", "client authentication with HTTP Basic is required")
     client_id, secret = credentials
-    if not (
-        secrets.compare_digest(client_id, state.config.client_id)
-        and secrets.compare_digest(secret, state.config.client_secret)
-    ):
+    if state.clients.authenticate(client_id, secret) is None:
         return _oauth_error(401, "invalid_client", "authentication failed")
     form = await request.form()
     grant = form.get("grant_type")

@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 DEFAULT_CLIENT_ID = "sandbox-client"
 DEFAULT_CLIENT_SECRET = "sandbox-secret"
 DEFAULT_WEBHOOK_SECRET = "sandbox-webhook-secret"
+# A permission set holding this grants every permission (the default client's set).
+ALL_PERMISSIONS = "*"
+
+
+@dataclass(frozen=True)
+class ClientSpec:
+    """An OAuth client-credentials client and the permissions its roles grant."""
+
+    client_id: str
+    client_secret: str
+    permissions: frozenset[str] = frozenset({ALL_PERMISSIONS})
+
+    def public(self) -> dict[str, Any]:
+        return {"client_id": self.client_id, "permissions": sorted(self.permissions)}
+
+
+def parse_client_spec(spec: str) -> ClientSpec:
+    """``ID:SECRET:PERM1|PERM2|...`` (``*`` = all, empty = none) → :class:`ClientSpec`.
+
+    Only the first two colons split: permissions themselves contain colons (``outbound:campaign:view``).
+    """
+    parts = spec.split(":", 2)
+    if len(parts) != 3 or not parts[0] or not parts[1]:
+        raise ValueError(f"client spec {spec!r} is not ID:SECRET:PERM1|PERM2|...")
+    client_id, secret, perms = parts
+    return ClientSpec(client_id, secret, frozenset(p.strip() for p in perms.split("|") if p.strip()))
 
 
 @dataclass
@@ -29,10 +55,17 @@ class SandboxConfig:
     webhook_secret: str = DEFAULT_WEBHOOK_SECRET
     # How long a "hang" fault holds a request before answering (clients should time out first).
     hang_seconds: float = 120.0
+    # OAuth clients besides the default one (which always holds every permission).
+    extra_clients: list[ClientSpec] = field(default_factory=list)
+
+    def clients(self) -> list[ClientSpec]:
+        """Every client the sandbox starts with: the all-permission default one first."""
+        return [ClientSpec(self.client_id, self.client_secret), *self.extra_clients]
 
     def public(self) -> dict[str, Any]:
         """The settings without secrets (for ``GET /_sandbox/config``)."""
         data = asdict(self)
         data.pop("client_secret")
         data.pop("webhook_secret")
+        data["extra_clients"] = [client.public() for client in self.extra_clients]
         return data

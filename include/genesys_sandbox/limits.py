@@ -1,4 +1,4 @@
-"""The per-token (or per-client) request budget and the live limits endpoint."""
+"""The per-token (or per-client) request budget and the live limits endpoints (values, defaults, docs)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,19 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from genesys_pipelines.models.common import Limit
-from genesys_pipelines.models.limits import TOKEN_RATE_KEY, LimitsEntityListing
+from genesys_pipelines.models.limits import (
+    TOKEN_RATE_KEY,
+    LimitDocs,
+    LimitDocumentation,
+    LimitsEntityListing,
+    NamespaceDocs,
+)
 from genesys_sandbox.errors import ApiError, error_response
 from genesys_sandbox.responses import api_json
 
@@ -58,33 +65,90 @@ def rate_limit_response(per_minute: int, wait_seconds: float) -> JSONResponse:
     )
 
 
-def _namespace_limits(request: Request, namespace: str) -> list[Limit]:
-    per_minute = request.app.state.sandbox.config.requests_per_minute
-    table: dict[str, list[Limit]] = {
-        PLATFORM_NAMESPACE: [
-            Limit(key=TOKEN_RATE_KEY, namespace=PLATFORM_NAMESPACE, value=per_minute),
-            Limit(key="token.rate.per.minute", namespace=PLATFORM_NAMESPACE, value=per_minute),
-            Limit(key="org.app.user.rate.per.minute", namespace=PLATFORM_NAMESPACE, value=3000),
-            Limit(key="request.bytes.max", namespace=PLATFORM_NAMESPACE, value=512000),
-        ],
-        # Namespaces the pipelines consult; the sandbox reports no extra limits in them.
-        "analytics": [],
-        "analytics.data.extraction": [],
-        "outbound": [],
-        "workforce.management.forecast": [],
-    }
-    if namespace not in table:
+@dataclass(frozen=True)
+class LimitDef:
+    """A limit the sandbox knows: its platform default and what the limits docs say about it.
+
+    ``configurable`` is set only where the platform documents it (the token rate is "raisable
+    through support"); unknown flags and ``resource`` are left out rather than guessed.
+    """
+
+    key: str
+    default: int
+    description: str
+    configurable: bool | None = None
+
+
+# Platform defaults (genesys-api.md §2.5, the Genesys Cloud limits page, namespace platform.api).
+PLATFORM_LIMITS = (
+    LimitDef(TOKEN_RATE_KEY, 300, "API requests per minute per client-credentials token.", configurable=True),
+    LimitDef("token.rate.per.minute", 300, "API requests per minute per token of the other grant types."),
+    LimitDef(
+        "org.app.user.rate.per.minute",
+        3000,
+        "API requests per minute per organization, OAuth client and user.",
+    ),
+    LimitDef("request.bytes.max", 512000, "Maximum size of a request body, in bytes."),
+)
+# Namespaces the pipelines consult (§2.6) → (friendly name, limits the sandbox reports in them).
+NAMESPACES: dict[str, tuple[str, tuple[LimitDef, ...]]] = {
+    PLATFORM_NAMESPACE: ("Platform API", PLATFORM_LIMITS),
+    "analytics": ("Analytics", ()),
+    "analytics.data.extraction": ("Analytics Data Extraction", ()),
+    "outbound": ("Outbound", ()),
+    "workforce.management.forecast": ("Workforce Management Forecast", ()),
+}
+LIMITS_DOCS_URL = "https://developer.genesys.cloud/organization/organization/limits"
+
+
+def _namespace(namespace: str) -> tuple[str, tuple[LimitDef, ...]]:
+    if namespace not in NAMESPACES:
         raise ApiError(404, f"Limit namespace {namespace} was not found.", entity_id=namespace)
-    return table[namespace]
+    return NAMESPACES[namespace]
 
 
-@router.get("/api/v2/organizations/limits/namespaces/{namespaceName}")
-def namespace_limits(namespaceName: str, request: Request) -> JSONResponse:
-    body = LimitsEntityListing(entities=_namespace_limits(request, namespaceName)).to_api()
+def configured_value(limit: LimitDef, requests_per_minute: int) -> int:
+    """The org's value of ``limit``: ``--requests-per-minute`` sets the client-credentials token rate
+    (the only grant the sandbox issues); everything else stays at its platform default."""
+    return requests_per_minute if limit.key == TOKEN_RATE_KEY else limit.default
+
+
+def _listing(request: Request, namespace: str, values: list[tuple[str, int]]) -> JSONResponse:
+    limits_ = [Limit(key=key, namespace=namespace, value=value) for key, value in values]
+    body = LimitsEntityListing(entities=limits_).to_api()
     body.setdefault("entities", [])
     return api_json(request, LimitsEntityListing, body)
 
 
+@router.get("/api/v2/organizations/limits/namespaces/{namespaceName}")
+def namespace_limits(namespaceName: str, request: Request) -> JSONResponse:
+    """The values in force: the configured budget, platform defaults for the rest."""
+    per_minute = request.app.state.sandbox.config.requests_per_minute
+    _, defs = _namespace(namespaceName)
+    return _listing(request, namespaceName, [(d.key, configured_value(d, per_minute)) for d in defs])
+
+
 @router.get("/api/v2/organizations/limits/namespaces/{namespaceName}/defaults")
 def namespace_defaults(namespaceName: str, request: Request) -> JSONResponse:
-    return namespace_limits(namespaceName, request)
+    """The platform defaults, whatever the sandbox was configured with."""
+    _, defs = _namespace(namespaceName)
+    return _listing(request, namespaceName, [(d.key, d.default) for d in defs])
+
+
+@router.get("/api/v2/organizations/limits/docs")
+def limits_docs(request: Request) -> JSONResponse:
+    namespaces = [
+        NamespaceDocs(
+            name=name,
+            friendly_name=friendly,
+            limits=[
+                LimitDocs(
+                    key=d.key, default_value=d.default, description=d.description, configurable=d.configurable
+                )
+                for d in defs
+            ],
+        )
+        for name, (friendly, defs) in NAMESPACES.items()
+    ]
+    body = LimitDocumentation(url=LIMITS_DOCS_URL, namespaces=namespaces).to_api()
+    return api_json(request, LimitDocumentation, body)

@@ -14,6 +14,7 @@ from genesys_sandbox.config import SandboxConfig
 from genesys_sandbox.faults import FaultEngine
 from genesys_sandbox.limits import RateBudget
 from genesys_sandbox.org import Org, build_org
+from genesys_sandbox.permissions import ClientRegistry
 
 
 @dataclass
@@ -35,8 +36,9 @@ class WebhookInbox:
 
 
 class SandboxState:
-    """Config, clock, org, tokens, budget, counters, write log, webhook inbox and fault engine.
+    """Config, clock, org, clients, tokens, budget, counters, write log, webhook inbox and fault engine.
 
+    Clients and tokens survive a reset (like an org's OAuth clients survive its data changing).
     ``extensions`` is free space for routers that keep their own state (analytics jobs, exports);
     it is emptied on reset.
     """
@@ -44,6 +46,7 @@ class SandboxState:
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
         self.lock = threading.RLock()
+        self.clients = ClientRegistry(config.clients())
         self.tokens = TokenStore(config.token_ttl)
         self.budget = RateBudget(config.requests_per_minute)
         self.faults = FaultEngine(seed=config.seed, default_hang=config.hang_seconds)

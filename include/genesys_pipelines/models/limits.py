@@ -1,10 +1,14 @@
-"""Organization limits (``/api/v2/organizations/limits/...``), readable without permissions."""
+"""Organization limits (``/api/v2/organizations/limits/...``), readable without permissions.
+
+SDK models: ``LimitsEntityListing`` (namespace values and their platform defaults) and
+``LimitDocumentation`` → ``NamespaceDocs`` → ``LimitDocs`` (``/limits/docs``).
+"""
 
 from __future__ import annotations
 
 from genesys_pipelines.models.common import GenesysModel, Limit
 
-__all__ = ["LimitsEntityListing", "TOKEN_RATE_KEY"]
+__all__ = ["LimitDocs", "LimitDocumentation", "LimitsEntityListing", "NamespaceDocs", "TOKEN_RATE_KEY"]
 
 # The per-token budget of client-credentials tokens (namespace ``platform.api``), 300/min by default.
 TOKEN_RATE_KEY = "client.credentials.token.rate.per.minute"
@@ -20,4 +24,37 @@ class LimitsEntityListing(GenesysModel):
         for limit in self.entities or []:
             if limit.key == key:
                 return limit.value
+        return None
+
+
+class LimitDocs(GenesysModel):
+    """One documented limit: its key, platform default and whether an org may have it changed."""
+
+    key: str | None = None
+    default_value: int | None = None
+    description: str | None = None
+    resource: str | None = None
+    configurable: bool | None = None
+    trackable: bool | None = None
+
+
+class NamespaceDocs(GenesysModel):
+    name: str | None = None
+    friendly_name: str | None = None
+    limits: list[LimitDocs] | None = None
+
+
+class LimitDocumentation(GenesysModel):
+    """``{url, namespaces[{name, friendlyName, limits[...]}]}``."""
+
+    url: str | None = None
+    namespaces: list[NamespaceDocs] | None = None
+
+    def default_of(self, namespace: str, key: str) -> int | None:
+        """The documented default of ``key`` in ``namespace``, or None when it is not documented."""
+        for docs in self.namespaces or []:
+            if docs.name == namespace:
+                for limit in docs.limits or []:
+                    if limit.key == key:
+                        return limit.default_value
         return None
