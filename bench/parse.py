@@ -35,7 +35,8 @@ def main() -> int:
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         out = subprocess.run([sys.executable, "-m", "airflow", "dags", "report", "-o", "json"], env=env,
                              check=True, capture_output=True, text=True)
-    rows = json.loads(out.stdout[out.stdout.index("[") :]) if "[" in out.stdout else []
+    json_lines = [line for line in out.stdout.splitlines() if line.startswith("[")]
+    rows = json.loads(json_lines[-1]) if json_lines else []
     times = []
     print(f"{'file':60} {'parse_s':>8} {'dags':>5} {'tasks':>6}")
     for row in rows:

@@ -55,9 +55,10 @@ def run(cmd: list[str], env: dict[str, str], log: Path) -> int:
 def run_state(dag_id: str, env: dict[str, str]) -> str:
     out = subprocess.run([sys.executable, "-m", "airflow", "dags", "list-runs", dag_id, "-o", "json"],
                          env=env, capture_output=True, text=True)
+    lines = [line for line in out.stdout.splitlines() if line.startswith("[")]
     try:
-        runs = json.loads(out.stdout[out.stdout.index("[") :])
-    except ValueError:
+        runs = json.loads(lines[-1])
+    except (IndexError, ValueError):
         return "unknown"
     return str(runs[0]["state"]) if runs else "none"
 

@@ -1,0 +1,151 @@
+"""Deterministic output bytes (Parquet, JSON), the run summary and the webhook payload.
+
+Re-running a window must give byte-identical files, so: a fixed Parquet schema written by pyarrow
+without a pandas index, rows sorted by campaign id, JSON with sorted keys, and nothing from the run
+itself (run id, wall clock, live snapshot) in file content.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from genesys_pipelines.windows import Window
+
+ROWS_PARQUET = "campaign_stats.parquet"
+ROWS_JSON = "campaign_stats.json"
+
+#: Column order and Arrow type names of the output table.
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("campaign_id", "string"),
+    ("campaign_name", "string"),
+    ("division_id", "string"),
+    ("window_start", "string"),
+    ("window_end", "string"),
+    ("timezone", "string"),
+    ("attempted", "int64"),
+    ("connected", "int64"),
+    ("abandoned", "int64"),
+    ("handled", "int64"),
+    ("conversions", "int64"),
+    ("handle_time_s", "float64"),
+    ("talk_time_s", "float64"),
+    ("hold_time_s", "float64"),
+    ("acw_time_s", "float64"),
+    ("avg_handle_time_s", "float64"),
+    ("avg_talk_time_s", "float64"),
+    ("avg_hold_time_s", "float64"),
+    ("avg_acw_time_s", "float64"),
+    ("connect_rate", "float64"),
+    ("abandon_rate", "float64"),
+    ("conversion_rate", "float64"),
+    ("no_activity", "bool"),
+    ("history_days", "int64"),
+    ("avg_handle_time_zscore", "float64"),
+    ("connect_rate_zscore", "float64"),
+    ("abandon_rate_zscore", "float64"),
+    ("flags", "list<string>"),
+    ("status", "string"),
+)
+
+
+def sorted_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Rows restricted to :data:`COLUMNS`, in column order, sorted by campaign id."""
+    names = [name for name, _ in COLUMNS]
+    return [{name: row.get(name) for name in names} for row in sorted(rows, key=lambda r: r["campaign_id"])]
+
+
+def arrow_schema() -> Any:
+    import pyarrow as pa
+
+    types = {
+        "string": pa.string(),
+        "int64": pa.int64(),
+        "float64": pa.float64(),
+        "bool": pa.bool_(),
+        "list<string>": pa.list_(pa.string()),
+    }
+    return pa.schema([pa.field(name, types[kind]) for name, kind in COLUMNS])
+
+
+def parquet_bytes(rows: Sequence[Mapping[str, Any]]) -> bytes:
+    """The rows as one Parquet file (zstd), deterministic for the same rows."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pylist(sorted_rows(rows), schema=arrow_schema())
+    buf = io.BytesIO()
+    pq.write_table(table, buf, compression="zstd")
+    return buf.getvalue()
+
+
+def window_facts(window: Window) -> dict[str, str]:
+    """The window as written into files: without ``source`` (a scheduled run and a manual run of the
+    same window must write the same bytes)."""
+    facts = window.to_dict()
+    facts.pop("source", None)
+    return facts
+
+
+def summary(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Run summary: campaign counts, accuracy rate (share of campaigns without flags), flag counts, totals."""
+    flagged = sum(1 for row in rows if row["flags"])
+    flag_counts = Counter(flag for row in rows for flag in row["flags"])
+    totals = {key: sum(int(row[key]) for row in rows) for key in ("attempted", "connected", "abandoned", "conversions")}
+    return {
+        "campaigns": len(rows),
+        "campaigns_flagged": flagged,
+        "accuracy_rate": round((len(rows) - flagged) / len(rows), 6) if rows else 1.0,
+        "flag_counts": dict(sorted(flag_counts.items())),
+        "totals": totals,
+    }
+
+
+def json_bytes(rows: Sequence[Mapping[str, Any]], window: Window) -> bytes:
+    """The rows, the window and the summary as one JSON document (sorted keys, trailing newline)."""
+    document = {"window": window_facts(window), "rows": sorted_rows(rows), "summary": summary(rows)}
+    return (json.dumps(document, sort_keys=True, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def webhook_payload(
+    rows: Sequence[Mapping[str, Any]],
+    window: Window,
+    *,
+    pipeline: str,
+    objects: Mapping[str, str] | None = None,
+    live_snapshot: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The BI webhook body: rows with their flags, the summary, object URLs and, when asked for, the live
+    snapshot under its own key (it is the campaign's cumulative state when the run ran, not window data)."""
+    payload: dict[str, Any] = {
+        "pipeline": pipeline,
+        "window": window_facts(window),
+        "rows": sorted_rows(rows),
+        "summary": summary(rows),
+        "objects": dict(objects or {}),
+    }
+    if live_snapshot is not None:
+        payload["live_snapshot"] = {"kind": "snapshot_at_run_time", "campaigns": dict(live_snapshot)}
+    return payload
+
+
+def snapshot_entry(stats: Mapping[str, Any] | None, progress: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The few live figures worth sending from ``/stats`` and ``/progress`` (genesys-api.md §3a)."""
+    stats = stats or {}
+    progress = progress or {}
+    contact_rate = stats.get("contactRate") or {}
+    business = stats.get("businessCategoryMetrics") or {}
+    return {
+        "connect_ratio": contact_rate.get("connectRatio"),
+        "attempts": contact_rate.get("attempts"),
+        "connects": contact_rate.get("connects"),
+        "success_count": business.get("successCount"),
+        "idle_agents": stats.get("idleAgents"),
+        "outstanding_calls": stats.get("outstandingCalls"),
+        "progress_percentage": progress.get("percentage"),
+        "contacts_called": progress.get("numberOfContactsCalled"),
+        "contacts_total": progress.get("totalNumberOfContacts"),
+    }

@@ -1,0 +1,108 @@
+"""Run parameters of the campaign execution statistics pipeline, validated before any API call.
+
+The DAG's JSON-schema form already checks types; this model re-checks everything (a REST trigger or a
+backfill's ``dag_run_conf`` can bypass the form) and fails with :class:`ParamError`, whose message
+starts with the offending param's name.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from genesys_pipelines.windows import WindowError, zone
+
+CampaignStatusFilter = Literal["on", "stopping", "off", "complete", "invalid", "forced_off", "forced_stopping"]
+
+#: Campaigns per aggregates query (one `or` clause of `outboundCampaignId` predicates per batch).
+DEFAULT_BATCH_SIZE = 25
+
+
+class ParamError(ValueError):
+    """An invalid run parameter; ``param`` names it and the message starts with it."""
+
+    def __init__(self, param: str, message: str) -> None:
+        self.param = param
+        super().__init__(f"{param}: {message}")
+
+
+def _canonical_uuid(value: str, param: str) -> str:
+    try:
+        parsed = uuid.UUID(str(value))
+    except (ValueError, AttributeError, TypeError) as exc:
+        raise ValueError(f"{param}: {value!r} is not a UUID") from exc
+    return str(parsed)
+
+
+def _uuid_list(values: list[str], param: str) -> list[str]:
+    # Sorted and de-duplicated: the selection (and so every output byte) must not depend on input order.
+    return sorted({_canonical_uuid(v, param) for v in values})
+
+
+class CampaignStatsParams(BaseModel):
+    """The DAG's params (see the DAG's doc_md for the user-facing description of each)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    campaign_ids: list[str] = Field(default_factory=list)
+    start: str | None = None
+    end: str | None = None
+    timezone: str = "UTC"
+    success_wrapup_codes: list[str] = Field(default_factory=list)
+    zscore_threshold: float = Field(default=3.0, gt=0, le=100)
+    fail_on_flags: bool = False
+    deliver_webhook: bool = True
+    include_live_snapshot: bool = False
+    status_filter: list[CampaignStatusFilter] = Field(default_factory=list)
+    division_ids: list[str] = Field(default_factory=list)
+    batch_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=1, le=100)
+
+    @field_validator("campaign_ids", "success_wrapup_codes", "division_ids", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return [] if value is None else value
+
+    @field_validator("campaign_ids")
+    @classmethod
+    def _campaign_ids(cls, value: list[str]) -> list[str]:
+        return _uuid_list(value, "campaign_ids")
+
+    @field_validator("success_wrapup_codes")
+    @classmethod
+    def _wrapup_codes(cls, value: list[str]) -> list[str]:
+        return _uuid_list(value, "success_wrapup_codes")
+
+    @field_validator("division_ids")
+    @classmethod
+    def _division_ids(cls, value: list[str]) -> list[str]:
+        return _uuid_list(value, "division_ids")
+
+    @field_validator("status_filter")
+    @classmethod
+    def _status_filter(cls, value: list[str]) -> list[str]:
+        return sorted(set(value))
+
+    @field_validator("timezone", mode="before")
+    @classmethod
+    def _timezone(cls, value: Any) -> str:
+        text = str(value or "UTC")
+        try:
+            zone(text)
+        except WindowError as exc:
+            raise ValueError(str(exc)) from exc
+        return text
+
+
+def parse_params(raw: Mapping[str, Any]) -> CampaignStatsParams:
+    """Validate the run's params; raise :class:`ParamError` naming the first bad param."""
+    try:
+        return CampaignStatsParams.model_validate(dict(raw))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        param = str(first["loc"][0]) if first.get("loc") else "params"
+        message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+        message = message.removeprefix(f"{param}: ")
+        raise ParamError(param, f"{message} (got {first.get('input')!r})") from exc
