@@ -1,0 +1,272 @@
+"""Pacing recommendation in the campaign's real fields (genesys-api.md §3e), bounded and explained.
+
+No API sets an "answer rate": the dialer paces itself from ``maxCallsPerAgent(Decimal)`` (power and
+predictive), ``outboundLineCount`` (the knob of agentless campaigns) and the compliance target
+``abandonRate``, which is a PERCENTAGE (3 means 3 %). The other dialing modes (preview, progressive,
+external) get a forecast but no recommendation.
+
+Power / predictive — the abandon model: in an hour with ``N`` scheduled agents and a dial ratio of
+``k`` calls per agent, ``L = N·k`` calls are in flight and the connects are ``X ~ Binomial(L, p)``;
+every connect beyond the ``N`` agents is abandoned, so the expected abandon percentage is
+``100 · E[max(X − N, 0)] / E[X]`` (a decimal ``L`` interpolates between ⌊L⌋ and ⌈L⌉). ``p`` is the
+UPPER bound of the forecast interval: more answers than expected is what abandons calls. The largest
+``k`` whose abandon percentage stays at or under the target is found per dialing hour, and the most
+constraining hour wins (one setting covers the whole period). The pooled model ignores talk time
+(agents still busy), which is why the per-run step bound exists.
+
+Agentless — no agents: ``outboundLineCount`` scales with history rate ÷ forecast rate, so the expected
+connects per hour stay where they were.
+
+Every change is bounded: at most ``max_relative_step`` away from the current value per run, then
+inside the absolute limits. ``abandonRate`` is lowered to the target when above it, never raised.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from genesys_pipelines.pacing_forecast.params import PacingParams
+
+AGENT_MODES = ("power", "predictive")
+LINE_MODES = ("agentless",)
+FIELD_CALLS = "maxCallsPerAgentDecimal"
+FIELD_LINES = "outboundLineCount"
+FIELD_ABANDON = "abandonRate"
+
+
+def expected_abandon_pct(lines: float, agents: int, p: float) -> float:
+    """Expected abandoned share of connects, in PERCENT, for ``lines`` calls in flight over ``agents``."""
+    from scipy.stats import binom
+
+    if lines <= 0 or p <= 0:
+        return 0.0
+
+    def moments(n: int) -> tuple[float, float]:
+        if n <= agents:
+            return 0.0, n * p
+        x = range(agents + 1, n + 1)
+        pmf = binom.pmf(list(x), n, p)
+        return float(sum((xi - agents) * w for xi, w in zip(x, pmf, strict=True))), n * p
+
+    low, high = math.floor(lines), math.ceil(lines)
+    frac = lines - low
+    ab_low, con_low = moments(low)
+    ab_high, con_high = moments(high)
+    abandoned = (1 - frac) * ab_low + frac * ab_high
+    connected = (1 - frac) * con_low + frac * con_high
+    return 100.0 * abandoned / connected if connected > 0 else 0.0
+
+
+def max_ratio_for_target(agents: int, p: float, target_pct: float, low: float, high: float) -> float:
+    """The largest calls-per-agent ratio in [low, high] whose expected abandon % is ≤ ``target_pct``."""
+    if expected_abandon_pct(agents * high, agents, p) <= target_pct:
+        return high
+    if expected_abandon_pct(agents * low, agents, p) > target_pct:
+        return low
+    lo, hi = low, high
+    for _ in range(40):  # abandon % grows with the ratio: bisection converges to 1e-12 of the range
+        mid = (lo + hi) / 2
+        if expected_abandon_pct(agents * mid, agents, p) <= target_pct:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def bound(current: float | None, target: float, step: float, low: float, high: float) -> tuple[float, list[str]]:
+    """``target`` moved at most ``step`` (relative) from ``current``, then clamped to [low, high]."""
+    notes: list[str] = []
+    value = target
+    if current is not None and current > 0:
+        floor, ceil = current * (1 - step), current * (1 + step)
+        if value < floor:
+            notes.append(f"step bound: not below {floor:.4g} (current {current:g} − {step:.0%})")
+            value = floor
+        elif value > ceil:
+            notes.append(f"step bound: not above {ceil:.4g} (current {current:g} + {step:.0%})")
+            value = ceil
+    if value < low:
+        notes.append(f"absolute bound: not below {low:g}")
+        value = low
+    elif value > high:
+        notes.append(f"absolute bound: not above {high:g}")
+        value = high
+    return value, notes
+
+
+def _current_calls(campaign: Mapping[str, Any]) -> float | None:
+    value = campaign.get(FIELD_CALLS)
+    if value is None:
+        value = campaign.get("maxCallsPerAgent")
+    return None if value is None else float(value)
+
+
+def _relative(before: float | None, after: float) -> float:
+    if before in (None, 0):
+        return 1.0
+    return abs(after - before) / abs(before)  # type: ignore[operator]
+
+
+def _abandon(campaign: Mapping[str, Any], target: float) -> tuple[float, str]:
+    current = campaign.get(FIELD_ABANDON)
+    if current is None:
+        return target, f"abandonRate unset: set to the compliance target {target:g} %"
+    if float(current) > target:
+        return target, f"abandonRate {float(current):g} % is above the compliance target: lowered to {target:g} %"
+    return float(current), f"abandonRate {float(current):g} % is within the compliance target {target:g} %: kept"
+
+
+def recommend(
+    campaign: Mapping[str, Any],
+    forecast: Mapping[str, Any],
+    agents: Sequence[float],
+    typical_attempts: Sequence[float],
+    params: PacingParams,
+    history_rate: float | None = None,
+) -> dict[str, Any]:
+    """The recommendation for one campaign (JSON-safe), computed from its CURRENT fields.
+
+    ``forecast`` has ``hours``, ``mean``, ``upper`` (rates); ``agents`` and ``typical_attempts`` are per
+    forecast hour. Pure: re-run it on a re-read campaign after a 409 to recompute from fresh values.
+    """
+    mode = campaign.get("dialingMode")
+    base: dict[str, Any] = {
+        "campaign_id": campaign.get("id"),
+        "dialing_mode": mode,
+        "version": campaign.get("version"),
+        "field": None,
+        "before": {},
+        "after": {},
+        "relative_change": 0.0,
+        "should_apply": False,
+        "explanation": [],
+    }
+    dialing = [i for i, a in enumerate(typical_attempts) if a > 0]
+    if mode in AGENT_MODES:
+        return _recommend_calls(campaign, forecast, agents, dialing, params, base)
+    if mode in LINE_MODES:
+        return _recommend_lines(campaign, forecast, typical_attempts, dialing, params, history_rate, base)
+    base.update(
+        status="not_applicable",
+        explanation=[
+            f"dialing mode {mode!r}: maxCallsPerAgent applies to power/predictive and outboundLineCount is "
+            "the knob of agentless campaigns; forecast only"
+        ],
+    )
+    return base
+
+
+def _recommend_calls(
+    campaign: Mapping[str, Any],
+    forecast: Mapping[str, Any],
+    agents: Sequence[float],
+    dialing: list[int],
+    params: PacingParams,
+    base: dict[str, Any],
+) -> dict[str, Any]:
+    target = params.abandon_rate_target
+    current = _current_calls(campaign)
+    abandon_after, abandon_note = _abandon(campaign, target)
+    before = {FIELD_CALLS: current, FIELD_ABANDON: campaign.get(FIELD_ABANDON)}
+    staffed = [i for i in dialing if agents[i] >= 0.5]
+    lines: list[str] = []
+    if not staffed:
+        after_calls = current
+        status = "no_capacity"
+        lines.append("no forecast hour has both dialing activity and at least one agent: ratio unchanged")
+    else:
+        per_hour = []
+        for i in staffed:
+            n = max(1, round(agents[i]))
+            p = min(1.0, max(0.01, float(forecast["upper"][i])))
+            k = max_ratio_for_target(n, p, target, params.max_calls_per_agent_min, params.max_calls_per_agent_max)
+            per_hour.append((k, i, n, p))
+        k_star, hour, n, p = min(per_hour)
+        lines.append(
+            f"most constraining hour {forecast['hours'][hour]}: {n} agents, answer rate upper bound {p:.3f} → "
+            f"largest ratio with expected abandon ≤ {target:g} % is {k_star:.3f} calls/agent "
+            f"(expected abandon {expected_abandon_pct(n * k_star, n, p):.2f} %; pooled binomial model)"
+        )
+        bounded, notes = bound(current, k_star, params.max_relative_step,
+                               params.max_calls_per_agent_min, params.max_calls_per_agent_max)
+        lines += notes
+        # Round DOWN at 2 decimals: rounding up could cross the abandon target.
+        after_calls = math.floor(bounded * 100 + 1e-9) / 100
+        status = "change" if current is None or abs(after_calls - current) > 1e-9 else "no_change"
+        base["target_unbounded"] = round(k_star, 4)
+    lines.append(abandon_note)
+    relative = 0.0 if after_calls is None else _relative(current, after_calls)
+    abandon_changed = campaign.get(FIELD_ABANDON) is None or abs(abandon_after - float(campaign[FIELD_ABANDON])) > 1e-9
+    should_apply = (status == "change" and relative >= params.min_change) or abandon_changed
+    if status == "change" and relative < params.min_change:
+        lines.append(f"change of {relative:.1%} is under min_change {params.min_change:.1%}: not worth a write")
+    after = {FIELD_CALLS: after_calls, FIELD_ABANDON: abandon_after}
+    if should_apply and status != "change":
+        status = "change"
+    base.update(field=FIELD_CALLS, before=before, after=after, relative_change=round(relative, 6),
+                should_apply=should_apply, status=status, explanation=lines)
+    return base
+
+
+def _recommend_lines(
+    campaign: Mapping[str, Any],
+    forecast: Mapping[str, Any],
+    typical_attempts: Sequence[float],
+    dialing: list[int],
+    params: PacingParams,
+    history_rate: float | None,
+    base: dict[str, Any],
+) -> dict[str, Any]:
+    current = campaign.get(FIELD_LINES)
+    before = {FIELD_LINES: current}
+    weights = [typical_attempts[i] for i in dialing]
+    lines: list[str] = []
+    if not dialing or not history_rate or current is None or sum(weights) == 0:
+        base.update(status="no_change", field=FIELD_LINES, before=before, after=before,
+                    explanation=["no dialing hours, history rate or current line count: lines unchanged"])
+        return base
+    forecast_rate = sum(forecast["mean"][i] * w for i, w in zip(dialing, weights, strict=True)) / sum(weights)
+    forecast_rate = max(forecast_rate, 0.01)
+    target = current * history_rate / forecast_rate
+    lines.append(
+        f"lines × history rate {history_rate:.3f} ÷ forecast rate {forecast_rate:.3f} (attempt-weighted over "
+        f"{len(dialing)} dialing hours) = {current} × {history_rate / forecast_rate:.3f} = {target:.2f}"
+    )
+    bounded, notes = bound(float(current), target, params.max_relative_step,
+                           params.outbound_line_count_min, params.outbound_line_count_max)
+    lines += notes
+    # Whole lines, rounded toward the current value so the step bound still holds.
+    after_lines = math.floor(bounded) if bounded > current else math.ceil(bounded)
+    relative = _relative(float(current), float(after_lines))
+    should_apply = after_lines != current and relative >= params.min_change
+    if after_lines != current and not should_apply:
+        lines.append(f"change of {relative:.1%} is under min_change {params.min_change:.1%}: not worth a write")
+    base.update(field=FIELD_LINES, before=before, after={FIELD_LINES: after_lines},
+                status="change" if after_lines != current else "no_change", target_unbounded=round(target, 4),
+                relative_change=round(relative, 6), should_apply=should_apply, explanation=lines)
+    return base
+
+
+def apply_to_campaign(campaign: Mapping[str, Any], recommendation: Mapping[str, Any]) -> dict[str, Any]:
+    """The full campaign body with the recommended pacing fields set (``version`` kept as read)."""
+    body = dict(campaign)
+    for key, value in (recommendation.get("after") or {}).items():
+        if value is not None:
+            body[key] = value
+    if recommendation.get("field") == FIELD_CALLS and body.get(FIELD_CALLS) is not None:
+        # The integer field follows the decimal one (the API does the same with the query flag).
+        body["maxCallsPerAgent"] = max(1, math.floor(float(body[FIELD_CALLS])))
+    return body
+
+
+def is_applied(campaign: Mapping[str, Any], recommendation: Mapping[str, Any]) -> bool:
+    """True when ``campaign`` already holds every recommended value (a lost write that landed)."""
+    for key, value in (recommendation.get("after") or {}).items():
+        if value is None:
+            continue
+        current = campaign.get(key)
+        if current is None or abs(float(current) - float(value)) > 1e-6:
+            return False
+    return True
