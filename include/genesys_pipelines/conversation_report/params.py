@@ -1,0 +1,151 @@
+"""Run parameters of the conversation report, validated before any API call.
+
+A bad value raises :class:`ReportParamsError` whose message starts with the parameter's name, so the
+first task of the DAG fails with something a user can act on.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any, Literal, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+
+from genesys_pipelines.models.analytics import MediaType
+
+# Conversation-level dimensions the report can group by (see aggregate.py for how each is attributed).
+GroupDimension = Literal["mediaType", "queueId", "originatingDirection", "outboundCampaignId"]
+GROUP_DIMENSIONS: tuple[str, ...] = get_args(GroupDimension)
+DEFAULT_GROUP_BY: tuple[str, ...] = ("mediaType", "queueId")
+ReportFormat = Literal["csv", "json", "parquet"]
+FORMATS: tuple[str, ...] = get_args(ReportFormat)
+Mode = Literal["auto", "sync", "async"]
+MEDIA_TYPES: tuple[str, ...] = get_args(MediaType)
+
+# Segment dimensions accepted as extra `filters` (a subset of the 80 the API knows, §3b).
+FILTER_DIMENSIONS: tuple[str, ...] = (
+    "direction",
+    "disconnectType",
+    "outboundCampaignId",
+    "outboundContactListId",
+    "purpose",
+    "segmentType",
+    "userId",
+    "wrapUpCode",
+)
+# Genesys ids are UUIDs; a typo'd id would silently match nothing, so reject it up front.
+_ID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+MAX_QUEUE_IDS = 100  # keeps the request under the API's 512 kB body limit with room to spare
+MAX_URL_EXPIRY_HOURS = 168  # S3 SigV4 presigned URLs live at most 7 days
+
+
+class ReportParamsError(ValueError):
+    """A run parameter is invalid; ``param`` names it."""
+
+    def __init__(self, param: str, message: str) -> None:
+        self.param = param
+        super().__init__(f"{param}: {message}")
+
+
+class ReportParams(BaseModel):
+    """The DAG's params, after validation. ``start``/``end``/``timezone`` are read by the window helper."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    start: str | None = None
+    end: str | None = None
+    timezone: str = "UTC"
+    media_type: MediaType | None = None
+    queue_ids: tuple[str, ...] = ()
+    group_by: tuple[GroupDimension, ...] = DEFAULT_GROUP_BY  # type: ignore[assignment]
+    formats: tuple[ReportFormat, ...] = FORMATS  # type: ignore[assignment]
+    url_expiry_hours: int = 24
+    mode: Mode = "auto"
+    filters: dict[str, tuple[str, ...]] = {}
+
+    @field_validator("media_type", mode="before")
+    @classmethod
+    def _blank_media_type(cls, value: Any) -> Any:
+        return None if value in ("", "all") else value
+
+    @field_validator("start", "end")
+    @classmethod
+    def _iso(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        try:
+            datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise ValueError(f"not an ISO-8601 date or datetime: {value!r}") from exc
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        return value
+
+    @field_validator("queue_ids")
+    @classmethod
+    def _queue_ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [v for v in value if not _ID.match(v)]
+        if bad:
+            raise ValueError(f"not Genesys ids (UUIDs): {bad}")
+        if len(value) > MAX_QUEUE_IDS:
+            raise ValueError(f"at most {MAX_QUEUE_IDS} queue ids, got {len(value)}")
+        return tuple(sorted(set(value)))  # order-free: the same set gives the same query and output
+
+    @field_validator("group_by", "formats")
+    @classmethod
+    def _non_empty_unique(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("must name at least one value")
+        if len(set(value)) != len(value):
+            raise ValueError(f"repeats a value: {list(value)}")
+        return value
+
+    @field_validator("url_expiry_hours")
+    @classmethod
+    def _expiry(cls, value: int) -> int:
+        if not 1 <= value <= MAX_URL_EXPIRY_HOURS:
+            raise ValueError(f"must be between 1 and {MAX_URL_EXPIRY_HOURS} hours, got {value}")
+        return value
+
+    @field_validator("filters")
+    @classmethod
+    def _filters(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        unknown = sorted(set(value) - set(FILTER_DIMENSIONS))
+        if unknown:
+            raise ValueError(f"unsupported dimension(s) {unknown}; use one of {list(FILTER_DIMENSIONS)}")
+        empty = sorted(k for k, v in value.items() if not v or any(not s for s in v))
+        if empty:
+            raise ValueError(f"empty value list or empty value for {empty}")
+        return {k: tuple(sorted(set(v))) for k, v in sorted(value.items())}
+
+    @model_validator(mode="after")
+    def _range(self) -> ReportParams:
+        if (self.start is None) != (self.end is None):
+            raise ValueError("start and end: give both or neither")
+        return self
+
+
+def validate_params(raw: dict[str, Any]) -> ReportParams:
+    """Validate the DAG's params; the error message names the first offending param."""
+    cleaned = {k: v for k, v in raw.items() if k in ReportParams.model_fields}
+    try:
+        return ReportParams.model_validate(cleaned)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = [str(p) for p in err["loc"]]
+        param = loc[0] if loc else "params"
+        message = err["msg"].removeprefix("Value error, ")
+        if len(loc) > 1:  # e.g. group_by[1]: say which element
+            message = f"item {'.'.join(loc[1:])}: {message} (got {err.get('input')!r})"
+        if param == "params":  # model-level check: the message carries the names
+            raise ReportParamsError(message.split(":")[0], message) from exc
+        raise ReportParamsError(param, message) from exc

@@ -1,0 +1,189 @@
+"""End to end: genesys_conversation_report with dag.test() against the sandbox and the local S3."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+DAG_ID = "genesys_conversation_report"
+DETAILS = "POST /api/v2/analytics/conversations/details/query"
+JOBS = "POST /api/v2/analytics/conversations/details/jobs"
+
+
+@pytest.fixture(scope="module")
+def dag(airflow_db: Path, devstack: Any) -> Any:
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(ROOT / "dags" / f"{DAG_ID}.py"))
+    assert not bag.import_errors, bag.import_errors
+    return bag.get_dag(DAG_ID)
+
+
+def run(dag: Any, day: str, **conf: Any) -> Any:
+    """The scheduled run (02:00 UTC) whose window is ``day``."""
+    logical = datetime.combine(date.fromisoformat(day) + timedelta(days=1), datetime.min.time(), UTC).replace(hour=2)
+    return dag.test(logical_date=logical, run_after=logical, run_conf=conf)
+
+
+def states(dag_run: Any) -> dict[str, str]:
+    return {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
+
+
+def partition(sandbox: Any, day: str) -> dict[str, bytes]:
+    prefix = f"{DAG_ID}/date={day}/"
+    return {key[len(prefix):]: sandbox.read(key) for key in sandbox.list_keys(prefix)}
+
+
+# -- an independent computation, straight from the API's JSON (no pipeline code) ----------------------
+
+
+def fetch_day(sandbox: Any, day: str) -> list[dict[str, Any]]:
+    token = httpx.post(f"{sandbox.sandbox_url}/oauth/token", data={"grant_type": "client_credentials"},
+                       auth=("sandbox-client", "sandbox-secret")).json()["access_token"]
+    nxt = (date.fromisoformat(day) + timedelta(days=1)).isoformat()
+    body: dict[str, Any] = {
+        "interval": f"{day}T00:00:00.000Z/{nxt}T00:00:00.000Z", "order": "asc", "orderBy": "conversationStart",
+        "conversationFilters": [{"type": "and", "predicates": [{"dimension": "conversationEnd", "operator": "exists"}]}],
+    }
+    found: dict[str, dict[str, Any]] = {}
+    page = 1
+    while True:
+        body["paging"] = {"pageSize": 200, "pageNumber": page}
+        answer = httpx.post(f"{sandbox.sandbox_url}/api/v2/analytics/conversations/details/query", json=body,
+                            headers={"Authorization": f"Bearer {token}"}, timeout=60).json()
+        for conv in answer.get("conversations") or []:
+            if conv["conversationStart"].startswith(day):
+                found.setdefault(conv["conversationId"], conv)
+        if not answer.get("conversations") or page * 200 >= answer["totalHits"]:
+            return list(found.values())
+        page += 1
+
+
+def expected_groups(conversations: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    groups: dict[tuple[str, str], dict[str, Any]] = defaultdict(
+        lambda: {"n": 0, "dur": 0, "talk": 0, "hold": 0, "codes": set()})
+    for conv in conversations:
+        queued = []  # (segmentStart, order, queueId, mediaType) over acd/agent sessions
+        media_first = None
+        talk = hold = 0
+        codes = set()
+        for p in conv.get("participants", []):
+            for s in p.get("sessions", []):
+                media_first = media_first or s.get("mediaType")
+                segs = s.get("segments", [])
+                with_queue = [g for g in segs if g.get("queueId")]
+                if p.get("purpose") in ("acd", "agent") and with_queue:
+                    g = with_queue[0]
+                    queued.append((datetime.fromisoformat(g["segmentStart"]), len(queued), g["queueId"],
+                                   s.get("mediaType")))
+                codes |= {g["wrapUpCode"] for g in segs if g.get("wrapUpCode")}
+                if p.get("purpose") == "agent":
+                    for m in s.get("metrics", []):
+                        talk += m["value"] if m["name"] == "tTalk" else 0
+                        hold += m["value"] if m["name"] == "tHeld" else 0
+        _, _, queue, media = min(queued) if queued else (None, None, "", media_first)
+        g = groups[(media or "", queue or "")]
+        g["n"] += 1
+        g["dur"] += round((datetime.fromisoformat(conv["conversationEnd"])
+                           - datetime.fromisoformat(conv["conversationStart"])).total_seconds() * 1000)
+        g["talk"] += talk
+        g["hold"] += hold
+        g["codes"] |= codes
+    return groups
+
+
+def test_sync_and_async_give_identical_correct_outputs(sandbox: Any, dag: Any) -> None:
+    from genesys_cloud.sinks.audit import AuditSink
+
+    day = sandbox.demo_date
+    sync_run = run(dag, day, mode="sync")
+    assert str(sync_run.state) == "success", states(sync_run)
+    sync_states = states(sync_run)
+    assert sync_states["submit_job"] == "skipped" and sync_states["extract_job"] == "skipped"
+    files = partition(sandbox, day)
+    assert set(files) == {"report.csv", "report.json", "report.parquet", "sessions.parquet", "_manifest.json"}
+    assert sandbox.counters().get(JOBS) is None
+
+    # The report against a computation made straight from the API's JSON.
+    expected = expected_groups(fetch_day(sandbox, day))
+    report = list(csv.DictReader(io.StringIO(files["report.csv"].decode())))
+    assert {(r["mediaType"], r["queueId"]) for r in report} == set(expected)
+    for r in report:
+        e = expected[(r["mediaType"], r["queueId"])]
+        assert int(r["conversation_count"]) == e["n"]
+        assert float(r["avg_duration_s"]) == pytest.approx(e["dur"] / e["n"] / 1000, abs=1e-5)
+        assert float(r["talk_ratio"]) == pytest.approx(e["talk"] / e["dur"], abs=1e-5)
+        assert float(r["hold_ratio"]) == pytest.approx(e["hold"] / e["dur"], abs=1e-5)
+        assert float(r["efficiency_score"]) == pytest.approx(max(0, 100 - 50 * e["hold"] / e["dur"]), abs=1e-4)
+        assert set(filter(None, r["wrapup_codes"].split("|"))) == e["codes"]
+    total = sum(e["n"] for e in expected.values())
+    assert total > 100
+
+    import pyarrow.parquet as pq
+
+    sessions = pq.read_table(io.BytesIO(files["sessions.parquet"]))
+    assert len(set(sessions.column("conversation_id").to_pylist())) == total
+    starts = sessions.column("conversation_start").to_pylist()
+    assert starts == sorted(starts)
+    document = json.loads(files["report.json"])
+    assert [row["conversation_count"] for row in document["rows"]] == [int(r["conversation_count"]) for r in report]
+
+    # Webhook: presigned URLs that work, idempotency key independent of them.
+    [delivery] = sandbox.webhooks("bi")
+    body = delivery["body"]
+    assert body["conversations"] == total and body["groups"] == len(report) and body["mode"] == "sync"
+    urls = {o["name"]: o["url"] for o in body["objects"]}
+    assert httpx.get(urls["report.csv"]).content == files["report.csv"]
+    [audit] = AuditSink().rows(DAG_ID, run_id=sync_run.run_id, event="report_published")
+    assert audit["record_count"] == total and audit["details"]["groups"] == len(report)
+    assert audit["details"]["duplicates_dropped"] == 0 and audit["latency_ms"] > 0
+
+    # The async job path: same bytes in every object (manifest included).
+    async_run = run(dag, day, mode="async")
+    assert str(async_run.state) == "success", states(async_run)
+    assert states(async_run)["extract_sync"] == "skipped"
+    assert sandbox.counters().get(JOBS) == 1
+    assert partition(sandbox, day) == files
+    # Same window and step, same idempotency key although the URLs differ: the receiver keeps one.
+    assert [d["body"]["mode"] for d in sandbox.webhooks("bi")] == ["sync"]
+    [async_audit] = AuditSink().rows(DAG_ID, run_id=async_run.run_id, event="report_published")
+    assert async_audit["details"]["mode"] == "async" and async_audit["record_count"] == total
+
+    # Re-run (auto mode, small day: sync) rewrites the partition byte-identically; no work left behind.
+    again = run(dag, day)
+    assert str(again.state) == "success", states(again)
+    assert partition(sandbox, day) == files
+    assert not [k for k in sandbox.list_keys(f"{DAG_ID}/") if "/_work/" in k or "/_staging/" in k]
+
+
+def test_filters_and_grouping(sandbox: Any, dag: Any) -> None:
+    day = sandbox.demo_date
+    everything = expected_groups(fetch_day(sandbox, day))
+    voice = [k for k in everything if k[0] == "voice" and k[1]]
+    queue = voice[0][1]
+    dag_run = run(dag, day, media_type="voice", queue_ids=[queue], group_by=["queueId"], formats=["json"])
+    assert str(dag_run.state) == "success", states(dag_run)
+    files = partition(sandbox, day)
+    assert set(files) == {"report.json", "sessions.parquet", "_manifest.json"}
+    rows = json.loads(files["report.json"])["rows"]
+    assert rows and all(set(r) >= {"queueId", "conversation_count"} and "mediaType" not in r for r in rows)
+    # A sandbox conversation has one queue: the filtered report is exactly that group of the full day.
+    assert sum(r["conversation_count"] for r in rows) == everything[("voice", queue)]["n"]
+
+
+def test_invalid_param_fails_before_any_api_call(sandbox: Any, dag: Any) -> None:
+    dag_run = run(dag, sandbox.demo_date, timezone="Mars/Olympus")
+    assert str(dag_run.state) == "failed"
+    assert states(dag_run)["validate_params"] == "failed"
+    assert not [k for k in sandbox.counters() if " /api/v2/" in k]

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import copy
+import io
+import random
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from genesys_pipelines.conversation_report.chunks import (
+    ChunkWriter,
+    MergeStats,
+    merge_chunks,
+    write_session_table,
+)
+from genesys_pipelines.conversation_report.flatten import flatten
+
+
+def _conv(i: int, second: int) -> dict:
+    start = f"2026-06-10T{second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}.000Z"
+    return {"conversationId": f"conv-{i:04d}", "conversationStart": start,
+            "participants": [{"purpose": "customer", "sessions": [{"sessionId": f"a{i}", "mediaType": "voice"}]},
+                             {"purpose": "agent", "sessions": [{"sessionId": f"b{i}", "mediaType": "voice"}]}]}
+
+
+def _write_chunks(tmp_path: Path, pages: list[list[dict]]) -> list[Path]:
+    """One chunk per 'concurrently fetched' page list."""
+    paths = []
+    for n, page in enumerate(pages):
+        writer = ChunkWriter(tmp_path / f"w{n}", chunk_conversations=10**6, row_group_size=16)
+        paths += writer.add_all(page).paths
+    return paths
+
+
+def test_kway_merge_orders_by_start_then_id_and_keeps_session_order(tmp_path: Path) -> None:
+    rng = random.Random(7)
+    convs = [_conv(i, rng.randrange(0, 86_400)) for i in range(300)]
+    rng.shuffle(convs)
+    pages = [convs[i::4] for i in range(4)]  # four interleaved streams
+    stats = MergeStats()
+    merged = [r for t in merge_chunks(_write_chunks(tmp_path, pages), stats, out_rows=50)
+              for r in t.to_pylist()]
+    keys = [(r["conversation_start"], r["conversation_id"]) for r in merged]
+    assert keys == sorted(keys)
+    assert [r["session_id"][0] for r in merged] == ["a", "b"] * 300  # customer row before agent row
+    assert (stats.conversations, stats.rows, stats.duplicates) == (300, 600, 0)
+
+
+def test_duplicates_across_chunks_are_dropped_keeping_the_first(tmp_path: Path) -> None:
+    convs = [_conv(i, i * 10) for i in range(50)]
+    again = copy.deepcopy(convs[10:20])
+    for c in again:  # a later copy with different content must not win
+        c["participants"][0]["sessions"][0]["sessionId"] = "late"
+    stats = MergeStats()
+    merged = [r for t in merge_chunks(_write_chunks(tmp_path, [convs, again]), stats) for r in t.to_pylist()]
+    assert stats.duplicates == 10 and stats.conversations == 50 and len(merged) == 100
+    assert "late" not in {r["session_id"] for r in merged}
+
+
+def test_duplicates_inside_a_chunk_are_dropped_by_the_writer(tmp_path: Path) -> None:
+    convs = [_conv(i, i) for i in range(5)]
+    stats = ChunkWriter(tmp_path / "one", chunk_conversations=10).add_all(convs + convs[:2])
+    assert stats.duplicates == 2 and stats.conversations == 5 and len(stats.paths) == 1
+    # copies that land in another chunk are left to the merge
+    split = ChunkWriter(tmp_path / "three", chunk_conversations=3).add_all(convs + convs[:2])
+    merge = MergeStats()
+    assert sum(t.num_rows for t in merge_chunks(split.paths, merge)) == 10
+    assert (split.duplicates + merge.duplicates, merge.conversations) == (2, 5)
+
+
+def test_session_table_is_deterministic_and_equals_flatten_sorted(tmp_path: Path) -> None:
+    rng = random.Random(3)
+    convs = [_conv(i, rng.randrange(0, 86_400)) for i in range(200)]
+    paths = ChunkWriter(tmp_path / "c", chunk_conversations=37).add_all(convs).paths
+    first, second = io.BytesIO(), io.BytesIO()
+    write_session_table(paths, first, row_group_size=64)
+    write_session_table(paths, second, row_group_size=64)
+    assert first.getvalue() == second.getvalue()
+    expected = flatten(convs).sort_by([("conversation_start", "ascending"), ("conversation_id", "ascending")])
+    assert pq.read_table(io.BytesIO(first.getvalue())).to_pylist() == expected.to_pylist()
+
+
+def test_empty_extraction_gives_an_empty_session_table(tmp_path: Path) -> None:
+    buf = io.BytesIO()
+    stats = write_session_table([], buf)
+    assert stats.rows == 0 and pq.read_table(io.BytesIO(buf.getvalue())).num_rows == 0
+
+
+def test_session_table_row_groups_hold_whole_conversations(tmp_path: Path) -> None:
+    convs = [_conv(i, i) for i in range(100)]  # two session rows each
+    paths = ChunkWriter(tmp_path / "c", chunk_conversations=30, row_group_size=7).add_all(convs).paths
+    target = tmp_path / "sessions.parquet"
+    write_session_table(paths, str(target), row_group_size=25)
+    parquet = pq.ParquetFile(target)
+    groups = [parquet.read_row_group(i).column("conversation_id").to_pylist() for i in range(parquet.num_row_groups)]
+    assert sum(map(len, groups)) == 200 and len(groups) > 1
+    for before, after in zip(groups, groups[1:], strict=False):
+        assert before[-1] != after[0]
