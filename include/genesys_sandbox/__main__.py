@@ -35,6 +35,8 @@ def parse_args(argv: list[str] | None = None) -> SandboxConfig:
     parser.add_argument("--client-secret", default=DEFAULT_CLIENT_SECRET)
     parser.add_argument("--webhook-secret", default=DEFAULT_WEBHOOK_SECRET)
     parser.add_argument("--hang-seconds", type=float, default=120.0, help="how long a 'hang' fault holds")
+    parser.add_argument("--job-seconds", type=float, default=0.5, help="analytics job: seconds to FULFILLED")
+    parser.add_argument("--export-seconds", type=float, default=0.6, help="reporting export: seconds to COMPLETED")
     parser.add_argument(
         "--client",
         action="append",
@@ -56,6 +58,9 @@ def parse_args(argv: list[str] | None = None) -> SandboxConfig:
     for name in ("requests_per_minute", "token_ttl", "scale"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    for name in ("job_seconds", "export_seconds"):
+        if getattr(args, name) < 0:
+            parser.error(f"--{name.replace('_', '-')} must not be negative")
     return SandboxConfig(
         host=args.host,
         port=args.port,
@@ -71,6 +76,8 @@ def parse_args(argv: list[str] | None = None) -> SandboxConfig:
         client_secret=args.client_secret,
         webhook_secret=args.webhook_secret,
         hang_seconds=args.hang_seconds,
+        job_seconds=args.job_seconds,
+        export_seconds=args.export_seconds,
         extra_clients=extra_clients,
     )
 

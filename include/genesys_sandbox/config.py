@@ -55,6 +55,10 @@ class SandboxConfig:
     webhook_secret: str = DEFAULT_WEBHOOK_SECRET
     # How long a "hang" fault holds a request before answering (clients should time out first).
     hang_seconds: float = 120.0
+    # Sandbox-clock seconds from submission until an analytics job is FULFILLED / an export COMPLETED
+    # (the `slow_jobs` fault adds to both).
+    job_seconds: float = 0.5
+    export_seconds: float = 0.6
     # OAuth clients besides the default one (which always holds every permission).
     extra_clients: list[ClientSpec] = field(default_factory=list)
 

@@ -12,10 +12,13 @@ Grammar: comma-separated ``key=value`` items, e.g.
 ``revoke_every=N``  revoke the calling token on every N-th API request (that request gets 401)
 ``lost_write=RATE`` a write is applied, then answered 504 (its response lost in transit)
 ``version_bump=R``  after a GET of a campaign/schedule, another "writer" bumps its version before the
-                    next write, which then gets 409
+                    next write, which then gets 409; ``version_bump_once=N``: the same race on the
+                    next N read-then-write cycles only, drawing nothing from the RNG (a reproducible
+                    409: with N=1 a client that re-reads and retries once succeeds)
 ``job_fail=RATE``   analytics jobs end FAILED;  ``job_fail_once=N``: the first N jobs fail
 ``export_fail=R``   reporting exports end FAILED; ``export_fail_once=N``: the first N exports fail
-``slow_jobs=S``     async jobs and exports take S more seconds to finish
+``slow_jobs=S``     async jobs and exports take S more seconds to finish (on top of the
+                    ``--job-seconds`` / ``--export-seconds`` settings)
 ``malformed=K|K:R`` corrupt successful reads (GET, POST .../query) with rate R (default 1); kinds K:
                     ``missing_field``, ``wrong_type``, ``unknown_enum``, ``truncated``, ``html``,
                     ``empty``, ``oversized``
@@ -65,6 +68,7 @@ class FaultSpec:
     revoke_every: int = 0
     lost_write: float = 0.0
     version_bump: float = 0.0
+    version_bump_once: int = 0
     job_fail: float = 0.0
     job_fail_once: int = 0
     export_fail: float = 0.0
@@ -130,7 +134,7 @@ def parse_fault_spec(text: str | None) -> FaultSpec:
             setattr(spec, key, _rate(key, value))
         elif key in ("hang_for", "slow_jobs"):
             setattr(spec, key, _seconds(key, value))
-        elif key in ("revoke_every", "job_fail_once", "export_fail_once"):
+        elif key in ("revoke_every", "job_fail_once", "export_fail_once", "version_bump_once"):
             setattr(spec, key, _count(key, value))
         elif key == "malformed":
             kinds, _, rate = value.partition(":")
@@ -173,6 +177,7 @@ class FaultEngine:
     _api_requests: int = field(default=0, init=False)
     _failed_once: dict[str, set[str]] = field(default_factory=dict, init=False)
     _pending_bumps: set[tuple[str, str]] = field(default_factory=set, init=False)
+    _bumps_left: int = field(default=0, init=False)
     injected: dict[str, int] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
@@ -187,6 +192,7 @@ class FaultEngine:
             self._api_requests = 0
             self._failed_once = {"job": set(), "export": set()}
             self._pending_bumps = set()
+            self._bumps_left = spec.version_bump_once
             self.injected = {}
         return spec
 
@@ -248,16 +254,24 @@ class FaultEngine:
         return self._fails("export", export_id, self.spec.export_fail, self.spec.export_fail_once)
 
     def job_delay_seconds(self) -> float:
-        """Extra seconds every async job / export takes (``slow_jobs``)."""
+        """Extra seconds every async job / export takes (``slow_jobs``), on top of ``--job-seconds`` /
+        ``--export-seconds``."""
         return self.spec.slow_jobs
 
     def note_read(self, kind: str, entity_id: str) -> None:
-        """A GET of a versioned entity: maybe another writer will change it before the next write."""
-        if not self.spec.version_bump:
-            return
+        """A GET of a versioned entity: maybe another writer will change it before the next write.
+
+        ``version_bump_once`` races come first and draw nothing from the RNG, so the request
+        decisions of the rest of the run do not depend on them. A read of an entity whose bump is
+        still pending does not use up another one.
+        """
+        key = (kind, entity_id)
         with self._lock:
-            if self._rng.random() < self.spec.version_bump:
-                self._pending_bumps.add((kind, entity_id))
+            if self._bumps_left > 0 and key not in self._pending_bumps:
+                self._bumps_left -= 1
+                self._pending_bumps.add(key)
+            elif self.spec.version_bump and self._rng.random() < self.spec.version_bump:
+                self._pending_bumps.add(key)
 
     def take_version_bump(self, kind: str, entity_id: str) -> bool:
         """True once after a read that drew a bump: the caller bumps the stored version first."""

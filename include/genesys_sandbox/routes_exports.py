@@ -30,28 +30,25 @@ from genesys_pipelines.models.exports import (
     ReportingExportJobResponse,
     ReportingExportMetadataJobListing,
 )
-from genesys_sandbox.errors import ApiError
-from genesys_sandbox.responses import api_json, page_listing, paging_params
-from genesys_sandbox.routes_analytics import (
-    _boundaries,
-    _zone,
-    analytics_state,
+from genesys_sandbox.analytics_time import (
+    boundaries,
     days_between,
     iso_utc,
-    json_body,
-    now_ms,
-    parse_body,
     parse_granularity,
     parse_interval,
-    sandbox,
+    parse_time_zone,
 )
+from genesys_sandbox.errors import ApiError
+from genesys_sandbox.responses import api_json, page_listing, paging_params
+from genesys_sandbox.routes_analytics import analytics_state, json_body, now_ms, parse_body, sandbox
 from genesys_sandbox.synth import MEDIA_TYPES, Block, Synth, block_view, day_start_ms
 
 router = APIRouter()
 
 EXPORTS_PATH = "/api/v2/analytics/reporting/exports"
-SUBMITTED_SECONDS = 0.2  # SUBMITTED → RUNNING
-RUNNING_SECONDS = 0.6  # → COMPLETED (plus any `slow_jobs` fault)
+# Share of an export's run (``--export-seconds``, plus any `slow_jobs` fault) spent SUBMITTED before
+# RUNNING: 0.2 s of the default 0.6 s.
+SUBMITTED_SHARE = 1 / 3
 
 
 @dataclass(frozen=True)
@@ -96,6 +93,7 @@ class ExportJob:
     ready_ms: int
     error: str | None
     csv: bytes | None = None
+    running_ms: int | None = None  # SUBMITTED until then (None: SUBMITTED_SHARE of the run)
 
 
 def _exports(request: Request) -> dict[str, ExportJob]:
@@ -104,7 +102,10 @@ def _exports(request: Request) -> dict[str, ExportJob]:
 
 
 def _status(job: ExportJob, now: int) -> tuple[str, float]:
-    if now < job.created_ms + int(SUBMITTED_SECONDS * 1000):
+    running = job.running_ms
+    if running is None:
+        running = job.created_ms + round((job.ready_ms - job.created_ms) * SUBMITTED_SHARE)
+    if now < running:
         return "SUBMITTED", 0.0
     if now < job.ready_ms:
         return "RUNNING", round((now - job.created_ms) / max(1, job.ready_ms - job.created_ms), 2)
@@ -145,7 +146,7 @@ async def submit_export(request: Request) -> Response:
     export: ReportingExportJobRequest = parse_body(ReportingExportJobRequest, body)
     parse_interval(export.interval)
     parse_granularity(export.period)
-    _zone(export.time_zone)
+    parse_time_zone(export.time_zone)
     view = VIEWS.get(export.view_type)
     if view is not None and export.selected_columns:
         unknown = [c.column_name for c in export.selected_columns if c.column_name not in view.columns]
@@ -159,8 +160,10 @@ async def submit_export(request: Request) -> Response:
         error = "EXPORT_TYPE_NOT_IMPLEMENTED"
     elif state.faults.should_fail_export(export_id):
         error = EXPORT_ERROR_MESSAGES_TYPES[int(export_id[:8], 16) % 3]  # a transient service failure
-    ready = now + int((RUNNING_SECONDS + float(state.faults.job_delay_seconds())) * 1000)
-    job = ExportJob(export_id, str(uuid.uuid4()), export, export.to_api(), now, ready, error)
+    run_seconds = float(state.config.export_seconds)
+    ready = now + int((run_seconds + float(state.faults.job_delay_seconds())) * 1000)
+    running = now + round(run_seconds * SUBMITTED_SHARE * 1000)
+    job = ExportJob(export_id, str(uuid.uuid4()), export, export.to_api(), now, ready, error, running_ms=running)
     _exports(request)[export_id] = job
     return api_json(request, ReportingExportJobResponse, export_payload(request, job, now))
 
@@ -323,7 +326,7 @@ def _detail_rows(synth: Synth, export: ReportingExportJobRequest, start: int, en
 def _summary_rows(synth: Synth, export: ReportingExportJobRequest, view: View, start: int, end: int, now: int) -> list[dict[str, Any]]:
     """Rows per (period interval, group value): sums over the conversations that started in it."""
     org = synth.org
-    edges = _boundaries(start, end, export.period, _zone(export.time_zone))
+    edges = boundaries(start, end, export.period, parse_time_zone(export.time_zone))
     sums: dict[tuple[int, ...], np.ndarray] = {}
     names = ("Offered", "Attempts", "Connects", "Abandons", "Handled", "Total Talk", "Total Hold", "Total ACW", "Total Handle")
     for block in _blocks(synth, start, end, now):

@@ -24,9 +24,10 @@ from genesys_pipelines.models.wfm import (
     IntradayPlanningGroupRequest,
     PlanningGroupList,
 )
+from genesys_sandbox.analytics_time import iso_utc
 from genesys_sandbox.errors import ApiError
 from genesys_sandbox.responses import api_json
-from genesys_sandbox.routes_analytics import analytics_state, iso_utc, json_body, parse_body, sandbox
+from genesys_sandbox.routes_analytics import analytics_state, json_body, parse_body, sandbox
 from genesys_sandbox.synth import VOICE, Synth
 
 router = APIRouter()

@@ -7,8 +7,9 @@ nothing ever holds a whole day of conversations in memory. Start times are the i
 day's hourly curve evaluated at ``(i + u_i) / n``: monotone in ``i``, so conversations are ordered by
 ``conversationStart`` for free and the details query can page cheaply.
 
-The same columns feed the details JSON (:func:`conversation_dict`), the query filters
-(``genesys_sandbox.routes_analytics``) and the per-day aggregate cube (:meth:`Synth.day_cube`), so
+The same columns feed the details JSON (:func:`conversation_dict`, and its fast twin
+:func:`genesys_sandbox.synth_json.conversation_json`), the query filters
+(``genesys_sandbox.analytics_filters``) and the per-day aggregate cube (:meth:`Synth.day_cube`), so
 aggregates always equal the sum over details.
 """
 
@@ -87,7 +88,7 @@ class SynthQueue:
 
 @dataclass(frozen=True)
 class SynthOrg:
-    """What the generator needs from the synthetic org (see ``org_adapter`` in routes_analytics)."""
+    """What the generator needs from the synthetic org (see :func:`synth_org_from`)."""
 
     campaigns: tuple[SynthCampaign, ...]
     inbound_queues: tuple[SynthQueue, ...]
@@ -231,6 +232,8 @@ class Synth:
         self._success_codes = np.array([i for i, c in enumerate(codes) if c in org.success_wrapup_code_ids], np.int16)
         self._other_codes = np.array([i for i, c in enumerate(codes) if c not in org.success_wrapup_code_ids], np.int16)
         self._success_rate = np.array([c.success_rate for c in org.campaigns] or [0.0])
+        # The org's ids as JSON literals, filled by genesys_sandbox.synth_json on first use.
+        self.json_strings: Any = None
 
     # --- day level ------------------------------------------------------------------------------
 
@@ -478,7 +481,14 @@ def _reduce_stats(parts: list[_Stats]) -> _Stats:
 # --- conversation JSON --------------------------------------------------------------------------
 
 
-_HEX = np.frombuffer(b"0123456789abcdef", np.uint8)
+# Lookup tables of the vectorised string builders, as fixed-width integers so that one 1-D gather
+# yields whole text fields: the 2 hex digits of a byte, "HH:MM:SS" of a second of the day (0.7 MB),
+# and ".mmm" of a millisecond.
+_HEX_PAIRS = np.frombuffer("".join(f"{i:02x}" for i in range(256)).encode(), "<u2")
+_CLOCK_TIMES = np.frombuffer(
+    "".join(f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(86_400)).encode(), "<u8"
+)
+_MILLIS = np.frombuffer("".join(f".{i:03d}" for i in range(1000)).encode(), "<u4")
 _ID_ROLES = ("conversation", "contact", "customer_participant", "customer_session", "dialer_participant",
              "dialer_session", "acd_participant", "acd_session", "agent_participant", "agent_session")
 
@@ -499,48 +509,39 @@ def _uuid_list(h1: np.ndarray, h2: np.ndarray, role: int) -> list[str]:
     raw = np.stack([a, b], axis=1).view(np.uint8).reshape(-1, 16).copy()
     raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
     raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
-    digits = np.empty((len(raw), 32), np.uint8)
-    digits[:, 0::2] = _HEX[raw >> 4]
-    digits[:, 1::2] = _HEX[raw & 0x0F]
-    text = np.full((len(raw), 36), ord("-"), np.uint8)
+    digits = _HEX_PAIRS[raw].view(np.uint8).reshape(len(raw), 32)
+    text = np.empty((len(raw), 37), np.uint8)
     for lo, hi, dst in ((0, 8, 0), (8, 12, 9), (12, 16, 14), (16, 20, 19), (20, 32, 24)):
         text[:, dst : dst + hi - lo] = digits[:, lo:hi]
-    return _split_ascii(text)
+    text[:, [8, 13, 18, 23]] = ord("-")
+    text[:, 36] = ord("\n")
+    return _lines(text)
 
 
-def _split_ascii(rows: np.ndarray) -> list[str]:
-    """One str per row of an (n, width) ASCII array: decode once, then slice (cheaper than astype('U'))."""
-    width = rows.shape[1]
-    text = rows.tobytes().decode("ascii")
-    return [text[i : i + width] for i in range(0, len(text), width)]
+def _lines(rows: np.ndarray) -> list[str]:
+    """One str per row of an (n, width) ASCII array whose last column is a newline: decode once, then
+    ``str.split`` (3x cheaper than slicing in a comprehension, 10x cheaper than astype('U'))."""
+    return rows.tobytes().decode("ascii").split("\n")[:-1]
 
 
 def _iso_list(ms: np.ndarray) -> list[str]:
-    """Vectorised ``yyyy-MM-ddTHH:mm:ss.SSSZ`` strings for a whole block (ASCII digits built in numpy)."""
-    ms = ms.astype(np.int64)
-    days, ms_of_day = np.divmod(ms, DAY_MS)
-    # Civil date from days since 1970-01-01 (H. Hinnant's algorithm), vectorised.
-    z = days + 719_468
-    era = np.floor_divide(z, 146_097)
-    doe = z - era * 146_097
-    yoe = (doe - doe // 1460 + doe // 36_524 - doe // 146_096) // 365
-    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
-    mp = (5 * doy + 2) // 153
-    day = doy - (153 * mp + 2) // 5 + 1
-    month = np.where(mp < 10, mp + 3, mp - 9)
-    year = yoe + era * 400 + (month <= 2)
-    text = np.empty((len(ms), 24), np.uint8)
-    zero = ord("0")
-    fields = (
-        (year, 4, 0), (month, 2, 5), (day, 2, 8), (ms_of_day // 3_600_000, 2, 11),
-        (ms_of_day // 60_000 % 60, 2, 14), (ms_of_day // 1000 % 60, 2, 17), (ms_of_day % 1000, 3, 20),
-    )
-    for value, width, offset in fields:
-        for digit in range(width):
-            text[:, offset + width - 1 - digit] = zero + value // 10**digit % 10
-    for offset, char in ((4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":"), (19, "."), (23, "Z")):
-        text[:, offset] = ord(char)
-    return _split_ascii(text)
+    """Vectorised ``yyyy-MM-ddTHH:mm:ss.SSSZ`` strings for a whole block (ASCII built in numpy).
+
+    A block spans a day or two, so the date part comes from a handful of cached prefixes; the time
+    of day and the milliseconds are one table gather each.
+    """
+    n = len(ms)
+    days, ms_of_day = np.divmod(ms.astype(np.int64), DAY_MS)
+    unique_days, which = np.unique(days, return_inverse=True)
+    prefixes = np.frombuffer("".join(_day_prefix(int(d)) + "T" for d in unique_days).encode("ascii"), np.uint8)
+    seconds, millis = np.divmod(ms_of_day, 1000)
+    text = np.empty((n, 25), np.uint8)
+    text[:, 0:11] = prefixes.reshape(-1, 11)[which.ravel()]
+    text[:, 11:19] = _CLOCK_TIMES[seconds].view(np.uint8).reshape(n, 8)
+    text[:, 19:23] = _MILLIS[millis].view(np.uint8).reshape(n, 4)
+    text[:, 23] = ord("Z")
+    text[:, 24] = ord("\n")
+    return _lines(text)
 
 
 class BlockView:
@@ -561,6 +562,8 @@ class BlockView:
         talk_end = alert_end + b.t_talk + b.t_held
         self.points_ms = [a.tolist() for a in (b.start, dial_end, contact_end, wait_end, alert_end, first_talk_end, hold_end, talk_end, b.end)]
         self.points = [_iso_list(a) for a in (b.start, dial_end, contact_end, wait_end, alert_end, first_talk_end, hold_end, talk_end, b.end)]
+        # The same per conversation (one tuple of 9 ISO strings each), for the JSON writer.
+        self.point_rows: list[tuple[str, ...]] = list(zip(*self.points, strict=True))
         self.end = b.end.tolist()
         self.outbound = b.outbound.tolist()
         self.connected = b.connected.tolist()

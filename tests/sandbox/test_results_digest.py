@@ -1,0 +1,71 @@
+"""Pins the bytes of async details results pages for seed 42, so speed-ups of the hot path
+(``conversation_dict`` + encoding) cannot change what clients receive.
+
+The digests were taken before the throughput work; if the generator's *data* changes on purpose,
+recompute them and say so in the change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+
+import pytest
+from core_support import auth_headers, make_client, sandbox_state
+
+JOBS = "/api/v2/analytics/conversations/details/jobs"
+DAY = "2026-05-13T00:00:00.000Z/2026-05-14T00:00:00.000Z"  # closed: the sandbox clock is 2026-05-15 12:00
+# A window that is still open at the sandbox clock: pages hold ongoing conversations (pruned JSON).
+OPEN = "2026-05-15T11:00:00.000Z/2026-05-15T13:00:00.000Z"
+
+EXPECTED = {
+    # (validated?, interval): sha256 over every results page (pageSize 500), in order
+    (False, DAY): "7b8b1a627bd838606df5238021930cb7a73bbaf97e2196dfad5bbf05e31f057a",
+    (True, DAY): "92b2821742c33e44c63b38ab828b95526fc10aff7a44dbecba8df80afcba281d",
+    (False, OPEN): "40fc34f6bb055afb2062af57395af50197663a1ce8ebd33fc68b14c8998e74ef",
+}
+
+
+def _pages(validate: bool, interval: str) -> list[bytes]:
+    """Every results page of a details job over ``interval``, as the bytes the sandbox sent."""
+    with make_client(scale=2000, seed=42, self_validation=validate) as client:
+        client.headers.update(auth_headers(client))
+        job = client.post(JOBS, json={"interval": interval}).json()["jobId"]
+        sandbox_state(client).clock.origin += timedelta(seconds=5)
+        pages: list[bytes] = []
+        cursor: str | None = None
+        while True:
+            params = {"pageSize": 500, **({"cursor": cursor} if cursor else {})}
+            page = client.get(f"{JOBS}/{job}/results", params=params)
+            assert page.status_code == 200, page.text
+            pages.append(page.content)
+            cursor = page.json().get("cursor")
+            if not cursor:
+                return pages
+
+
+def _digest(pages: list[bytes]) -> str:
+    digest = hashlib.sha256()
+    for page in pages:
+        digest.update(page)
+    return digest.hexdigest()
+
+
+@pytest.mark.parametrize(("validate", "interval"), list(EXPECTED))
+def test_results_page_bytes_are_pinned(validate: bool, interval: str) -> None:
+    pages = _pages(validate, interval)
+    assert sum(len(json.loads(p).get("conversations", [])) for p in pages) > 0
+    assert _digest(pages) == EXPECTED[(validate, interval)]
+
+
+def test_open_window_pages_hold_ongoing_conversations() -> None:
+    """The pinned open window really exercises the pruned (ongoing) JSON."""
+    conversations = [c for p in _pages(False, OPEN) for c in json.loads(p).get("conversations", [])]
+    assert any("conversationEnd" not in c for c in conversations)
+    assert any("conversationEnd" in c for c in conversations)
+
+
+def test_fast_path_and_validated_path_carry_the_same_json() -> None:
+    fast, validated = _pages(False, DAY), _pages(True, DAY)
+    assert [json.loads(p) for p in fast] == [json.loads(p) for p in validated]
