@@ -52,13 +52,13 @@ source, skip reason) and one `run_summary`.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pendulum
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 
 from genesys_cloud.config import settings
+from genesys_cloud.dag_support import default_args, validated_run
 
 DAG_ID = "genesys_campaign_pacing_forecast"
 UPSTREAM = Asset("genesys://campaign_execution_stats")
@@ -106,30 +106,15 @@ PARAMS: dict[str, Param] = {
     tags=["genesys", "outbound", "forecast", "wfm"],
     doc_md=__doc__,
     params=PARAMS,
-    default_args={
-        "owner": "data-platform",
-        "retries": 2,
-        "retry_delay": timedelta(seconds=settings().task_retry_delay),
-        "retry_exponential_backoff": True,
-    },
+    default_args=default_args(),
 )
 def genesys_campaign_pacing_forecast() -> None:
     @task
     def validate_params() -> dict[str, Any]:
         """Params and window, checked before any API call (a bad param fails here, by name)."""
-        from airflow.sdk.exceptions import AirflowFailException
+        from genesys_pipelines.pacing_forecast.params import parse_params as parse
 
-        from genesys_cloud.context import window_from_context
-        from genesys_pipelines.pacing_forecast.params import ParamError, parse_params
-        from genesys_pipelines.windows import WindowError
-
-        context = get_current_context()
-        try:
-            params = parse_params(context["params"])
-            window = window_from_context(context)
-        except (ParamError, WindowError) as exc:
-            raise AirflowFailException(f"invalid param {exc}") from exc
-        return {"params": params.model_dump(mode="json"), "window": window.to_dict()}
+        return validated_run(parse)
 
     @task(pool=API_POOL)
     def authenticate() -> dict[str, Any]:

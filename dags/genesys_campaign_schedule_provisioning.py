@@ -47,13 +47,13 @@ with `contactListId` / `distributionQueueId` (`outbound:campaign:view`); `GET /a
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
 from genesys_cloud.config import settings
+from genesys_cloud.dag_support import default_args
 
 DAG_ID = "genesys_campaign_schedule_provisioning"
 API_POOL = settings().api_pool
@@ -151,12 +151,7 @@ PARAMS: dict[str, Param] = {
     tags=["genesys", "outbound", "provisioning"],
     doc_md=__doc__,
     params=PARAMS,
-    default_args={
-        "owner": "data-platform",
-        "retries": 2,
-        "retry_delay": timedelta(seconds=settings().task_retry_delay),
-        "retry_exponential_backoff": True,
-    },
+    default_args=default_args(),
 )
 def genesys_campaign_schedule_provisioning() -> None:
     @task  # a bad param raises AirflowFailException: failed at once, never retried

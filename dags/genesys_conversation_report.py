@@ -40,13 +40,13 @@ latency).
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
 from genesys_cloud.config import settings
+from genesys_cloud.dag_support import default_args, validated_run
 from genesys_cloud.operators.analytics_job import GenesysAnalyticsJobOperator
 
 DAG_ID = "genesys_conversation_report"
@@ -102,30 +102,15 @@ def _publisher(window: Any, run_id: str) -> Any:
     tags=["genesys", "analytics", "conversations"],
     doc_md=__doc__,
     params=PARAMS,
-    default_args={
-        "owner": "data-platform",
-        "retries": 2,
-        "retry_delay": timedelta(seconds=settings().task_retry_delay),
-        "retry_exponential_backoff": True,
-    },
+    default_args=default_args(),
 )
 def genesys_conversation_report() -> None:
     @task
     def validate_params() -> dict[str, Any]:
         """Params and window, checked before any API call (a bad param fails here, by name)."""
-        from airflow.sdk.exceptions import AirflowFailException
+        from genesys_pipelines.conversation_report.params import validate_params as parse
 
-        from genesys_cloud.context import window_from_context
-        from genesys_pipelines.conversation_report.params import ReportParamsError, validate_params
-        from genesys_pipelines.windows import WindowError
-
-        context = get_current_context()
-        try:
-            params = validate_params(dict(context["params"]))
-            window = window_from_context(context)
-        except (ReportParamsError, WindowError) as exc:
-            raise AirflowFailException(f"invalid param {exc}") from exc
-        return {"params": params.model_dump(mode="json"), "window": window.to_dict()}
+        return validated_run(parse)
 
     @task(pool=API_POOL)
     def authenticate() -> dict[str, Any]:

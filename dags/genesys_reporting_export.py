@@ -33,13 +33,13 @@ the export's `downloadUrl`.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
 from genesys_cloud.config import settings
+from genesys_cloud.dag_support import default_args, validated_run
 from genesys_pipelines.models.exports import VIEW_TYPES
 from genesys_pipelines.reporting_export.params import DEFAULT_EXPORTS
 
@@ -86,31 +86,15 @@ PARAMS: dict[str, Param] = {
     tags=["genesys", "analytics", "reporting-export"],
     doc_md=__doc__,
     params=PARAMS,
-    default_args={
-        "owner": "data-platform",
-        "retries": 2,
-        "retry_delay": timedelta(seconds=settings().task_retry_delay),
-        "retry_exponential_backoff": True,
-    },
+    default_args=default_args(),
 )
 def genesys_reporting_export() -> None:
     @task
     def validate_params() -> dict[str, Any]:
         """Params and window, checked before any API call (a bad param fails here, by name)."""
-        from airflow.sdk.exceptions import AirflowFailException
-
-        from genesys_cloud.context import window_from_context
-        from genesys_pipelines.reporting_export.params import ParamsError
         from genesys_pipelines.reporting_export.params import validate_params as parse
-        from genesys_pipelines.windows import WindowError
 
-        context = get_current_context()
-        try:
-            params = parse(context["params"])
-            window = window_from_context(context)
-        except (ParamsError, WindowError) as exc:
-            raise AirflowFailException(f"invalid param {exc}") from exc
-        return {"params": params.model_dump(mode="json"), "window": window.to_dict()}
+        return validated_run(parse)
 
     @task(pool=API_POOL)
     def plan_exports(cfg: dict[str, Any]) -> list[dict[str, Any]]:

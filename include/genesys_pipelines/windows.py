@@ -22,18 +22,16 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from genesys_pipelines.errors import InvalidParam
+
 WindowSource = Literal["params", "asset_event", "logical_date", "run_after"]
 
 #: Default longest window a run may ask for (a guard against a typo'd year, not an API rule).
 DEFAULT_MAX_DAYS = 366
 
 
-class WindowError(ValueError):
+class WindowError(InvalidParam):
     """A window that cannot be used; the message names the offending param."""
-
-    def __init__(self, param: str, message: str) -> None:
-        self.param = param
-        super().__init__(f"{param}: {message}")
 
 
 def zone(tz: str) -> ZoneInfo:

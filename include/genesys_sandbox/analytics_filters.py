@@ -44,7 +44,7 @@ def _set_mask(block: Block, dimension: str, value: str | None, now: int) -> np.n
         }
     elif dimension == "segmentType":
         present = {
-            "interact": np.ones(block.n, bool), "dialing": block.outbound,
+            "interact": block.connected, "dialing": block.outbound,  # unanswered dials never interact
             "contacting": block.outbound & block.connected, "alert": block.handled,
             "wrapup": block.handled, "hold": block.held,
         }

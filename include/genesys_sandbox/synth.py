@@ -642,6 +642,11 @@ def conversation_dict(synth: Synth, block: Block, i: int, now_ms: int, *, with_a
             return {"segmentStart": p[s], "segmentEnd": p[e], "segmentType": kind}
         return {"segmentStart": p[s], "segmentType": kind}
 
+    def disconnect(segment: dict[str, Any], how: str) -> None:
+        # A segment only says how it ended once it has ended (an open segment has neither).
+        if "segmentEnd" in segment:
+            segment["disconnectType"] = how
+
     participants: list[dict[str, Any]] = []
     customer_session = {"sessionId": ids["customer_session"][i], **base, "ani": phone, "dnis": "tel:+13175550000"}
     customer = {"participantId": ids["customer_participant"][i], "participantName": "Customer", "purpose": "customer"}
@@ -663,12 +668,19 @@ def conversation_dict(synth: Synth, block: Block, i: int, now_ms: int, *, with_a
             metrics.append({"name": "nOutboundConnected", "value": 1, "emitDate": p[2]})
             if v.abandoned[i]:
                 metrics.append({"name": "nOutboundAbandoned", "value": 1, "emitDate": p[3]})
-            customer_session["segments"] = [seg("interact", 1, 8)]
+            # The customer answered at dial end and stays on the call until it ends.
+            on_call = seg("interact", 1, 8)
+            disconnect(on_call, "peer")
+            customer_session["segments"] = [seg("dialing", 0, 1), on_call]
         else:
-            dial["disconnectType"] = "peer" if h1 % 3 else "timeout"
+            # No answer / busy: both sides of the attempt end on the dialing segment, the same way.
+            how = "peer" if h1 % 3 else "timeout"
+            disconnect(dial, how)
+            unanswered = seg("dialing", 0, 1)
+            disconnect(unanswered, how)
+            customer_session["segments"] = [unanswered]
         for segment in segments:  # the dialer works for the campaign's queue
             segment["queueId"] = queue_id
-            customer_session["segments"] = [{**seg("dialing", 0, 1), "disconnectType": "peer"}]
         participants.append({
             "participantId": ids["dialer_participant"][i],
             "participantName": campaign.id[:8] if campaign else "dialer",
@@ -681,13 +693,13 @@ def conversation_dict(synth: Synth, block: Block, i: int, now_ms: int, *, with_a
             }],
         })
     else:
-        customer_session["segments"] = [seg("interact", 0, 8)]
-        if done:
-            customer_session["segments"][0]["disconnectType"] = "peer"
+        on_call = seg("interact", 0, 8)
+        disconnect(on_call, "peer")
+        customer_session["segments"] = [on_call]
     if connected:
         acd_segment = seg("interact", 2, 3)
         acd_segment["queueId"] = queue_id
-        acd_segment["disconnectType"] = "peer" if v.abandoned[i] else "transfer"
+        disconnect(acd_segment, "peer" if v.abandoned[i] else "transfer")
         acd_metrics = [
             {"name": "nOffered", "value": 1, "emitDate": p[2]},
             {"name": "tAcd", "value": v.t_wait[i], "emitDate": p[3]},

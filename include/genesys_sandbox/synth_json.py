@@ -87,12 +87,6 @@ def conversation_json(synth: Synth, block: Block, i: int, now_ms: int) -> bytes:
             f'"mediaType":{s.media[media]},"direction":"outbound","outboundCampaignId":{campaign_id},'
             f'"outboundContactListId":{s.contact_list_ids[camp]},"outboundContactId":"{ids["contact"][i]}"'
         )
-        customer = (
-            f'{{"participantId":"{ids["customer_participant"][i]}","participantName":"Customer","purpose":"customer",'
-            f'"attributes":{{"outboundCampaign":{campaign_id}}},"sessions":[{{"sessionId":"{ids["customer_session"][i]}",'
-            f'{base},"ani":"{phone}","dnis":"{_DNIS}","segments":[{{"segmentStart":"{p0}","segmentEnd":"{p1}",'
-            f'"segmentType":"dialing","disconnectType":"peer"}}]}}]}}'
-        )
         metrics = (
             f'{{"name":"nOutbound","value":1,"emitDate":"{p0}"}},{{"name":"nOutboundAttempted","value":1,"emitDate":"{p0}"}},'
             f'{{"name":"tDialing","value":{v.t_dial[i]},"emitDate":"{p1}"}}'
@@ -108,14 +102,28 @@ def conversation_json(synth: Synth, block: Block, i: int, now_ms: int) -> bytes:
                 f'{{"segmentStart":"{p0}","segmentEnd":"{p1}","segmentType":"dialing","queueId":{queue}}},'
                 f'{{"segmentStart":"{p1}","segmentEnd":"{p2}","segmentType":"contacting","queueId":{queue}}}'
             )
+            # The customer answered at dial end and stays on the call until it ends.
+            customer_segments = (
+                f'{{"segmentStart":"{p0}","segmentEnd":"{p1}","segmentType":"dialing"}},'
+                f'{{"segmentStart":"{p1}","segmentEnd":"{p8}","segmentType":"interact","disconnectType":"peer"}}'
+            )
             analyzer = "disposition.classification.callable.live"
         else:
+            # No answer / busy: both sides of the attempt end on the dialing segment, the same way.
             disconnect = "peer" if v.h1[i] % 3 else "timeout"
             segments = (
                 f'{{"segmentStart":"{p0}","segmentEnd":"{p1}","segmentType":"dialing",'
                 f'"disconnectType":"{disconnect}","queueId":{queue}}}'
             )
+            customer_segments = (
+                f'{{"segmentStart":"{p0}","segmentEnd":"{p1}","segmentType":"dialing","disconnectType":"{disconnect}"}}'
+            )
             analyzer = "disposition.classification.callable.noanswer"
+        customer = (
+            f'{{"participantId":"{ids["customer_participant"][i]}","participantName":"Customer","purpose":"customer",'
+            f'"attributes":{{"outboundCampaign":{campaign_id}}},"sessions":[{{"sessionId":"{ids["customer_session"][i]}",'
+            f'{base},"ani":"{phone}","dnis":"{_DNIS}","segments":[{customer_segments}]}}]}}'
+        )
         participants = [
             customer,
             f'{{"participantId":"{ids["dialer_participant"][i]}","participantName":{s.dialer_names[camp]},'

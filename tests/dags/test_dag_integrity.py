@@ -42,6 +42,7 @@ def test_every_dag_is_documented_owned_tagged_and_retried(dagbag) -> None:
         for task in dag.tasks:
             assert task.owner not in (None, "", "airflow"), f"{dag.dag_id}.{task.task_id}: owner"
             assert task.retries >= 2, f"{dag.dag_id}.{task.task_id}: retries={task.retries}"
+            assert task.retry_exponential_backoff > 1, f"{dag.dag_id}.{task.task_id}: no exponential backoff"
 
 
 def _calls_genesys_api(task) -> bool:

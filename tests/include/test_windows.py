@@ -124,3 +124,36 @@ def test_property_reporting_day_contains_nothing_after_the_run(day, hour, tz) ->
     assert w.end <= logical
     assert timedelta(hours=22) <= w.end - w.start <= timedelta(hours=26)
     assert Window.from_dict(w.to_dict()) == Window(w.start, w.end, w.tz, w.source)
+
+
+def test_every_pipeline_param_error_is_an_invalid_param_naming_its_param() -> None:
+    """The DAGs fail fast on InvalidParam (genesys_cloud.dag_support.validated_run): every pipeline's
+    param error and the window error must be one, and carry the param's name."""
+    from genesys_pipelines.campaign_stats.params import ParamError as StatsError
+    from genesys_pipelines.conversation_report.params import ReportParamsError
+    from genesys_pipelines.errors import InvalidParam
+    from genesys_pipelines.pacing_forecast.params import ParamError as PacingError
+    from genesys_pipelines.reporting_export.params import ParamsError as ExportError
+    from genesys_pipelines.schedule_provisioning.params import ParamsError as ScheduleError
+
+    cases = [
+        StatsError("campaign_ids", "bad"), ReportParamsError("mode", "bad"), PacingError("apply", "bad"),
+        ExportError([("exports[1].view_type", "bad")]), ScheduleError("params.campaign_id: required"),
+        WindowError("end", "bad"),
+    ]
+    for exc in cases:
+        assert isinstance(exc, InvalidParam)
+    assert [e.param for e in cases] == [
+        "campaign_ids", "mode", "apply", "exports[1].view_type", "params.campaign_id", "end",
+    ]
+    assert str(cases[0]) == "campaign_ids: bad"
+    assert InvalidParam("desired_schedules_path (x.yaml): missing").param == "params"
+
+
+def test_dag_default_args_back_off_exponentially() -> None:
+    from genesys_cloud.dag_support import default_args
+
+    args = default_args()
+    assert args["retries"] >= 2 and args["owner"] == "data-platform"
+    # Airflow 3.3 uses the value as the multiplier: True (== 1) would mean no backoff at all.
+    assert args["retry_exponential_backoff"] == 2.0 and args["max_retry_delay"].total_seconds() == 1800

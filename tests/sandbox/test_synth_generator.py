@@ -154,3 +154,103 @@ def test_ongoing_conversations_have_no_end_yet(offset_s: int) -> None:
     assert "conversationEnd" not in conversation
     agent_metrics = [m["name"] for p in conversation["participants"] for s in p["sessions"] for m in s.get("metrics", [])]
     assert "tHandle" not in agent_metrics
+
+
+def _customer_segments(conversation: dict) -> list[dict]:
+    customer = next(p for p in conversation["participants"] if p["purpose"] == "customer")
+    return customer["sessions"][0]["segments"]
+
+
+def _dialer_segments(conversation: dict) -> list[dict]:
+    dialer = next(p for p in conversation["participants"] if p["purpose"] == "outbound")
+    return dialer["sessions"][0]["segments"]
+
+
+def test_connected_outbound_customer_dials_then_interacts() -> None:
+    """Issue 3: the customer's interact segment of a connected outbound call must not be overwritten."""
+    synth = make_synth()
+    block = synth.block(DAY, 0)
+    connected = np.nonzero(block.outbound & block.connected)[0]
+    assert len(connected) > 10
+    for i in connected:
+        conversation = conversation_dict(synth, block, int(i), NOW_MS, with_attributes=True)
+        dialing, interact = _customer_segments(conversation)
+        assert (dialing["segmentType"], interact["segmentType"]) == ("dialing", "interact")
+        # Answered at the end of dialing, on the call until the conversation ends.
+        assert interact["segmentStart"] == dialing["segmentEnd"] == _dialer_segments(conversation)[0]["segmentEnd"]
+        assert interact["segmentEnd"] == conversation["conversationEnd"]
+        assert "disconnectType" in interact and "disconnectType" not in dialing
+
+
+def test_unanswered_outbound_customer_only_dials_and_disconnects_like_the_dialer() -> None:
+    synth = make_synth()
+    block = synth.block(DAY, 0)
+    unanswered = np.nonzero(block.outbound & ~block.connected)[0]
+    assert len(unanswered) > 10
+    seen = set()
+    for i in unanswered:
+        conversation = conversation_dict(synth, block, int(i), NOW_MS, with_attributes=True)
+        segments = _customer_segments(conversation)
+        assert [s["segmentType"] for s in segments] == ["dialing"]
+        assert segments[0]["disconnectType"] == _dialer_segments(conversation)[0]["disconnectType"]
+        assert not any(p["purpose"] in ("acd", "agent") for p in conversation["participants"])
+        seen.add(segments[0]["disconnectType"])
+    assert seen == {"peer", "timeout"}
+
+
+def _sdk_detail_metric_names() -> frozenset[str]:
+    """Metric names the SDK accepts on a conversation-detail predicate (its enum of detail metrics)."""
+    from PureCloudPlatformClientV2.models import ConversationDetailQueryPredicate
+
+    def accepted(name: str) -> bool:
+        predicate = ConversationDetailQueryPredicate()
+        predicate.metric = name
+        return predicate.metric == name
+
+    return frozenset(filter(accepted, _EMITTED_METRICS))
+
+
+_EMITTED_METRICS = (
+    "nOutbound", "nOutboundAttempted", "nOutboundConnected", "nOutboundAbandoned", "nOffered", "nConnected",
+    "tDialing", "tContacting", "tAcd", "tAbandon", "tAlert", "tAnswered", "tTalk", "tTalkComplete", "tHeld",
+    "tHeldComplete", "tAcw", "tHandle",
+)
+
+
+def _check_session(conversation: dict, purpose: str, segments: list[dict]) -> None:
+    start, end = conversation["conversationStart"], conversation.get("conversationEnd")
+    assert segments, purpose
+    # ISO timestamps of one format compare in time order.
+    assert [s["segmentStart"] for s in segments] == sorted(s["segmentStart"] for s in segments), purpose
+    for before, after in zip(segments, segments[1:], strict=False):
+        assert before["segmentEnd"] <= after["segmentStart"], purpose  # only the last may still be open
+    for segment in segments:
+        assert segment["segmentStart"] >= start
+        if "segmentEnd" in segment:
+            assert segment["segmentStart"] <= segment["segmentEnd"] <= (end or "~")
+        else:
+            assert end is None and "disconnectType" not in segment, purpose
+        assert ("wrapUpCode" in segment) <= (segment["segmentType"] == "wrapup")
+
+
+@pytest.mark.parametrize("ongoing", [False, True])
+def test_segments_are_ordered_bounded_and_wrapups_sit_on_the_agent(ongoing: bool) -> None:
+    synth = make_synth()
+    block = synth.block(DAY, 1)
+    now_ms = int(block.start[block.n // 2]) if ongoing else NOW_MS
+    known_metrics = _sdk_detail_metric_names()
+    assert len(known_metrics) == len(_EMITTED_METRICS)
+    open_seen = False
+    for i in range(block.n):
+        conversation = conversation_dict(synth, block, i, now_ms, with_attributes=False)
+        for participant in conversation["participants"]:
+            for session in participant["sessions"]:
+                _check_session(conversation, participant["purpose"], session["segments"])
+                open_seen |= any("segmentEnd" not in s for s in session["segments"])
+                assert {m["name"] for m in session.get("metrics", [])} <= known_metrics
+                wrapups = [s for s in session["segments"] if s["segmentType"] == "wrapup"]
+                assert not wrapups or participant["purpose"] == "agent"
+                if participant["purpose"] == "agent" and "conversationEnd" in conversation:
+                    assert wrapups == session["segments"][-1:]
+                    assert wrapups[0]["wrapUpCode"] == synth.org.wrapup_code_ids[block.wrapup[i]]
+    assert open_seen == ongoing

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from genesys_pipelines.errors import InvalidParam
 from genesys_pipelines.windows import WindowError, zone
 
 CampaignStatusFilter = Literal["on", "stopping", "off", "complete", "invalid", "forced_off", "forced_stopping"]
@@ -21,12 +22,8 @@ CampaignStatusFilter = Literal["on", "stopping", "off", "complete", "invalid", "
 DEFAULT_BATCH_SIZE = 25
 
 
-class ParamError(ValueError):
+class ParamError(InvalidParam):
     """An invalid run parameter; ``param`` names it and the message starts with it."""
-
-    def __init__(self, param: str, message: str) -> None:
-        self.param = param
-        super().__init__(f"{param}: {message}")
 
 
 def _canonical_uuid(value: str, param: str) -> str:
@@ -45,7 +42,8 @@ def _uuid_list(values: list[str], param: str) -> list[str]:
 class CampaignStatsParams(BaseModel):
     """The DAG's params (see the DAG's doc_md for the user-facing description of each)."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # Unknown keys are refused: a misspelt param (``campagin_ids``) must not silently mean "every campaign".
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     campaign_ids: list[str] = Field(default_factory=list)
     start: str | None = None
@@ -103,6 +101,8 @@ def parse_params(raw: Mapping[str, Any]) -> CampaignStatsParams:
     except ValidationError as exc:
         first = exc.errors()[0]
         param = str(first["loc"][0]) if first.get("loc") else "params"
+        if first.get("type") == "extra_forbidden":
+            raise ParamError(param, "unknown param (not one of the DAG's params)") from exc
         message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
         message = message.removeprefix(f"{param}: ")
         raise ParamError(param, f"{message} (got {first.get('input')!r})") from exc

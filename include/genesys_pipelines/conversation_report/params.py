@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
+from genesys_pipelines.errors import InvalidParam
 from genesys_pipelines.models.analytics import MediaType
 
 # Conversation-level dimensions the report can group by (see aggregate.py for how each is attributed).
@@ -41,12 +42,8 @@ MAX_QUEUE_IDS = 100  # keeps the request under the API's 512 kB body limit with 
 MAX_URL_EXPIRY_HOURS = 168  # S3 SigV4 presigned URLs live at most 7 days
 
 
-class ReportParamsError(ValueError):
+class ReportParamsError(InvalidParam):
     """A run parameter is invalid; ``param`` names it."""
-
-    def __init__(self, param: str, message: str) -> None:
-        self.param = param
-        super().__init__(f"{param}: {message}")
 
 
 class ReportParams(BaseModel):

@@ -13,18 +13,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from genesys_pipelines.errors import InvalidParam
 from genesys_pipelines.windows import WindowError, zone
 
 #: Below this much usable history (hours with attempts) a campaign is skipped, not forecast.
 MIN_USABLE_HOURS = 96
 
 
-class ParamError(ValueError):
+class ParamError(InvalidParam):
     """An invalid run parameter; ``param`` names it and the message starts with it."""
-
-    def __init__(self, param: str, message: str) -> None:
-        self.param = param
-        super().__init__(f"{param}: {message}")
 
 
 class PacingParams(BaseModel):

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from genesys_pipelines.errors import InvalidParam
 from genesys_pipelines.models.exports import VIEW_TYPES
 
 #: The exports a scheduled run makes when the params do not say otherwise.
@@ -20,7 +21,7 @@ DEFAULT_EXPORTS: tuple[dict[str, Any], ...] = (
 )
 
 
-class ParamsError(ValueError):
+class ParamsError(InvalidParam):
     """Bad run params; ``param`` names the first offending one."""
 
     def __init__(self, problems: list[tuple[str, str]]) -> None:
@@ -60,7 +61,8 @@ class ExportSpec(BaseModel):
 
 
 class ReportingExportParams(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # Unknown keys are refused: a misspelt param must fail by name, not fall back to a default.
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     start: str | None = None
     end: str | None = None

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from genesys_pipelines.errors import InvalidParam
 from genesys_pipelines.schedule_provisioning.desired import (
     DEFAULT_DESIRED_PATH,
     DesiredFileError,
@@ -43,7 +44,7 @@ _MANUAL_FIELDS = {
 }
 
 
-class ParamsError(ValueError):
+class ParamsError(InvalidParam):
     """A param is invalid; the message starts with the param's name."""
 
 
@@ -77,6 +78,10 @@ def resolve_requests(
     Raises :class:`ParamsError` naming the param (``params.delivery_window.time_zone: ...``,
     ``desired_schedules_path: ...``, ``desired_schedules[1].campaign_id: ...``).
     """
+    # A misspelt param (``dry_rn``) must fail by name, not silently fall back to a default that writes.
+    unknown = sorted(set(raw_params) - set(RunParams.model_fields) - set(_MANUAL_FIELDS))
+    if unknown:
+        raise ParamsError(f"params.{unknown[0]}: unknown param (not one of the DAG's params)")
     try:
         params = RunParams.model_validate(raw_params)
     except ValidationError as exc:

@@ -68,3 +68,9 @@ def test_history_follows_local_days() -> None:
 def test_batches() -> None:
     assert batches(list(range(5)), 2) == [[0, 1], [2, 3], [4]]
     assert batches([], 3) == []
+
+
+def test_unknown_param_is_refused_by_name() -> None:
+    with pytest.raises(ParamError, match=r"^campagin_ids: unknown param") as exc:
+        parse_params({"campagin_ids": ["c0ffee00-0000-4000-8000-000000000001"]})
+    assert exc.value.param == "campagin_ids"

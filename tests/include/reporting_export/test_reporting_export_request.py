@@ -185,3 +185,9 @@ def test_view_filter_keys_match_the_official_sdk() -> None:
     from genesys_pipelines.reporting_export.view_filter_keys import VIEW_FILTER_KEYS
 
     assert set(VIEW_FILTER_KEYS) == set(ViewFilter().attribute_map.values())
+
+
+def test_unknown_param_is_refused_by_name() -> None:
+    with pytest.raises(ParamsError, match=r"^exportz: Extra inputs are not permitted") as exc:
+        validate_params({"exportz": []})
+    assert exc.value.param == "exportz"

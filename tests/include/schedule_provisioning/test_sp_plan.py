@@ -360,6 +360,7 @@ def test_mode_and_dry_run_follow_run_type_unless_explicit() -> None:
             r"params.delivery_window.end_time: Field required",
         ),
         ({"mode": "sideways"}, r"^params.mode: "),
+        ({"mode": "reconcile", "dry_rn": True}, r"^params.dry_rn: unknown param"),
         ({"conflict_policy": "maybe"}, r"^params.conflict_policy: "),
         (
             {"mode": "reconcile", "desired_schedules_path": "/nope.yaml"},
