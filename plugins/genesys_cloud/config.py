@@ -36,6 +36,7 @@ class Settings:
     webhook_conn_id: str = "genesys_webhook_default"
     audit_conn_id: str = "genesys_audit"
     api_pool: str = "genesys_api"
+    max_response_bytes: int = 64 * 1024 * 1024
 
 
 def settings() -> Settings:
@@ -53,4 +54,6 @@ def settings() -> Settings:
         webhook_conn_id=_str("GENESYS_WEBHOOK_CONN_ID", "genesys_webhook_default"),
         audit_conn_id=_str("GENESYS_AUDIT_CONN_ID", "genesys_audit"),
         api_pool=_str("GENESYS_API_POOL", "genesys_api"),
+        # A bound on one answer's body: far above the largest page (10,000 job results), far below memory.
+        max_response_bytes=max(1, _int("GENESYS_MAX_RESPONSE_BYTES", 64 * 1024 * 1024)),
     )

@@ -1,8 +1,18 @@
-"""The provider's exception hierarchy (docs/contracts.md). Messages name the cause, never a secret."""
+"""The provider's exception hierarchy (docs/contracts.md). Messages name the cause, never a secret.
+
+Errors a retry cannot fix (400, 403, 404, a request refused before sending) also subclass Airflow's
+``AirflowFailException``: a task that lets one escape fails at once instead of burning its task retries.
+``except GenesysNotFoundError`` and friends keep working (the Genesys base classes are unchanged); 401,
+409, 429, 5xx, transport and payload errors stay ordinary exceptions, so Airflow may retry them.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+
+# Importing Airflow the first time runs provider discovery, which imports genesys_cloud.hooks.connection:
+# that module therefore imports this one lazily (inside from_parts), or the import would be circular.
+from airflow.sdk.exceptions import AirflowFailException
 
 
 class GenesysError(Exception):
@@ -11,10 +21,6 @@ class GenesysError(Exception):
 
 class GenesysConfigError(GenesysError):
     """The connection or region is unusable (unknown region, missing client id/secret, bad extra)."""
-
-
-class GenesysValidationError(GenesysError):
-    """A request or parameter was rejected before anything was sent."""
 
 
 class GenesysTransportError(GenesysError):
@@ -35,6 +41,11 @@ class GenesysPayloadError(GenesysError):
     def __init__(self, message: str, endpoint: str = "") -> None:
         super().__init__(message)
         self.endpoint = endpoint
+
+
+class GenesysResponseTooLargeError(GenesysPayloadError):
+    """A 2xx body over ``GENESYS_MAX_RESPONSE_BYTES``: fetching it again gives the same size, so the hook
+    does not retry it (unlike other payload errors, which may be a truncated transfer)."""
 
 
 class GenesysCeilingError(GenesysError):
@@ -86,20 +97,24 @@ class GenesysApiError(GenesysError):
         return text
 
 
-class GenesysBadRequestError(GenesysApiError):
-    """400: the request is invalid; retrying will not help."""
+class GenesysValidationError(GenesysError, AirflowFailException):
+    """A request or parameter was rejected before anything was sent (never retried by Airflow)."""
+
+
+class GenesysBadRequestError(GenesysApiError, AirflowFailException):
+    """400: the request is invalid; retrying will not help (Airflow fails the task without retry)."""
 
 
 class GenesysAuthError(GenesysApiError):
     """401 (after one re-authentication) or a rejected token request: bad client id/secret or region."""
 
 
-class GenesysForbiddenError(GenesysApiError):
-    """403: the OAuth client's roles lack a permission (see the README's permission table)."""
+class GenesysForbiddenError(GenesysApiError, AirflowFailException):
+    """403: the OAuth client's roles lack a permission (see the README's permission table); not retried."""
 
 
-class GenesysNotFoundError(GenesysApiError):
-    """404: the entity or endpoint does not exist."""
+class GenesysNotFoundError(GenesysApiError, AirflowFailException):
+    """404: the entity or endpoint does not exist; not retried when it escapes a task."""
 
 
 class GenesysConflictError(GenesysApiError):

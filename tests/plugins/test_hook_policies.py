@@ -22,9 +22,12 @@ from genesys_cloud.exceptions import (
     GenesysNotFoundError,
     GenesysPayloadError,
     GenesysRateLimitError,
+    GenesysResponseTooLargeError,
     GenesysServerError,
     GenesysTimeoutError,
     GenesysTransportError,
+    GenesysValidationError,
+    error_class_for,
 )
 from genesys_cloud.hooks import ratelimit
 from genesys_cloud.hooks.auth import TOKENS
@@ -254,6 +257,64 @@ def test_malformed_json_is_retried_then_reported(hook: GenesysCloudHook) -> None
             hook.get("/y")
 
 
+def test_empty_read_body_is_retried_then_reported_but_an_empty_write_answer_is_fine(hook: GenesysCloudHook) -> None:
+    with respx.mock() as router:
+        token_route(router, "tok-1")
+        api = router.get(f"{API}/x").mock(side_effect=[httpx.Response(200, text=""), httpx.Response(200, json={"a": 1})])
+        assert hook.get("/x") == {"a": 1}
+        assert api.call_count == 2
+        router.get(f"{API}/y").mock(return_value=httpx.Response(200, text="  "))
+        with pytest.raises(GenesysPayloadError, match="empty body"):
+            hook.get("/y")
+        router.post(f"{API}/z/query").mock(return_value=httpx.Response(200, text=""))
+        with pytest.raises(GenesysPayloadError, match="empty body"):
+            hook.query("/z/query", {})
+        router.delete(f"{API}/w").mock(return_value=httpx.Response(204))
+        assert hook.delete("/w") is None
+
+
+def test_request_over_the_api_size_limit_is_refused_before_sending(hook: GenesysCloudHook) -> None:
+    from genesys_cloud.exceptions import GenesysValidationError
+
+    with respx.mock() as router:
+        token_route(router, "tok-1")
+        put = router.put(f"{API}/s").mock(return_value=httpx.Response(200, json={}))
+        with pytest.raises(GenesysValidationError, match=r"over the API's request.bytes.max of 512000"):
+            hook.put("/s", {"intervals": ["x" * 100] * 6000})
+        assert put.call_count == 0
+        assert hook.put("/s", {"intervals": ["x" * 100] * 10}) == {}
+
+
+def test_oversized_body_is_refused_naming_the_limit(hook: GenesysCloudHook, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GENESYS_MAX_RESPONSE_BYTES", "1000")
+    with respx.mock() as router:
+        token_route(router, "tok-1")
+        router.get(f"{API}/small").mock(return_value=httpx.Response(200, json={"a": "x" * 900}))
+        assert hook.get("/small") == {"a": "x" * 900}
+        big = router.get(f"{API}/big").mock(return_value=httpx.Response(200, text='{"a": 1}' + " " * 2000))
+        with pytest.raises(GenesysResponseTooLargeError, match="oversized body of 2008 bytes") as info:
+            hook.get("/big")
+    # Still a payload error for callers, but fetched once: the same request returns the same size.
+    assert isinstance(info.value, GenesysPayloadError)
+    assert big.call_count == 1
+
+
+def test_client_errors_fail_the_task_without_airflow_retries() -> None:
+    from airflow.sdk.exceptions import AirflowFailException
+
+    cls_status = {GenesysBadRequestError: 400, GenesysForbiddenError: 403, GenesysNotFoundError: 404}
+    for cls in (GenesysBadRequestError, GenesysForbiddenError, GenesysNotFoundError):
+        err = error_class_for(cls_status[cls])(status=cls_status[cls], message="m", endpoint="GET /x")
+        assert type(err) is cls and isinstance(err, AirflowFailException) and isinstance(err, GenesysApiError)
+        assert str(err) == f"Genesys Cloud {cls_status[cls]} on GET /x: m"
+    assert isinstance(GenesysValidationError("bad param"), AirflowFailException)
+    # Errors a later try may not hit again stay retryable by Airflow.
+    for status in (401, 409, 429, 500, 503):
+        assert not isinstance(error_class_for(status)(status=status), AirflowFailException)
+    for err in (GenesysPayloadError("x"), GenesysResponseTooLargeError("x"), GenesysTransportError("x")):
+        assert not isinstance(err, AirflowFailException)
+
+
 @pytest.mark.parametrize(
     ("status", "cls", "code"),
     [
@@ -377,8 +438,12 @@ def test_token_is_masked_and_never_logged_or_in_errors(
 
 
 def test_authenticate_returns_non_secret_facts_and_lowers_budget_to_live_limit(
-    hook: GenesysCloudHook, monkeypatch: pytest.MonkeyPatch
+    hook: GenesysCloudHook,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    caplog.set_level(logging.WARNING)
     set_conn(monkeypatch, requests_per_minute=300)
     ratelimit.reset_limiters()
     limits = {
@@ -396,6 +461,11 @@ def test_authenticate_returns_non_secret_facts_and_lowers_budget_to_live_limit(
     assert facts["api_base_url"] == API
     assert "tok-1" not in json.dumps(facts) and SECRET not in json.dumps(facts)
     assert ratelimit.existing_limiter((CONN_ID, "client-1", API)).requests_per_minute == 200
+    # Lowered only in this process: the operator is told, naming both numbers, to fix the connection.
+    assert facts["live_limit_below_configured"] is True
+    logs = caplog.text + capsys.readouterr().out
+    assert "grants 200 requests/min" in logs and "requests_per_minute of 300" in logs
+    assert "set the connection's requests_per_minute" in logs
 
 
 def test_authenticate_without_limits_permission_keeps_configured_budget(hook: GenesysCloudHook) -> None:
@@ -404,6 +474,7 @@ def test_authenticate_without_limits_permission_keeps_configured_budget(hook: Ge
         router.get(f"{API}{LIMITS_PATH}").mock(return_value=error(403, "missing.permissions", "no"))
         facts = hook.authenticate()
         assert facts["live_limits"] is None and facts["requests_per_minute"] == 60000
+        assert facts["live_limit_below_configured"] is False
         ok, message = hook.test_connection()
         assert ok is True and API in message
 

@@ -319,6 +319,28 @@ def test_failed_export_with_the_same_name_is_not_reused(router) -> None:
     assert server.posts == 1
 
 
+def test_same_name_export_on_page_11_is_reused_not_resubmitted(router) -> None:
+    # 2 per page: 20 newer exports fill pages 1-10, the lost try's export sits on page 11.
+    others = [{"id": f"o{i}", "name": f"other {i}", "status": "COMPLETED"} for i in range(20)]
+    mine = {**REQUEST, "id": "mine", "status": "RUNNING"}
+    server = ExportServer([*others, mine, {"id": "last", "name": "x", "status": "COMPLETED"}])
+    _mount(router, server)
+    deferred = _defer(_export_op(), {"ti": FakeTI(try_number=2)})
+    assert server.posts == 0 and deferred.trigger.export_id == "mine"
+    assert deferred.trigger.max_pages == 200  # the trigger's polling walks as far
+
+
+def test_partial_export_with_the_same_name_is_not_reused(router) -> None:
+    partial = {**REQUEST, "id": "partial", "status": "COMPLETED_WITH_PARTIAL_RESULTS", "downloadUrl": "u"}
+    server = ExportServer([partial])
+    _mount(router, server)
+    deferred = _defer(_export_op(), {"ti": FakeTI()})  # a re-run of the window gets a whole export
+    assert server.posts == 1 and deferred.trigger.export_id == "exp-1"
+    # The next try finds the new export under the same name, not the partial one further down.
+    again = _defer(_export_op(), {"ti": FakeTI(try_number=2)})
+    assert server.posts == 1 and again.trigger.export_id == "exp-1"
+
+
 def test_export_non_deferrable_partial_result(router, env) -> None:
     server = ExportServer()
     _mount(router, server)
@@ -387,5 +409,6 @@ def test_authenticate_returns_non_secret_facts(router) -> None:
     op = GenesysAuthenticateOperator(task_id="authenticate", genesys_cloud_conn_id=CONN_ID)
     facts = op.execute({"ti": FakeTI()})
     assert facts["requests_per_minute"] == 300 and facts["api_base_url"] == API
+    assert facts["live_limit_below_configured"] is True  # the connection says 60000
     assert SECRET not in json.dumps(facts) and TOKEN not in json.dumps(facts)
     assert op.pool == "genesys_api" and op.template_fields == ("genesys_cloud_conn_id",)

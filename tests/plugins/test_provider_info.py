@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from importlib.metadata import entry_points
+
+import pytest
 
 
 def test_entry_point_declares_the_connection_type() -> None:
@@ -23,3 +28,18 @@ def test_airflow_providers_manager_knows_the_hook() -> None:
     hooks = pm.hooks
     assert "genesys_cloud" in hooks
     assert hooks["genesys_cloud"].hook_class_name == "genesys_cloud.hooks.genesys_cloud.GenesysCloudHook"
+
+
+@pytest.mark.parametrize("module", ["genesys_cloud.hooks.connection", "genesys_cloud.exceptions"])
+def test_provider_modules_import_first_in_a_fresh_process(module: str, tmp_path) -> None:
+    # exceptions.py imports Airflow, whose first import runs provider discovery, which imports
+    # hooks.connection: a module-level import of exceptions there would be circular in a fresh process.
+    code = (
+        f"import {module}\n"
+        "from airflow.sdk.exceptions import AirflowFailException\n"
+        "from genesys_cloud.exceptions import GenesysNotFoundError\n"
+        "assert issubclass(GenesysNotFoundError, AirflowFailException)\n"
+    )
+    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -189,6 +189,35 @@ def test_failure_mid_publish_leaves_partition_incomplete_until_rerun(s3, monkeyp
     assert partition_is_complete("campaign_stats", *DAY)
 
 
+def test_publish_names_drops_what_an_earlier_try_staged(s3) -> None:
+    # Try 1 staged a chunk that try 2 (same run, so same staging prefix) no longer produces.
+    try1 = _stage_day("run-1", [{"id": 1}, {"id": 2}])
+    try1.stage_bytes("part-0001.ndjson", b'{"id": 3}', "application/x-ndjson", rows=1)
+    try2 = _stage_day("run-1", [{"id": 1}, {"id": 2}])  # rewrites part-0000 and summary only
+    manifest = try2.publish(names=["part-0000.ndjson", "summary.csv"])
+    assert [o["name"] for o in manifest["objects"]] == ["part-0000.ndjson", "summary.csv"]
+    assert manifest["total_rows"] == 3  # 2 rows + the summary's 1, not the stale chunk's
+    assert _keys(s3, "campaign_stats/date=2024-05-01/") == [
+        "campaign_stats/date=2024-05-01/_manifest.json",
+        "campaign_stats/date=2024-05-01/part-0000.ndjson",
+        "campaign_stats/date=2024-05-01/summary.csv",
+    ]
+    assert _keys(s3, try2.staging_prefix) == []  # the leftover is gone from staging too
+
+
+def test_publish_names_must_all_be_staged(s3) -> None:
+    pub = _stage_day("run-1", [{"id": 1}])
+    with pytest.raises(ObjectStoreError, match="not staged.*part-0009.ndjson"):
+        pub.publish(names=["part-0000.ndjson", "part-0009.ndjson"])
+    assert pub.read_manifest() is None and len(_keys(s3, pub.staging_prefix)) == 2  # nothing touched
+
+
+def test_publish_without_names_publishes_everything_staged(s3) -> None:
+    pub = _stage_day("run-1", [{"id": 1}])
+    pub.stage_bytes("extra.csv", b"x\n", "text/csv")
+    assert {o["name"] for o in pub.publish()["objects"]} == {"extra.csv", "part-0000.ndjson", "summary.csv"}
+
+
 def test_publish_without_staged_objects_refuses_to_wipe(s3) -> None:
     pub = _stage_day("run-1", [{"id": 1}])
     pub.publish()

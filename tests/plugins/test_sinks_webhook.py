@@ -18,6 +18,7 @@ from genesys_cloud.sinks.webhook import (
     WebhookSink,
     canonical_json,
     idempotency_key,
+    redact_url,
     sign,
     verify_signature,
 )
@@ -213,7 +214,50 @@ def test_full_url_in_host_is_used_as_is(receiver: Receiver, monkeypatch) -> None
     conn = {"conn_type": "http", "host": receiver.url, "password": SECRET}
     monkeypatch.setenv("AIRFLOW_CONN_HOOK_FULL_URL", json.dumps(conn))
     result = WebhookSink("hook_full_url").deliver({"rows": 2}, KEY)
-    assert result["url"] == receiver.url and list(receiver.accepted) == [KEY]
+    assert list(receiver.accepted) == [KEY]
+    assert result["url"] == f"http://127.0.0.1:{httpx.URL(receiver.url).port}/***"  # path redacted
+
+
+def test_tokenised_url_is_redacted_in_logs_errors_and_results_and_masked(
+    receiver: Receiver, monkeypatch, caplog, capsys
+) -> None:
+    # BI tools put the token in the path or the query: neither may reach logs, exceptions or XCom.
+    token_url = f"{receiver.url}/tok-PATH-9f8e?token=tok-QUERY-1a2b"
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_HOOK_TOKEN_URL",
+        json.dumps({"conn_type": "http", "host": token_url, "password": SECRET}),
+    )
+    masked: list[object] = []
+    monkeypatch.setattr("airflow.sdk.log.mask_secret", lambda value, name=None: masked.append(value))
+    caplog.set_level("DEBUG")
+    sink, _ = _sink(http_conn_id="hook_token_url")
+    result = sink.deliver({"rows": 1}, KEY)
+    receiver.script = [(503, {}, 0)] * 2
+    with pytest.raises(WebhookError) as failed:
+        _sink(http_conn_id="hook_token_url", max_attempts=2)[0].deliver({"rows": 1}, "other-key")
+    receiver.script = [(400, {}, 0)]
+    with pytest.raises(WebhookError) as rejected:
+        _sink(http_conn_id="hook_token_url")[0].deliver({"rows": 1}, "third-key")
+    assert token_url in masked  # the secrets masker hides it wherever else it is logged (httpx, ...)
+    seen = (
+        caplog.text + capsys.readouterr().out + str(failed.value) + str(rejected.value) + json.dumps(result)
+    )
+    assert "tok-PATH" not in seen and "tok-QUERY" not in seen
+    redacted = f"http://127.0.0.1:{httpx.URL(receiver.url).port}/***"
+    assert result["url"] == redacted and redacted in str(failed.value) and redacted in str(rejected.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://bi.example.com", "https://bi.example.com"),
+        ("https://bi.example.com/", "https://bi.example.com"),
+        ("https://bi.example.com:8443/hooks/abc123", "https://bi.example.com:8443/***"),
+        ("https://user:pw@bi.example.com/?key=abc", "https://bi.example.com/***"),
+    ],
+)
+def test_redact_url_keeps_scheme_and_host_only(url: str, shown: str) -> None:
+    assert redact_url(url) == shown
 
 
 # -- the sandbox's receiver (POST /_sandbox/webhooks/{name}), through the default connection ---------
@@ -230,6 +274,6 @@ def test_sandbox_receiver_verifies_and_dedupes(sandbox) -> None:
         "Idempotency-Key": "other",
         "X-Signature": sign("sandbox-webhook-secret", int(time.time()), body),
     }
-    tampered = httpx.post(first["url"], content=canonical_json({"event": "tampered"}), headers=headers)
+    tampered = httpx.post(sink._target().url, content=canonical_json({"event": "tampered"}), headers=headers)
     assert tampered.status_code == 401
     assert len(sandbox.webhooks("bi")) == 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from typing import Any
 
 import httpx
@@ -254,5 +255,58 @@ def test_export_not_found_within_max_pages_gives_up() -> None:
         _token(router)
         route = router.get(f"{API}{EXPORTS_PATH}").mock(side_effect=listing)
         (event,) = _events(ReportingExportTrigger(CONN_ID, "nowhere", max_pages=2))
-    assert event["status"] == "error" and "not found in the first 2 pages" in event["message"]
+    assert event["status"] == "error" and "not found in the export list" in event["message"]
+    assert "2-page cap" in event["message"]
     assert route.call_count == 2 * 3  # bounded: max_pages per poll, three polls
+
+
+def test_export_fail_fast_api_error_is_still_an_error_event() -> None:
+    # 403 now also subclasses AirflowFailException: the trigger must still turn it into an event.
+    with respx.mock() as router:
+        _token(router)
+        router.get(f"{API}{EXPORTS_PATH}").mock(
+            return_value=httpx.Response(
+                403, json={"status": 403, "code": "missing.permissions", "message": "no"}
+            )
+        )
+        (event,) = _events(ReportingExportTrigger(CONN_ID, "exp-1"))
+    assert event["status"] == "error" and "403 missing.permissions" in event["message"]
+
+
+def test_export_on_page_11_is_found_by_walking_to_page_count() -> None:
+    # The list only grows (exports cannot be deleted): an export far down must still be seen.
+    def listing(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params["pageNumber"])
+        if page == 11:
+            return _listing([_export("deep", "COMPLETED", downloadUrl="https://dl/deep")], page, 12)
+        return _listing([_export(f"x-{page}", "COMPLETED")], page, 12)
+
+    with respx.mock() as router:
+        _token(router)
+        route = router.get(f"{API}{EXPORTS_PATH}").mock(side_effect=listing)
+        (event,) = _events(ReportingExportTrigger(CONN_ID, "deep"))
+    assert event["status"] == "success" and event["download_url"] == "https://dl/deep"
+    assert [int(c.request.url.params["pageNumber"]) for c in route.calls] == list(range(1, 12))
+
+
+def test_export_walk_warns_past_50_pages_and_stops_at_the_cap(caplog: pytest.LogCaptureFixture) -> None:
+    from genesys_cloud.triggers.reporting_export import MAX_LIST_PAGES, WARN_LIST_PAGES, find_export
+
+    class Listing:
+        def __init__(self) -> None:
+            self.pages: list[int] = []
+
+        async def aget(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
+            page = params["pageNumber"]
+            self.pages.append(page)
+            return {"entities": [_export(f"x-{page}", "COMPLETED")], "pageNumber": page, "pageCount": 10_000}
+
+    caplog.set_level(logging.WARNING, logger="genesys_cloud.triggers.reporting_export")
+    hook = Listing()
+    assert asyncio.run(find_export(hook, "x-120")) == _export("x-120", "COMPLETED")
+    assert hook.pages == list(range(1, 121)) and WARN_LIST_PAGES < 120 < MAX_LIST_PAGES
+    assert "past page 50" in caplog.text and "safety cap" not in caplog.text
+    hook = Listing()
+    assert asyncio.run(find_export(hook, "nowhere")) is None
+    assert hook.pages == list(range(1, MAX_LIST_PAGES + 1))  # bounded even when pageCount is absurd
+    assert "safety cap of 200 pages" in caplog.text

@@ -1,7 +1,10 @@
 """How a ``genesys_cloud`` connection is read: fields, UI metadata and the resolved endpoint config.
 
-No Airflow import here: the provider info (``genesys_cloud.get_provider_info``) reads the UI metadata
-declaratively (Airflow >= 3.2 ``conn-fields`` / ``ui-field-behaviour``) without importing the hook.
+No Airflow import here, not even indirectly at module level: the provider info
+(``genesys_cloud.get_provider_info``) reads the UI metadata declaratively (Airflow >= 3.2 ``conn-fields`` /
+``ui-field-behaviour``) without importing the hook, and Airflow imports it during provider discovery,
+i.e. while ``import airflow`` is still running. ``genesys_cloud.exceptions`` imports Airflow (its
+fail-fast errors subclass ``AirflowFailException``), so it and ``regions`` are imported in ``from_parts``.
 """
 
 from __future__ import annotations
@@ -9,9 +12,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any
-
-from genesys_cloud.exceptions import GenesysConfigError
-from genesys_cloud.regions import resolve_region
 
 DEFAULT_REQUESTS_PER_MINUTE = 300
 
@@ -79,6 +79,9 @@ class ConnectionConfig:
     def from_parts(
         cls, conn_id: str, login: str | None, password: str | None, extra: dict[str, Any] | str | None
     ) -> ConnectionConfig:
+        from genesys_cloud.exceptions import GenesysConfigError  # lazy: see the module docstring
+        from genesys_cloud.regions import resolve_region
+
         if isinstance(extra, str):
             try:
                 extra = json.loads(extra) if extra.strip() else {}

@@ -8,6 +8,7 @@ calls Airflow's synchronous connection or masking APIs, so triggers can use it f
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -25,6 +26,7 @@ from genesys_cloud.exceptions import (
     GenesysForbiddenError,
     GenesysNotFoundError,
     GenesysPayloadError,
+    GenesysValidationError,
 )
 from genesys_cloud.hooks import pagination
 from genesys_cloud.hooks.auth import TOKENS, Token, parse_token_response, token_request
@@ -36,10 +38,21 @@ LIMITS_PATH = "/api/v2/organizations/limits/namespaces/platform.api"
 LIVE_RATE_LIMIT_KEY = "client.credentials.token.rate.per.minute"
 
 
-def _as_body(body: Any) -> Any:
-    """Pydantic models (genesys_pipelines.models) are sent the way the API wants them: camelCase, no nulls."""
+# The platform's ``request.bytes.max`` (platform.api limits): a larger body is refused by the API.
+MAX_REQUEST_BYTES = 512000
+
+
+def _as_body(body: Any, endpoint: str = "") -> Any:
+    """Pydantic models (genesys_pipelines.models) are sent the way the API wants them: camelCase, no nulls.
+
+    A body over the API's request size limit fails here, naming the limit, before anything is sent."""
     if hasattr(body, "model_dump"):
-        return body.model_dump(by_alias=True, exclude_none=True, mode="json")
+        body = body.model_dump(by_alias=True, exclude_none=True, mode="json")
+    size = len(json.dumps(body, separators=(",", ":"), default=str).encode())
+    if size > MAX_REQUEST_BYTES:
+        raise GenesysValidationError(
+            f"request body for {endpoint} is {size} bytes, over the API's request.bytes.max of {MAX_REQUEST_BYTES}"
+        )
     return body
 
 
@@ -260,7 +273,7 @@ class GenesysCloudHook(BaseHook):
                     method,
                     cfg.api_base_url + path,
                     params=params,
-                    json=_as_body(body) if body is not None else None,
+                    json=_as_body(body, endpoint) if body is not None else None,
                     headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
                 )
             except httpx.TransportError as exc:
@@ -289,7 +302,7 @@ class GenesysCloudHook(BaseHook):
                     method,
                     cfg.api_base_url + path,
                     params=params,
-                    json=_as_body(body) if body is not None else None,
+                    json=_as_body(body, endpoint) if body is not None else None,
                     headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
                 )
             except httpx.TransportError as exc:
@@ -402,9 +415,19 @@ class GenesysCloudHook(BaseHook):
             }
         live = (limits or {}).get(LIVE_RATE_LIMIT_KEY)
         rpm = min(cfg.requests_per_minute, live) if live else cfg.requests_per_minute
+        below = bool(live) and live < cfg.requests_per_minute
+        if below:
+            # The lower budget below only holds in THIS process: every later task starts a new process
+            # whose limiter is built from the connection again, so the connection must be fixed.
+            self.log.warning(
+                "The org grants %s requests/min to this token (%s), below the connection %r's "
+                "requests_per_minute of %s: set the connection's requests_per_minute to %s or lower, "
+                "otherwise later tasks plan %s requests/min and meet 429s",
+                live, LIVE_RATE_LIMIT_KEY, cfg.conn_id, cfg.requests_per_minute, live, cfg.requests_per_minute,
+            )
         limiter = self._limiter(cfg)
         if rpm < limiter.requests_per_minute:
-            limiter.configure(rpm)  # never plan above what the org really grants this token
+            limiter.configure(rpm)  # never plan above what the org really grants this token (this process)
         cached = TOKENS.peek(cfg.cache_key)
         return {
             "conn_id": cfg.conn_id,
@@ -414,6 +437,7 @@ class GenesysCloudHook(BaseHook):
             "requests_per_minute": rpm,
             "configured_requests_per_minute": cfg.requests_per_minute,
             "live_limits": limits,
+            "live_limit_below_configured": below,
         }
 
     def authenticate(self) -> dict[str, Any]:

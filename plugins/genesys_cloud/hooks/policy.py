@@ -17,6 +17,7 @@ from tenacity import (
     RetryCallState,
     Retrying,
     retry_if_exception_type,
+    retry_if_not_exception_type,
     stop_after_attempt,
     stop_before_delay,
     wait_random_exponential,
@@ -27,6 +28,7 @@ from genesys_cloud.config import settings
 from genesys_cloud.exceptions import (
     GenesysPayloadError,
     GenesysRateLimitError,
+    GenesysResponseTooLargeError,
     GenesysServerError,
     GenesysTimeoutError,
     GenesysTransportError,
@@ -35,6 +37,8 @@ from genesys_cloud.exceptions import (
 from genesys_cloud.hooks.ratelimit import RateLimiter
 
 RETRYABLE = (GenesysRateLimitError, GenesysServerError, GenesysTransportError, GenesysPayloadError)
+# Subclasses of RETRYABLE that the same request would only hit again (a 64 MiB body stays 64 MiB).
+NOT_RETRYABLE = (GenesysResponseTooLargeError,)
 MAX_BACKOFF_SECONDS = 60.0
 
 
@@ -57,11 +61,26 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
         return None  # HTTP-date form: not used by Genesys Cloud; fall back to backoff
 
 
+def _is_read(endpoint: str) -> bool:
+    """GETs and the read-only analytics POSTs (``.../query``) always answer with a JSON body."""
+    method, _, path = endpoint.partition(" ")
+    return method == "GET" or path.endswith("/query")
+
+
 def handle_response(response: httpx.Response, endpoint: str, limiter: RateLimiter | None = None) -> Any:
     """2xx -> parsed JSON (None for an empty body); otherwise raise the class of the status."""
     status = response.status_code
     if 200 <= status < 300:
+        size, limit = len(response.content), settings().max_response_bytes
+        if size > limit:
+            raise GenesysResponseTooLargeError(
+                f"Genesys Cloud {status} on {endpoint}: oversized body of {size} bytes "
+                f"(limit GENESYS_MAX_RESPONSE_BYTES={limit})", endpoint=endpoint)
         if status == 204 or not response.content.strip():
+            if status != 204 and _is_read(endpoint):
+                # A read answered 200 with no body is a broken answer, not "nothing": an empty listing
+                # would silently become an empty report.
+                raise GenesysPayloadError(f"Genesys Cloud {status} on {endpoint}: empty body", endpoint=endpoint)
             return None
         try:
             # msgspec (an Airflow dependency) decodes 2-3x faster than json: details/job result pages of
@@ -111,7 +130,7 @@ def _policy_kwargs(before_sleep: Callable[[RetryCallState], None] | None) -> dic
     return {
         "stop": stop_after_attempt(cfg.retry_max_attempts) | stop_before_delay(cfg.retry_max_seconds),
         "wait": wait_retry_after_or_jitter(cfg.retry_backoff_base),
-        "retry": retry_if_exception_type(RETRYABLE),
+        "retry": retry_if_exception_type(RETRYABLE) & retry_if_not_exception_type(NOT_RETRYABLE),
         "reraise": True,
         "before_sleep": before_sleep,
     }

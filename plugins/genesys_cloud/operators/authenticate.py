@@ -3,6 +3,10 @@
 It obtains a token (proving the client id/secret and the region), reads the live ``platform.api`` limits
 where the client may, and returns only non-secret facts (base URL, region, requests per minute, token
 lifetime) for XCom. Failing here fails the run before any real work starts, with the API's reason.
+
+When the org's live limit is below the connection's ``requests_per_minute``, the budget is lowered only
+in this task's process (every later task is a new process that reads the connection again): the facts
+say so (``live_limit_below_configured: true``) and a WARNING asks to fix the connection.
 """
 
 from __future__ import annotations

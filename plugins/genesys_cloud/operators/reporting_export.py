@@ -1,8 +1,11 @@
 """Submit a reporting export in the worker (reusing one with the same name), poll it in the triggerer.
 
 Exports carry a caller-chosen ``name``, and the list endpoint shows them: before POSTing, the operator
-pages ``GET /api/v2/analytics/reporting/exports`` (bounded by ``max_pages``) for an export with that name
-that is not FAILED/CANCELLED and reuses it. A retry after a lost POST answer therefore finds the export
+walks ``GET /api/v2/analytics/reporting/exports`` to its ``pageCount`` (exports are never deleted and the
+order is undocumented; ``max_pages`` is only a generous safety cap) for an export with that name that is
+not FAILED, CANCELLED or COMPLETED_WITH_PARTIAL_RESULTS and reuses it. Partial results are not reused: a
+re-run of a window that came back partial submits a new export under the same name (names need not be
+unique), which later lookups find instead of the partial one. A retry after a lost POST answer therefore finds the export
 the lost call created instead of creating a second one. Make the name deterministic (pipeline + window),
 e.g. ``"campaign_stats 2024-05-01"``. Exports cannot be deleted or cancelled through the API: ``on_kill``
 only logs.
@@ -22,32 +25,35 @@ from genesys_cloud.operators.analytics_job import DEFER_GRACE_SECONDS, GenesysJo
 from genesys_cloud.triggers import _polling
 from genesys_cloud.triggers.reporting_export import (
     EXPORTS_PATH,
-    FAILURE_STATUSES,
+    MAX_LIST_PAGES,
     NOT_FOUND_LIMIT,
     ReportingExportTrigger,
     export_event,
+    export_matcher,
     export_outcome,
+    scan_page,
 )
 
 
 def find_export(
-    hook: Any, *, export_id: str | None = None, name: str | None = None, max_pages: int, page_size: int
+    hook: Any,
+    *,
+    export_id: str | None = None,
+    name: str | None = None,
+    max_pages: int = MAX_LIST_PAGES,
+    page_size: int = 100,
 ) -> dict[str, Any] | None:
-    """The first listed export with this id, or with this name and not FAILED/CANCELLED; reads pages
-    lazily, at most ``max_pages`` (sync twin of the trigger's lookup)."""
-    from genesys_cloud.hooks import pagination
-
-    def matches(export: dict[str, Any]) -> bool:
-        if export_id is not None:
-            return export.get("id") == export_id
-        return export.get("name") == name and export.get("status") not in FAILURE_STATUSES
-
-    for page in range(1, max_pages + 1):
+    """The first listed export with this id, or a reusable one with this name (not FAILED, CANCELLED or
+    COMPLETED_WITH_PARTIAL_RESULTS); walks pages lazily up to ``pageCount``, capped at ``max_pages``
+    (sync twin of the trigger's lookup)."""
+    matches = export_matcher(export_id, name)
+    page = 1
+    while True:
         response = hook.get(EXPORTS_PATH, {"pageSize": page_size, "pageNumber": page})
-        found = next((e for e in pagination.listing_items(response) if matches(e)), None)
-        if found is not None or not pagination.listing_has_next(response, page):
+        found, read_next = scan_page(response, page, matches, max_pages)
+        if not read_next:
             return found
-    return None
+        page += 1
 
 
 class GenesysReportingExportOperator(BaseOperator):
@@ -57,6 +63,7 @@ class GenesysReportingExportOperator(BaseOperator):
     ``COMPLETED_WITH_PARTIAL_RESULTS``. FAILED/CANCELLED fail the task naming ``exportErrorMessagesType``.
 
     :param request: a ``ReportingExportJobRequest`` (dict or model) with a deterministic ``name``; templated.
+    :param max_pages: safety cap of one walk of the export list (lookups otherwise read to ``pageCount``).
     """
 
     template_fields: Sequence[str] = ("request", "genesys_cloud_conn_id")
@@ -72,7 +79,7 @@ class GenesysReportingExportOperator(BaseOperator):
         poll_interval: float | None = None,
         timeout: float = 3600.0,
         max_poll_interval: float = 120.0,
-        max_pages: int = 10,
+        max_pages: int = MAX_LIST_PAGES,
         page_size: int = 100,
         **kwargs: Any,
     ) -> None:
@@ -162,7 +169,8 @@ class GenesysReportingExportOperator(BaseOperator):
                     export_id,
                     None,
                     schedule.polls,
-                    f"reporting export {export_id} not found in the first {self.max_pages} pages of the export list",
+                    f"reporting export {export_id} not found in the export list "
+                    f"(walked to its last page or the {self.max_pages}-page cap)",
                 )
             if schedule.expired():
                 status = (export or {}).get("status")

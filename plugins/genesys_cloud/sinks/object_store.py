@@ -27,6 +27,7 @@ import hashlib
 import json
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -280,13 +281,41 @@ class PartitionPublisher:
             "extra": extra,
         }
 
-    def publish(self, extra_manifest: dict[str, Any] | None = None, *, allow_empty: bool = False) -> dict:
+    def publish(
+        self,
+        extra_manifest: dict[str, Any] | None = None,
+        *,
+        allow_empty: bool = False,
+        names: Iterable[str] | None = None,
+    ) -> dict:
         """Replace the partition with the staged objects; returns the manifest plus bucket/manifest_key.
 
         Raises when nothing is staged unless ``allow_empty``: re-running only the publish step after a
         successful publish (staging already cleared) must not wipe the partition.
+
+        ``names``: the objects this try produced. The staging prefix belongs to the run, not the try, so
+        an earlier try may have left objects this one no longer writes (e.g. a view or chunk that is now
+        empty). When given, only these names are published (each must be staged, else ObjectStoreError
+        and nothing changes) and every other staged object is deleted from staging with the rest, never
+        published. When None (the default), everything staged under the run's prefix is published.
         """
         objects = self.staged()
+        leftovers: list[StagedObject] = []
+        if names is not None:
+            wanted = {_check_name(name) for name in names}
+            missing = sorted(wanted - {o.name for o in objects})
+            if missing:
+                raise ObjectStoreError(
+                    f"not staged under s3://{self.bucket}/{self.staging_prefix}: {', '.join(missing)}"
+                )
+            leftovers = [o for o in objects if o.name not in wanted]
+            objects = [o for o in objects if o.name in wanted]
+            if leftovers:
+                log.warning(
+                    "Not publishing %d object(s) an earlier try staged: %s",
+                    len(leftovers),
+                    ", ".join(o.name for o in leftovers),
+                )
         if not objects and not allow_empty:
             raise ObjectStoreError(
                 f"nothing staged under s3://{self.bucket}/{self.staging_prefix}; "
@@ -320,9 +349,9 @@ class PartitionPublisher:
             ContentType="application/json",
             ServerSideEncryption=SSE,
         )
-        # (5) Staging is disposable once the manifest exists.
-        if objects:
-            hook.delete_objects(bucket=bucket, keys=[o.staging_key for o in objects])
+        # (5) Staging is disposable once the manifest exists (leftovers of earlier tries included).
+        if objects or leftovers:
+            hook.delete_objects(bucket=bucket, keys=[o.staging_key for o in [*objects, *leftovers]])
         log.info(
             "Published s3://%s/%s (%d objects, %s rows)",
             bucket,

@@ -11,6 +11,10 @@ Wire format (what a receiver verifies):
 The target is an Airflow ``http`` connection (default ``genesys_webhook_default``): ``schema`` + ``host``
 (+ ``port``) form the base URL, the optional extra ``endpoint`` the path, and ``password`` holds the signing
 secret (Airflow masks ``password`` everywhere; extras are masked only when their key looks secret).
+
+BI webhook URLs often carry a token in their path or query, so the sink never logs, raises or returns the
+full URL: only :func:`redact_url` (scheme, host, port and ``/***``). The full URL is also handed to Airflow's
+secrets masker when the target is resolved, which hides it in lines others log (e.g. httpx's request log).
 """
 
 from __future__ import annotations
@@ -130,10 +134,23 @@ def idempotency_key(
     return hashlib.sha256(json.dumps(identity, separators=(",", ":")).encode("utf-8")).hexdigest()
 
 
+def redact_url(url: str) -> str:
+    """``scheme://host[:port]``, plus ``/***`` when the URL has a path or a query (either may hold a token)."""
+    parsed = httpx.URL(url)
+    port = f":{parsed.port}" if parsed.port else ""
+    rest = "/***" if parsed.path.strip("/") or parsed.query else ""
+    return f"{parsed.scheme}://{parsed.host}{port}{rest}"
+
+
 @dataclass(frozen=True)
 class _Target:
     url: str
     secret: str
+
+    @property
+    def display(self) -> str:
+        """What logs, errors and results show instead of ``url``."""
+        return redact_url(self.url)
 
 
 def _retry_after_seconds(response: httpx.Response) -> float | None:
@@ -189,6 +206,9 @@ class WebhookSink:
         url = str(base).rstrip("/")
         if endpoint:
             url = f"{url}/{endpoint.lstrip('/')}"
+        from airflow.sdk.log import mask_secret  # sync API: the sink runs in workers, never in a trigger
+
+        mask_secret(url)
         return _Target(url=url, secret=conn.password)
 
     def _wait(self, state: RetryCallState) -> float:
@@ -200,8 +220,8 @@ class WebhookSink:
     def deliver(self, payload: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
         """POST ``payload``; retries 5xx/429/timeouts/connection errors, fails fast on other statuses.
 
-        Returns ``{"status_code", "attempts", "idempotency_key", "url", "response"}`` (response = the
-        receiver's JSON body when it sent one).
+        Returns ``{"status_code", "attempts", "idempotency_key", "url", "response"}``: ``url`` is the
+        redacted target (:func:`redact_url`), ``response`` the receiver's JSON body when it sent one.
         """
         target = self._target()
         body = canonical_json(payload)
@@ -236,22 +256,22 @@ class WebhookSink:
                 response = retrying(_attempt, client)
             except _RetryableDelivery as exc:
                 raise WebhookError(
-                    f"webhook delivery to {target.url} failed after {attempts} attempts: {exc}"
+                    f"webhook delivery to {target.display} failed after {attempts} attempts: {exc}"
                 ) from exc
         if not response.is_success:
             raise WebhookError(
-                f"webhook delivery to {target.url} rejected with HTTP {response.status_code}: "
+                f"webhook delivery to {target.display} rejected with HTTP {response.status_code}: "
                 f"{response.text[:300]}"
             )
         try:
             answer: Any = response.json() if response.content else None
         except ValueError:
             answer = None
-        log.info("Webhook delivered to %s (key %s, %d attempts)", target.url, idempotency_key, attempts)
+        log.info("Webhook delivered to %s (key %s, %d attempts)", target.display, idempotency_key, attempts)
         return {
             "status_code": response.status_code,
             "attempts": attempts,
             "idempotency_key": idempotency_key,
-            "url": target.url,
+            "url": target.display,
             "response": answer,
         }

@@ -1,15 +1,18 @@
 """Poll a reporting export until it reaches a final status, in the triggerer.
 
 There is no GET by id for exports (genesys-api.md §3c): the trigger pages
-``GET /api/v2/analytics/reporting/exports`` only until it meets the export's id, at most ``max_pages`` pages
-per poll. ``COMPLETED`` → success; ``COMPLETED_WITH_PARTIAL_RESULTS`` → success with ``partial: true``;
+``GET /api/v2/analytics/reporting/exports`` until it meets the export's id or reaches ``pageCount``. Exports
+cannot be deleted, so the list only grows, and its sort order is not documented: the walk is bounded only
+by a generous safety cap (``max_pages``, default :data:`MAX_LIST_PAGES`), with a warning once it passes
+:data:`WARN_LIST_PAGES` pages. ``COMPLETED`` → success; ``COMPLETED_WITH_PARTIAL_RESULTS`` → success with ``partial: true``;
 ``FAILED``/``CANCELLED`` → error naming ``exportErrorMessagesType``. The event carries only non-secret
 fields (no e-mail recipients, no token).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
@@ -20,28 +23,76 @@ from genesys_cloud.triggers import _polling
 EXPORTS_PATH = "/api/v2/analytics/reporting/exports"
 SUCCESS_STATUSES = frozenset({"COMPLETED", "COMPLETED_WITH_PARTIAL_RESULTS"})
 FAILURE_STATUSES = frozenset({"FAILED", "CANCELLED"})
+#: Partial results are final for polling but never reused by name: a re-run must get the whole window.
+NOT_REUSABLE_STATUSES = FAILURE_STATUSES | {"COMPLETED_WITH_PARTIAL_RESULTS"}
 #: A just-submitted export may lag in the listing; after this many polls without it, give up.
 NOT_FOUND_LIMIT = 3
+#: Safety cap of one walk of the export list (200 x 100 = 20,000 exports): only a runaway list reaches it.
+MAX_LIST_PAGES = 200
+#: A walk this deep is worth a warning: every lookup (and every poll) pays one request per page.
+WARN_LIST_PAGES = 50
+
+log = logging.getLogger(__name__)
+
+
+def export_matcher(export_id: str | None = None, name: str | None = None) -> Callable[[dict[str, Any]], bool]:
+    """By id: that export, whatever its status. By name: one that may be reused (not FAILED, CANCELLED
+    or COMPLETED_WITH_PARTIAL_RESULTS)."""
+    if export_id is not None:
+        return lambda export: export.get("id") == export_id
+    if not name:
+        raise ValueError("find an export by export_id or by name")
+    return lambda export: export.get("name") == name and export.get("status") not in NOT_REUSABLE_STATUSES
+
+
+def scan_page(
+    response: Any, page: int, matches: Callable[[dict[str, Any]], bool], max_pages: int
+) -> tuple[dict[str, Any] | None, bool]:
+    """One page of the walk, free of IO (shared by the sync and async lookups): ``(match, read_next)``.
+
+    The walk goes on while the listing has a next page (``pageNumber < pageCount``, else ``nextUri``) and
+    stops, with a warning, at the ``max_pages`` safety cap."""
+    from genesys_cloud.hooks import pagination
+
+    found = next((e for e in pagination.listing_items(response) if matches(e)), None)
+    if found is not None or not pagination.listing_has_next(response, page):
+        return found, False
+    if page >= max_pages:
+        log.warning(
+            "Stopped reading %s at the safety cap of %d pages (pageCount %s): an export further down is "
+            "not seen",
+            EXPORTS_PATH,
+            max_pages,
+            pagination.listing_page_count(response),
+        )
+        return None, False
+    if page == WARN_LIST_PAGES:
+        log.warning(
+            "Reading past page %d of %s (pageCount %s): each lookup costs one request per page",
+            WARN_LIST_PAGES,
+            EXPORTS_PATH,
+            pagination.listing_page_count(response),
+        )
+    return None, True
 
 
 async def find_export(
     hook: Any,
     export_id: str | None = None,
     name: str | None = None,
-    max_pages: int = 10,
+    max_pages: int = MAX_LIST_PAGES,
     page_size: int = 100,
 ) -> dict[str, Any] | None:
-    """The first listed export with this id (or name), reading at most ``max_pages`` pages, lazily."""
-    from genesys_cloud.hooks import pagination
-
-    for page in range(1, max_pages + 1):
+    """The first listed export with this id (or a reusable one with this name, see
+    :func:`export_matcher`), walking pages lazily up to ``pageCount`` (capped at ``max_pages``)."""
+    matches = export_matcher(export_id, name)
+    page = 1
+    while True:
         response = await hook.aget(EXPORTS_PATH, {"pageSize": page_size, "pageNumber": page})
-        for export in pagination.listing_items(response):
-            if (export_id and export.get("id") == export_id) or (name and export.get("name") == name):
-                return export
-        if not pagination.listing_has_next(response, page):
-            return None
-    return None
+        found, read_next = scan_page(response, page, matches, max_pages)
+        if not read_next:
+            return found
+        page += 1
 
 
 def export_outcome(export_id: str, export: dict[str, Any] | None) -> tuple[str | None, str | None]:
@@ -84,7 +135,7 @@ class ReportingExportTrigger(BaseTrigger):
         export_id: str,
         poll_interval: float = 15.0,
         timeout_seconds: float = 3600.0,
-        max_pages: int = 10,
+        max_pages: int = MAX_LIST_PAGES,
         max_poll_interval: float = 120.0,
         page_size: int = 100,
     ) -> None:
@@ -141,8 +192,8 @@ class ReportingExportTrigger(BaseTrigger):
                         "error",
                         None,
                         schedule.polls,
-                        f"reporting export {self.export_id} not found in the first {self.max_pages} pages "
-                        f"of the export list ({missing} polls)",
+                        f"reporting export {self.export_id} not found in the export list "
+                        f"(walked to its last page or the {self.max_pages}-page cap, {missing} polls)",
                     )
                     return
                 if schedule.expired():
