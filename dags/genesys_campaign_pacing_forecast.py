@@ -10,14 +10,17 @@ audit trail. Applying the recommendation is opt-in (`apply: true`); by default t
 covers the 24 hours after the window end; the history is the `history_days` before it.
 
 **Steps**: validate params → authenticate → select campaigns (`campaign_ids`, else every campaign
-that is `on`/`stopping`) → per campaign (dynamic task mapping): hourly history (`PT1H` aggregates of
-`nOutboundAttempted`/`nOutboundConnected`, chunked by `chunk_days`; missing hours reindexed as 0
-attempts with an undefined rate and a `filled` flag) → backtest (last 24 h held out; MAE and MASE
+that is `on`/`stopping`) → per campaign (dynamic task mapping), split in two tasks so the CPU work
+never holds a `genesys_api` pool slot: `fetch_inputs` (in the pool: hourly history, the campaign,
+capacity; hands on the hourly counts as two compact int arrays) and `analyse` (outside the pool). Hourly
+history: `PT1H` aggregates of `nOutboundAttempted`/`nOutboundConnected`, chunked by `chunk_days`; missing
+hours reindexed as 0 attempts with an undefined rate and a `filled` flag → backtest (last 24 h held out; MAE and MASE
 against seasonal naive, i.e. the same hour a day earlier) and forecast (robust STL, period 24;
 MSTL 24+168 from 15 days of history; damped-trend ETS; prediction interval; clamped to [0, 1]) →
-capacity (WFM planning group of the campaign's queue → intraday `ScheduleData`,
+capacity (WFM planning group of the campaign's queue → intraday `ScheduleData` of its `Voice`
+grouping only (a group that also routes callbacks or chat reports those agents in other groupings),
 agents = onQueueTimeSeconds ÷ interval seconds, dates in the business unit's time zone; else live
-`idleAgents`) → recommendation → apply (only with `apply`) → deliver. Under 96 hours with attempts
+`idleAgents`, with the reason, e.g. no `Voice` grouping) → recommendation → apply (only with `apply`) → deliver. Under 96 hours with attempts
 a campaign is skipped with its reason (audited), not failed.
 
 **Recommendation**: power/predictive: `maxCallsPerAgentDecimal` = the largest calls-per-agent ratio
@@ -29,7 +32,15 @@ the absolute bounds; changes under `min_change` are not written. The arithmetic 
 
 **Apply**: GET the full campaign, set the fields, PUT with `version` and
 `?useMaxCallsPerAgentDecimal=true`; 409 → re-read, recompute, retry (bounded); a lost answer →
-re-read and compare before any retry (never applied twice); read back to verify.
+re-read and compare before any retry (never applied twice); read back to verify. A refused write
+(400, 403, 404...) fails only that campaign, with the cause; the others are still applied, everything is
+published and audited, then the run fails.
+
+**Re-runs of a window** are idempotent: `recommendations.json` records each campaign's `before` values and
+the applied target. A re-run of the same window bounds the recommendation from that recorded `before`
+(not from the value the first run wrote, which would add another `max_relative_step`), writes nothing
+when the campaign already holds the recorded target, and publishes byte-identical objects. If someone
+else changed the pacing fields in between, the run starts from their values.
 
 **Params**: `campaign_ids`, `start`/`end`/`timezone` (manual windows), `history_days` (14),
 `chunk_days` (7), `apply` (false), `abandon_rate_target` (percent, 3), `max_relative_step` (0.2),
@@ -135,10 +146,28 @@ def genesys_campaign_pacing_forecast() -> None:
         except ParamError as exc:
             raise AirflowFailException(f"invalid param {exc}") from exc
 
+    @task
+    def recorded_plans(cfg: dict[str, Any]) -> dict[str, Any]:
+        """What an earlier run of this window published per campaign (re-runs bound from its `before`)."""
+        from genesys_cloud.operators.pacing_forecast import read_recorded
+        from genesys_pipelines.windows import Window
+
+        return read_recorded(DAG_ID, Window.from_dict(cfg["window"]))
+
     @task(pool=API_POOL)
-    def analyse(ref: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
-        """History → backtest + forecast → capacity → recommendation; stages the campaign's chart."""
+    def fetch_inputs(ref: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
+        """API reads only (history, campaign, capacity): the pool slot is not held while fitting."""
         from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
+        from genesys_cloud.operators import pacing_forecast as api
+        from genesys_pipelines.pacing_forecast.params import PacingParams
+        from genesys_pipelines.windows import Window
+
+        return api.fetch_inputs(GenesysCloudHook(), ref, Window.from_dict(cfg["window"]),
+                                PacingParams.model_validate(cfg["params"]))
+
+    @task
+    def analyse(fetched: dict[str, Any], cfg: dict[str, Any], recorded: dict[str, Any]) -> dict[str, Any]:
+        """Backtest + forecast → recommendation; stages the campaign's chart (CPU only, outside the pool)."""
         from genesys_cloud.operators import pacing_forecast as api
         from genesys_cloud.sinks.object_store import PartitionPublisher
         from genesys_pipelines.pacing_forecast.params import PacingParams
@@ -147,11 +176,13 @@ def genesys_campaign_pacing_forecast() -> None:
         window = Window.from_dict(cfg["window"])
         publisher = PartitionPublisher(DAG_ID, window.local_start(), window.local_end(),
                                        str(get_current_context()["run_id"]))
-        return api.analyse_campaign(GenesysCloudHook(), ref, window, PacingParams.model_validate(cfg["params"]),
-                                    publisher)
+        return api.analyse_fetched(fetched, window, PacingParams.model_validate(cfg["params"]), publisher,
+                                   (recorded or {}).get(str(fetched["ref"]["id"])))
 
     @task(pool=API_POOL)
-    def apply_changes(cfg: dict[str, Any], results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    def apply_changes(
+        cfg: dict[str, Any], results: list[dict[str, Any]], recorded: dict[str, Any]
+    ) -> dict[str, dict[str, Any]]:
         """Only with apply: true; no API call otherwise."""
         from genesys_pipelines.pacing_forecast.params import PacingParams
 
@@ -161,7 +192,7 @@ def genesys_campaign_pacing_forecast() -> None:
         from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
         from genesys_cloud.operators import pacing_forecast as api
 
-        return api.apply_all(GenesysCloudHook(), list(results or []), params)
+        return api.apply_all(GenesysCloudHook(), list(results or []), params, recorded or {})
 
     @task
     def deliver(cfg: dict[str, Any], results: list[dict[str, Any]], outcomes: dict[str, Any]) -> dict[str, Any]:
@@ -182,8 +213,10 @@ def genesys_campaign_pacing_forecast() -> None:
     auth = authenticate()
     refs = select_campaigns(cfg)
     cfg >> auth >> refs
-    results = analyse.partial(cfg=cfg).expand(ref=refs)
-    outcomes = apply_changes(cfg, results)
+    recorded = recorded_plans(cfg)
+    fetched = fetch_inputs.partial(cfg=cfg).expand(ref=refs)
+    results = analyse.partial(cfg=cfg, recorded=recorded).expand(fetched=fetched)
+    outcomes = apply_changes(cfg, results, recorded)
     deliver(cfg, results, outcomes)
 
 

@@ -35,8 +35,10 @@ outcome; audit rows). Sibling campaigns are never written to.
 **Outputs**: the plan (XCom of `plan`, returned by dry runs), the webhook payload (event
 `schedule_provisioning`), audit rows (event `schedule_provisioning`, one per campaign, entity type
 `campaign_schedule`, status `SUCCESS` / `CONFLICT` / `NOOP` / `FAILED` / `DRY_RUN`, details with
-before/after, plan, conflicts with both sides, latency). The run fails after delivering when any
-campaign FAILED, or was refused and `fail_on_conflict` is set.
+before/after, plan, conflicts with both sides, latency). A write the API refuses (400, 403, a read that
+keeps failing...) marks only that campaign FAILED, with the cause in `error`; the later campaigns are
+still applied, and every PUT and DELETE already made is in the webhook and the audit rows. The run fails
+after delivering when any campaign FAILED, or was refused and `fail_on_conflict` is set.
 
 **Endpoints** (permissions): `GET /api/v2/outbound/campaigns/{id}` and `GET /api/v2/outbound/campaigns`
 with `contactListId` / `distributionQueueId` (`outbound:campaign:view`); `GET /api/v2/outbound/schedules/campaigns`,

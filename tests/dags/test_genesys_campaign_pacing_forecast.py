@@ -264,3 +264,12 @@ def test_a_retried_task_finds_the_plan_applied_and_does_not_write() -> None:
     hook = FlakyWriteHook(done, apply_before_failing=[])
     outcome = apply_one(hook, analysed, PacingParams(apply=True))  # type: ignore[arg-type]
     assert outcome["status"] == "ALREADY_APPLIED" and hook.puts == []
+
+
+def test_api_reads_run_in_the_pool_and_the_fitting_outside_it(airflow_db: Path) -> None:
+    from genesys_cloud.config import settings
+
+    tasks = load_dag().task_dict
+    assert tasks["fetch_inputs"].pool == settings().api_pool
+    assert tasks["analyse"].pool != settings().api_pool  # STL/ETS, backtest and the chart hold no API slot
+    assert {t.task_id for t in tasks["analyse"].upstream_list} >= {"fetch_inputs", "recorded_plans"}

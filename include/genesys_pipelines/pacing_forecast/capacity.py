@@ -24,6 +24,8 @@ SOURCE_IDLE = "live_idle_agents"
 SOURCE_NONE = "none"
 INTERVAL_MINUTES = 60
 CATEGORIES = ["ScheduleData"]
+#: The intraday grouping that staffs outbound dialing (WFM media types are capitalised).
+VOICE = "Voice"
 
 
 def planning_group_for_queue(groups: Iterable[Mapping[str, Any]], queue_id: str | None) -> dict[str, Any] | None:
@@ -67,8 +69,11 @@ def intraday_request(business_unit_date: date, planning_group_id: str) -> dict[s
 def agents_per_interval(payload: Mapping[str, Any]) -> dict[datetime, float]:
     """UTC interval start → scheduled agents, from one intraday response (empty unless ``Complete``).
 
-    A response without a result (``Processing``: it would come by notification) or with
-    ``noDataReason`` contributes nothing; the caller then falls back.
+    Only the ``Voice`` grouping counts: outbound dialing is voice, and a planning group that also routes
+    callbacks (or chat, email...) reports each media type's on-queue time in its own grouping, so a sum
+    over all of them would count an agent once per media type. A response without a result
+    (``Processing``: it would come by notification), with ``noDataReason`` or without a Voice grouping
+    contributes nothing; the caller then falls back (:func:`wfm_gap_reason` says why).
     """
     response = AsyncIntradayResponse.model_validate(payload)
     result = response.result
@@ -78,10 +83,25 @@ def agents_per_interval(payload: Mapping[str, Any]) -> dict[datetime, float]:
     seconds = length * 60
     out: dict[datetime, float] = {}
     for grouping in result.intraday_data_groupings or []:
+        if grouping.media_type != VOICE:
+            continue
         for index, item in enumerate(grouping.schedule_data_per_interval or []):
             start = result.start_date + timedelta(minutes=index * length)
             out[start] = out.get(start, 0.0) + float(item.on_queue_time_seconds or 0) / seconds
     return out
+
+
+def wfm_gap_reason(responses: Iterable[Mapping[str, Any]], planning_group: Mapping[str, Any]) -> str:
+    """Why the intraday responses gave no capacity (for the fallback's recorded reason)."""
+    media: set[str] = set()
+    for payload in responses:
+        result = AsyncIntradayResponse.model_validate(payload).result
+        groupings = (result.intraday_data_groupings if result else None) or []
+        media.update(str(g.media_type) for g in groupings)
+    if media and VOICE not in media:
+        return (f"planning group {planning_group.get('id')} has no {VOICE} intraday grouping "
+                f"(only {', '.join(sorted(media))})")
+    return f"planning group {planning_group.get('id')} has no intraday schedule for the horizon"
 
 
 def hourly_agents(intervals: Mapping[datetime, float], hours: Sequence[str]) -> list[float | None]:

@@ -123,6 +123,32 @@ def records_to_counts(records: Iterable[Sequence[Any]]) -> HourlyCounts:
     return {datetime.fromisoformat(str(h)): (int(a), int(c)) for h, a, c in records}
 
 
+def counts_to_dense(counts: HourlyCounts, span: Window) -> dict[str, Any]:
+    """Compact JSON of one campaign's counts over ``span`` (XCom between the API and CPU steps).
+
+    Two int arrays, one slot per hour of the span: a 56-day history is ~1,300 small ints each, not a
+    list of ISO strings. Hours outside the span (or off its hour grid) are dropped, exactly as
+    :func:`hourly_grid` drops them, so the grid built from either form is the same.
+    """
+    size = int((span.end - span.start) / HOUR)
+    attempted, connected = [0] * size, [0] * size
+    for hour, (a, c) in counts.items():
+        offset = (hour - span.start) / HOUR
+        if offset == int(offset) and 0 <= offset < size:
+            attempted[int(offset)] += a
+            connected[int(offset)] += c
+    return {"start": span.start.isoformat(), "attempted": attempted, "connected": connected}
+
+
+def dense_to_counts(dense: Mapping[str, Any]) -> HourlyCounts:
+    start = datetime.fromisoformat(dense["start"])
+    return {
+        start + i * HOUR: (int(a), int(c))
+        for i, (a, c) in enumerate(zip(dense["attempted"], dense["connected"], strict=True))
+        if a or c
+    }
+
+
 def hourly_grid(counts: HourlyCounts, span: Window) -> pd.DataFrame:
     """A full hourly grid over ``span`` (UTC index, end exclusive).
 

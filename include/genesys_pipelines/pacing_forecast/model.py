@@ -156,15 +156,28 @@ def forecast(
     ``weekly``: use the weekly model where history allows (pass the backtest's ``weekly`` choice).
     """
     import numpy as np
-    import pandas as pd
 
     check_history(grid)
     values = grid["rate_filled"].to_numpy(dtype=float)
     mean, lower, upper, method = _forecast_values(values, horizon, 1 - level, weekly)
-    start = grid.index[-1] + pd.Timedelta(hours=1)
-    hours = [ts.isoformat() for ts in pd.date_range(start, periods=horizon, freq="h")]
+    hours = forecast_hours(grid, horizon)
     return Forecast(hours=hours, mean=_clip(mean), lower=_clip(np.minimum(lower, mean)),
                     upper=_clip(np.maximum(upper, mean)), method=method, level=level)
+
+
+def forecast_hours(grid: pd.DataFrame, horizon: int = HORIZON) -> list[str]:
+    """The ISO hours a forecast of ``grid`` covers (known before fitting: capacity is read for them)."""
+    import pandas as pd
+
+    start = grid.index[-1] + pd.Timedelta(hours=1)
+    return [ts.isoformat() for ts in pd.date_range(start, periods=horizon, freq="h")]
+
+
+def check_backtestable(grid: pd.DataFrame, horizon: int = HORIZON) -> None:
+    """Every cheap check :func:`backtest` makes before fitting (raises :class:`ShortHistoryError`)."""
+    check_history(grid)
+    if not (grid["attempted"].iloc[-horizon:].to_numpy() > 0).any():
+        raise ShortHistoryError("no attempts in the held-out last 24 hours: nothing to measure skill on")
 
 
 def check_history(grid: pd.DataFrame, min_usable_hours: int = MIN_USABLE_HOURS) -> None:
@@ -188,7 +201,7 @@ def backtest(grid: pd.DataFrame, horizon: int = HORIZON) -> Backtest:
     """
     import numpy as np
 
-    check_history(grid)
+    check_backtestable(grid, horizon)
     train, test = grid.iloc[:-horizon], grid.iloc[-horizon:]
     values = train["rate_filled"].to_numpy(dtype=float)
     naive = values[-DAY:][np.arange(horizon) % DAY]

@@ -72,9 +72,34 @@ def recommendation_entry(result: Mapping[str, Any], applied: Mapping[str, Any] |
         "recommendation": result.get("recommendation"),
     }
     if applied is not None:
-        entry["apply"] = {k: applied.get(k) for k in ("status", "writes", "version_conflicts", "lost_answers",
-                                                       "version_before", "version_after", "error")}
+        # before/after/applied_recommendation: the window's record, read back by a re-run of the same
+        # window so it bounds from ``before`` again instead of compounding another step.
+        entry["apply"] = {k: applied.get(k) for k in APPLY_KEYS}
     return entry
+
+
+APPLY_KEYS = ("status", "writes", "version_conflicts", "lost_answers", "version_before", "version_after", "error",
+              "before", "after", "applied_recommendation")
+
+
+def recorded_plans(document: bytes | str) -> dict[str, dict[str, Any]]:
+    """Per campaign, what a published recommendations.json recorded (see ``recommend.window_baseline``)."""
+    out: dict[str, dict[str, Any]] = {}
+    for entry in json.loads(document).get("campaigns") or []:
+        plan = entry.get("recommendation") or {}
+        if not plan.get("field") or not plan.get("before"):
+            continue
+        apply = entry.get("apply")
+        out[entry["campaign_id"]] = {
+            "field": plan["field"],
+            "dialing_mode": plan.get("dialing_mode"),
+            "version": plan.get("version"),
+            "before": plan["before"],
+            "target": (apply or {}).get("applied_recommendation") or plan.get("after"),
+            "after": plan.get("after"),
+            "apply": apply,
+        }
+    return out
 
 
 def recommendations_json(entries: Sequence[Mapping[str, Any]], window: Mapping[str, Any]) -> bytes:

@@ -270,3 +270,43 @@ def is_applied(campaign: Mapping[str, Any], recommendation: Mapping[str, Any]) -
         if current is None or abs(float(current) - float(value)) > 1e-6:
             return False
     return True
+
+
+def pacing_values(campaign: Mapping[str, Any], field: str | None) -> dict[str, Any]:
+    """The campaign's values of the fields a recommendation on ``field`` reads (its ``before``)."""
+    if field == FIELD_CALLS:
+        return {FIELD_CALLS: _current_calls(campaign), FIELD_ABANDON: campaign.get(FIELD_ABANDON)}
+    if field == FIELD_LINES:
+        return {FIELD_LINES: campaign.get(FIELD_LINES)}
+    return {}
+
+
+def _same(values: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
+    for key, value in wanted.items():
+        current = values.get(key)
+        if (value is None) != (current is None):
+            return False
+        if value is not None and abs(float(current) - float(value)) > 1e-6:
+            return False
+    return True
+
+
+def window_baseline(campaign: Mapping[str, Any], recorded: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The campaign as an earlier run of the SAME window saw it, or None to use it as it is now.
+
+    ``recorded`` is what that run published: ``field``, ``before`` (the values it bounded from),
+    ``target`` (what it applied or proposed), ``version`` and ``dialing_mode``. When the campaign still
+    holds ``before`` (nothing written) or holds ``target`` (our own write), re-running the window must
+    bound from ``before`` again: bounding from our own result would add another ``max_relative_step``
+    on every re-run. Any other value means someone else moved the fields: start from theirs.
+    """
+    if not recorded or not recorded.get("field") or recorded.get("dialing_mode") != campaign.get("dialingMode"):
+        return None
+    before = dict(recorded.get("before") or {})
+    current = pacing_values(campaign, recorded["field"])
+    if not before or set(before) != set(current):
+        return None
+    target = {k: v for k, v in (recorded.get("target") or {}).items() if v is not None}
+    if not (_same(current, before) or (target and is_applied(campaign, {"after": target}))):
+        return None
+    return {**campaign, **before, "version": recorded.get("version", campaign.get("version"))}

@@ -11,6 +11,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from genesys_cloud.exceptions import GenesysPayloadError
 from genesys_pipelines.campaign_stats import aggregates, queries
 from genesys_pipelines.campaign_stats.params import CampaignStatsParams, ParamError
 from genesys_pipelines.models.outbound import Campaign
@@ -44,7 +45,13 @@ def select_campaigns(hook: GenesysCloudHook, params: CampaignStatsParams) -> lis
         _campaign_ref(Campaign.model_validate(entity))
         for entity in hook.paginate(CAMPAIGNS_PATH, page_size=CAMPAIGNS_PAGE_SIZE)
     ]
-    by_id = {ref["id"]: ref for ref in listed if ref["id"]}
+    nameless = [ref for ref in listed if not ref["id"]]
+    if nameless:
+        # A listed campaign without its id is a broken answer; dropping it would under-report silently.
+        raise GenesysPayloadError(
+            f"GET {CAMPAIGNS_PATH}: {len(nameless)} listed campaign(s) missing required field id", CAMPAIGNS_PATH
+        )
+    by_id = {ref["id"]: ref for ref in listed}
     if params.campaign_ids:
         missing = [cid for cid in params.campaign_ids if cid not in by_id]
         if missing:
@@ -129,7 +136,9 @@ def deliver_outputs(
     publisher = PartitionPublisher(dag_id, window.local_start(), window.local_end(), str(context["run_id"]))
     publisher.stage_bytes(output.ROWS_PARQUET, output.parquet_bytes(rows), "application/vnd.apache.parquet", rows=len(rows))
     publisher.stage_bytes(output.ROWS_JSON, output.json_bytes(rows, window), "application/json", rows=len(rows))
-    manifest = publisher.publish(extra_manifest={"summary": run_summary}, allow_empty=False)
+    manifest = publisher.publish(
+        extra_manifest={"summary": run_summary}, allow_empty=False, names=[output.ROWS_PARQUET, output.ROWS_JSON]
+    )
     keys = {entry["name"]: entry["key"] for entry in manifest["objects"]}
 
     webhook: dict[str, Any] | None = None

@@ -14,8 +14,10 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from genesys_cloud.exceptions import (
+    GenesysApiError,
     GenesysConflictError,
     GenesysNotFoundError,
+    GenesysPayloadError,
     GenesysServerError,
     GenesysTransportError,
 )
@@ -106,29 +108,62 @@ def fetch_capacity(
             found = cap.capacity_from_wfm(hours, responses, group, tz)
             if found is not None:
                 return {**found, "business_unit_id": unit["id"]}
-            reason = f"planning group {group['id']} has no intraday schedule for the horizon"
+            reason = cap.wfm_gap_reason(responses, group)
             break
     stats = hook.get(f"{campaign_path(str(campaign['id']))}/stats")
     return cap.capacity_from_idle_agents(hours, stats, reason)
 
 
-def analyse_campaign(
-    hook: GenesysCloudHook,
-    ref: Mapping[str, Any],
+#: The campaign fields the recommendation reads (all the CPU step gets: XCom stays small).
+CAMPAIGN_KEYS = ("id", "name", "dialingMode", "version", "campaignStatus", rec.FIELD_CALLS, "maxCallsPerAgent",
+                 rec.FIELD_ABANDON, rec.FIELD_LINES)
+
+
+def fetch_inputs(
+    hook: GenesysCloudHook, ref: Mapping[str, Any], window: Window, params: PacingParams
+) -> dict[str, Any]:
+    """The API reads of one campaign (history, then campaign and capacity): small JSON for the CPU step.
+
+    Runs in the API pool; the fitting runs outside it (:func:`analyse_fetched`). A campaign whose history
+    cannot be backtested is not read further: the CPU step skips it with the reason.
+    """
+    started = time.monotonic()
+    span = history.history_window(window, params.history_days)
+    counts = fetch_history(hook, str(ref["id"]), window, params)
+    fetched: dict[str, Any] = {"ref": dict(ref), "history": history.counts_to_dense(counts, span)}
+    grid = history.hourly_grid(counts, span)
+    try:
+        model.check_backtestable(grid)
+    except model.ShortHistoryError:
+        fetched["latency_ms"] = round((time.monotonic() - started) * 1000)
+        return fetched
+    campaign = read_campaign(hook, str(ref["id"]))
+    fetched["campaign"] = {k: campaign[k] for k in CAMPAIGN_KEYS if k in campaign}
+    fetched["capacity"] = fetch_capacity(hook, campaign, model.forecast_hours(grid))
+    fetched["latency_ms"] = round((time.monotonic() - started) * 1000)
+    return fetched
+
+
+def analyse_fetched(
+    fetched: Mapping[str, Any],
     window: Window,
     params: PacingParams,
     publisher: PartitionPublisher | None = None,
+    recorded: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """History → backtest + forecast → capacity → recommendation for one campaign (small JSON result).
+    """Backtest + forecast → recommendation → chart for one campaign (CPU only, no API call).
 
+    ``recorded`` is what an earlier run of the same window published for this campaign
+    (``output.recorded_plans``): the recommendation is then bounded from its ``before``
+    (``recommend.window_baseline``), so re-running a window never compounds the step.
     Stages the campaign's chart with ``publisher`` (published later, with the rest of the partition).
     A campaign with too little history is ``skipped`` with the reason, not an error.
     """
     started = time.monotonic()
+    ref = fetched["ref"]
     cid = str(ref["id"])
     span = history.history_window(window, params.history_days)
-    counts = fetch_history(hook, cid, window, params)
-    grid = history.hourly_grid(counts, span)
+    grid = history.hourly_grid(history.dense_to_counts(fetched["history"]), span)
     result: dict[str, Any] = {
         "campaign_id": cid,
         "campaign_name": ref.get("name"),
@@ -137,20 +172,25 @@ def analyse_campaign(
         "history_hours": len(grid),
         "filled_hours": int(grid["filled"].sum()),
     }
+
+    def latency() -> int:
+        return round((time.monotonic() - started) * 1000) + int(fetched.get("latency_ms") or 0)
+
     try:
         skill = model.backtest(grid)
         fc = model.forecast(grid, weekly=skill.weekly)
     except model.ShortHistoryError as exc:
-        result.update(status="skipped", reason=str(exc), latency_ms=round((time.monotonic() - started) * 1000))
+        result.update(status="skipped", reason=str(exc), latency_ms=latency())
         return result
-    campaign = read_campaign(hook, cid)
-    capacity = fetch_capacity(hook, campaign, fc.hours)
+    campaign = dict(fetched["campaign"])
+    capacity = fetched["capacity"]
     typical = model.typical_attempts(grid, fc.hours)
     attempted = float(grid["attempted"].sum())
     history_rate = float(grid["connected"].sum()) / attempted if attempted else None
     forecast = {"hours": fc.hours, "mean": fc.mean, "lower": fc.lower, "upper": fc.upper,
                 "method": fc.method, "level": fc.level}
-    recommendation = rec.recommend(campaign, forecast, capacity["agents"], typical, params, history_rate)
+    baseline = rec.window_baseline(campaign, recorded)
+    recommendation = rec.recommend(baseline or campaign, forecast, capacity["agents"], typical, params, history_rate)
     result.update(
         status="forecast",
         reason=None,
@@ -160,6 +200,8 @@ def analyse_campaign(
         history_rate=None if history_rate is None else round(history_rate, 6),
         backtest_summary={k: v for k, v in skill.to_dict().items() if k != "held_out"},
         recommendation=recommendation,
+        # Not published (the audit shows it): whether the window's recorded baseline was used.
+        baseline="recorded" if baseline is not None else "current",
     )
     if publisher is not None:
         title = (f"{ref.get('name') or cid} ({ref.get('dialing_mode')}): backtest MAE {skill.mae:.3f}, "
@@ -167,8 +209,32 @@ def analyse_campaign(
         png = out.chart_png(title, grid, forecast, capacity["agents"], capacity["source"])
         publisher.stage_bytes(out.chart_name(cid), png, "image/png")
         result["chart"] = out.chart_name(cid)
-    result["latency_ms"] = round((time.monotonic() - started) * 1000)
+    result["latency_ms"] = latency()
     return result
+
+
+def analyse_campaign(
+    hook: GenesysCloudHook,
+    ref: Mapping[str, Any],
+    window: Window,
+    params: PacingParams,
+    publisher: PartitionPublisher | None = None,
+    recorded: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """:func:`fetch_inputs` then :func:`analyse_fetched` in one call (the DAG runs them as two tasks)."""
+    return analyse_fetched(fetch_inputs(hook, ref, window, params), window, params, publisher, recorded)
+
+
+def read_recorded(dag_id: str, window: Window) -> dict[str, dict[str, Any]]:
+    """What the window's published recommendations.json recorded per campaign ({} when unpublished)."""
+    from genesys_cloud.sinks.object_store import PartitionPublisher
+
+    publisher = PartitionPublisher(dag_id, window.local_start(), window.local_end(), "read-recorded")
+    manifest = publisher.read_manifest()
+    keys = [o["key"] for o in (manifest or {}).get("objects", []) if o.get("name") == out.RECOMMENDATIONS_JSON]
+    if not keys:
+        return {}
+    return out.recorded_plans(publisher.hook.read_key(keys[0], bucket_name=publisher.bucket))
 
 
 def _write(hook: GenesysCloudHook, body: Mapping[str, Any]) -> Any:
@@ -200,36 +266,47 @@ def apply_one(
         "campaign_id": cid, "status": "FAILED", "writes": 0, "version_conflicts": 0, "lost_answers": 0,
         "error": None, "recomputed": 0,
     }
-    current = before = read_campaign(hook, cid)
+    # What the analysis read: the audit's before/after if even the first read below is refused.
+    before = current = {**plan.get("before", {}), "version": plan.get("version")}
     wrote = False
-    if rec.is_applied(current, plan):
-        outcome["status"] = "ALREADY_APPLIED"
-    else:
-        outcome["error"] = f"not applied after {params.max_write_attempts} writes"
-        for _attempt in range(params.max_write_attempts):
-            if _pacing(current, fields) != plan["before"]:
-                # Another writer moved the pacing fields: the step bound applies to THEIR value now.
-                plan = rec.recommend(current, result["forecast"], result["capacity"]["agents"],
-                                     result["typical_attempts"], params, result.get("history_rate"))
-                outcome["recomputed"] += 1
-                if not plan["should_apply"]:
-                    outcome.update(status="NOOP", error=None)
+    try:
+        current = before = read_campaign(hook, cid)
+        if rec.is_applied(current, plan):
+            outcome["status"] = "ALREADY_APPLIED"
+        else:
+            outcome["error"] = f"not applied after {params.max_write_attempts} writes"
+            for _attempt in range(params.max_write_attempts):
+                if _pacing(current, fields) != plan["before"]:
+                    # Another writer moved the pacing fields: the step bound applies to THEIR value now.
+                    plan = rec.recommend(current, result["forecast"], result["capacity"]["agents"],
+                                         result["typical_attempts"], params, result.get("history_rate"))
+                    outcome["recomputed"] += 1
+                    if not plan["should_apply"]:
+                        outcome.update(status="NOOP", error=None)
+                        break
+                try:
+                    outcome["writes"] += 1
+                    _write(hook, rec.apply_to_campaign(current, plan))
+                    wrote = True
+                except GenesysConflictError as exc:
+                    outcome["version_conflicts"] += 1
+                    log.warning("409 on campaign %s (%s): re-reading", cid, exc)
+                except (GenesysServerError, GenesysTransportError) as exc:
+                    outcome["lost_answers"] += 1
+                    wrote = True  # it may have landed: compare before sending it again
+                    log.warning("No answer for the write of campaign %s (%s): re-reading before any retry",
+                                cid, exc)
+                current = read_campaign(hook, cid)  # the read-back: verification, or fresh state for a retry
+                if wrote and rec.is_applied(current, plan):
+                    outcome.update(status="APPLIED", error=None)
                     break
-            try:
-                outcome["writes"] += 1
-                _write(hook, rec.apply_to_campaign(current, plan))
-                wrote = True
-            except GenesysConflictError as exc:
-                outcome["version_conflicts"] += 1
-                log.warning("409 on campaign %s (%s): re-reading", cid, exc)
-            except (GenesysServerError, GenesysTransportError) as exc:
-                outcome["lost_answers"] += 1
-                wrote = True  # it may have landed: compare before sending it again
-                log.warning("No answer for the write of campaign %s (%s): re-reading before any retry", cid, exc)
-            current = read_campaign(hook, cid)  # the read-back: verification, or fresh state for a retry
-            if wrote and rec.is_applied(current, plan):
-                outcome.update(status="APPLIED", error=None)
-                break
+    except (GenesysApiError, GenesysPayloadError, GenesysTransportError) as exc:
+        # A definitive refusal (400 invalid body, 403 missing permission, 404 gone, a read that kept
+        # failing): this campaign FAILED, naming the cause; the others still run, deliver audits them
+        # all, then fails the run.
+        vanished = "campaign vanished: " if isinstance(exc, GenesysNotFoundError) else ""
+        outcome.update(status="FAILED", error=f"{vanished}{type(exc).__name__}: {exc}", write_may_have_landed=wrote)
+        log.error("Pacing of campaign %s not applied: %s", cid, exc)
     outcome.update(
         before=_pacing(before, fields),
         after=_pacing(current, fields),
@@ -242,19 +319,32 @@ def apply_one(
 
 
 def apply_all(
-    hook: GenesysCloudHook, results: Sequence[Mapping[str, Any]], params: PacingParams
+    hook: GenesysCloudHook,
+    results: Sequence[Mapping[str, Any]],
+    params: PacingParams,
+    recorded: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Apply every recommendation that should be (only with ``apply``); outcome per campaign id."""
+    """Apply every recommendation that should be (only with ``apply``); outcome per campaign id.
+
+    ``recorded``: the window's published record (:func:`read_recorded`). A campaign that already holds
+    the target an earlier apply run of this window recorded keeps that run's apply record (nothing is
+    written, and the published objects stay byte-identical).
+    """
     outcomes: dict[str, dict[str, Any]] = {}
     for result in sorted(results, key=lambda r: r["campaign_id"]):
         plan = result.get("recommendation")
         if not params.apply or result.get("status") != "forecast" or not plan or not plan.get("should_apply"):
             continue
+        cid = result["campaign_id"]
         try:
-            outcomes[result["campaign_id"]] = apply_one(hook, result, params)
-        except GenesysNotFoundError as exc:
-            outcomes[result["campaign_id"]] = {"campaign_id": result["campaign_id"], "status": "FAILED",
-                                               "error": f"campaign vanished: {exc}", "writes": 0}
+            outcome = apply_one(hook, result, params)
+        except (GenesysApiError, GenesysPayloadError, GenesysTransportError) as exc:  # belt and braces
+            outcome = {"campaign_id": cid, "status": "FAILED", "error": f"{type(exc).__name__}: {exc}", "writes": 0}
+        earlier = ((recorded or {}).get(cid) or {}).get("apply") or {}
+        if (outcome["status"] == "ALREADY_APPLIED" and earlier.get("status") in ("APPLIED", "ALREADY_APPLIED")
+                and earlier.get("applied_recommendation") == plan.get("after")):
+            outcome = {**outcome, **{k: earlier.get(k) for k in out.APPLY_KEYS}, "replayed": True}
+        outcomes[cid] = outcome
     return outcomes
 
 
@@ -281,7 +371,10 @@ def deliver_outputs(
     publisher.stage_bytes(out.FORECAST_CSV, csv_bytes, "text/csv", rows=rows)
     publisher.stage_bytes(out.RECOMMENDATIONS_JSON, out.recommendations_json(entries, wdict), "application/json",
                           rows=len(entries))
-    manifest = publisher.publish(extra_manifest={"summary": summary})
+    # Only what THIS run's results name: a chart an earlier try staged for a campaign that is now
+    # skipped (or no longer selected) shares the run's staging prefix and must not be published.
+    names = [out.FORECAST_CSV, out.RECOMMENDATIONS_JSON, *(r["chart"] for r in results if r.get("chart"))]
+    manifest = publisher.publish(extra_manifest={"summary": summary}, names=names)
     keys = {entry["name"]: entry["key"] for entry in manifest["objects"]}
     urls = {name: publisher.presign(key) for name, key in sorted(keys.items())}
 
@@ -315,7 +408,8 @@ def deliver_outputs(
                 "applied": outcome is not None and outcome.get("status") in ("APPLIED", "ALREADY_APPLIED"),
                 "apply": None if outcome is None else {k: outcome.get(k) for k in (
                     "status", "writes", "version_conflicts", "lost_answers", "version_before", "version_after",
-                    "error")},
+                    "error", "replayed", "write_may_have_landed")},
+                "baseline": result.get("baseline"),
                 "explanation": plan.get("explanation"),
                 "partition": publisher.partition,
             },

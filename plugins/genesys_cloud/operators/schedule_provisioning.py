@@ -15,13 +15,18 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from pydantic import ValidationError
+
 from genesys_cloud.exceptions import (
+    GenesysApiError,
     GenesysConflictError,
     GenesysNotFoundError,
+    GenesysPayloadError,
     GenesysServerError,
     GenesysTransportError,
     GenesysValidationError,
 )
+from genesys_pipelines.models.outbound import Campaign, CampaignSchedule
 from genesys_pipelines.schedule_provisioning.apply import own_conflicts, replan, verified
 from genesys_pipelines.schedule_provisioning.engine import plan_run
 from genesys_pipelines.schedule_provisioning.params import ParamsError, resolve_requests
@@ -42,12 +47,27 @@ def schedule_path(campaign_id: str) -> str:
     return f"{SCHEDULES_PATH}/{quote(campaign_id, safe='')}"
 
 
+def checked(model: type[Campaign | CampaignSchedule], body: Any, what: str, *, needs_id: bool = True) -> Any:
+    """``body`` checked against the shared API model before anything is planned from it: a broken answer
+    (wrong type, unknown enum, missing id) fails naming the field, never reaches a PUT."""
+    try:
+        model.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "body"
+        raise GenesysPayloadError(f"malformed {what}: {field}: {first['msg']}") from None
+    if needs_id and not body.get("id"):
+        raise GenesysPayloadError(f"malformed {what}: missing required field id")
+    return body
+
+
 def read_schedule(hook: GenesysCloudHook, campaign_id: str) -> dict[str, Any] | None:
     """The campaign's schedule, or None when it has none (the API answers 404)."""
     try:
-        return hook.get(schedule_path(campaign_id))
+        body = hook.get(schedule_path(campaign_id))
     except GenesysNotFoundError:
         return None
+    return checked(CampaignSchedule, body, f"schedule of campaign {campaign_id}", needs_id=False)
 
 
 def _facts(campaign: dict[str, Any]) -> dict[str, Any]:
@@ -94,17 +114,19 @@ def read_facts(hook: GenesysCloudHook, campaign_ids: list[str]) -> dict[str, dic
             campaign = hook.get(f"{CAMPAIGNS_PATH}/{quote(cid, safe='')}")
         except GenesysNotFoundError as exc:
             raise GenesysValidationError(f"campaign_id: no such outbound campaign {cid}") from exc
+        checked(Campaign, campaign, f"campaign {cid}")
         facts[cid] = {**_facts(campaign), "schedule": read_schedule(hook, cid)}
 
     all_schedules = hook.get(SCHEDULES_PATH)
+    if not isinstance(all_schedules, list):
+        raise GenesysPayloadError(f"malformed {SCHEDULES_PATH}: expected an array of schedules")
     by_campaign = {
         (s.get("campaign") or {}).get("id") or s.get("id"): s
-        for s in all_schedules or []
-        if isinstance(s, dict)
+        for s in (checked(CampaignSchedule, s, "schedule in the listing") for s in all_schedules)
     }
     for cid in campaign_ids:
         for sibling in _siblings(hook, facts[cid]):
-            sid = sibling.get("id")
+            sid = checked(Campaign, sibling, "sibling campaign in the listing")["id"]
             if sid and sid not in facts:
                 facts[sid] = {**_facts(sibling), "schedule": by_campaign.get(sid)}
 
@@ -151,46 +173,55 @@ def apply_one(
         "lost_answers": 0,
         "error": None,
     }
-    # Read fresh state first: a retried task (or another writer) may have changed it since the plan.
-    current = before = read_schedule(hook, cid)
+    # What planning read: the audit's before/after if even the first read below is refused.
+    before = current = entry["plan"]["before"]
     wrote = False
-    if plan.action != "noop" and verified(plan, current):
-        # Already in the planned state: an earlier try of this task applied it and then died.
-        outcome["status"] = "SUCCESS"
-    else:
-        if not schedules_equal(current, plan.before) or (current or {}).get("version") != plan.version:
-            plan = replan(request, current, name)
-        outcome["error"] = f"not applied after {max_attempts} attempts"
-        for _attempt in range(max_attempts):
-            if plan.action == "noop":
-                # Equal desired and current state: no write. If a write of ours landed (its answer was
-                # lost), the state equals the plan now: a success, not a no-op.
-                outcome.update(status="SUCCESS" if wrote else "NOOP", error=None)
-                break
-            try:
-                outcome["writes"] += 1
-                _write(hook, plan)
-                wrote = True
-            except GenesysConflictError as exc:
-                outcome["version_conflicts"] += 1
-                log.warning("409 on %s (%s): re-reading and re-planning", cid, exc)
-            except (GenesysServerError, GenesysTransportError) as exc:
-                outcome["lost_answers"] += 1
-                wrote = True  # it may have been applied: compare before sending it again
-                log.warning("No answer for the write of %s (%s): re-reading before any retry", cid, exc)
-            current = read_schedule(hook, cid)
-            if wrote and verified(plan, current):
-                outcome.update(status="SUCCESS", error=None)
-                break
-            clash = own_conflicts(request, current)
-            if clash:
-                outcome.update(
-                    status="CONFLICT", conflicts=clash, error="another writer added overlapping windows"
-                )
-                break
-            plan = replan(request, current, name)
-            if plan.action != "noop":
-                outcome["action"] = plan.action
+    try:
+        # Read fresh state first: a retried task (or another writer) may have changed it since the plan.
+        current = before = read_schedule(hook, cid)
+        if plan.action != "noop" and verified(plan, current):
+            # Already in the planned state: an earlier try of this task applied it and then died.
+            outcome["status"] = "SUCCESS"
+        else:
+            if not schedules_equal(current, plan.before) or (current or {}).get("version") != plan.version:
+                plan = replan(request, current, name)
+            outcome["error"] = f"not applied after {max_attempts} attempts"
+            for _attempt in range(max_attempts):
+                if plan.action == "noop":
+                    # Equal desired and current state: no write. If a write of ours landed (its answer was
+                    # lost), the state equals the plan now: a success, not a no-op.
+                    outcome.update(status="SUCCESS" if wrote else "NOOP", error=None)
+                    break
+                try:
+                    outcome["writes"] += 1
+                    _write(hook, plan)
+                    wrote = True
+                except GenesysConflictError as exc:
+                    outcome["version_conflicts"] += 1
+                    log.warning("409 on %s (%s): re-reading and re-planning", cid, exc)
+                except (GenesysServerError, GenesysTransportError) as exc:
+                    outcome["lost_answers"] += 1
+                    wrote = True  # it may have been applied: compare before sending it again
+                    log.warning("No answer for the write of %s (%s): re-reading before any retry", cid, exc)
+                current = read_schedule(hook, cid)
+                if wrote and verified(plan, current):
+                    outcome.update(status="SUCCESS", error=None)
+                    break
+                clash = own_conflicts(request, current)
+                if clash:
+                    outcome.update(
+                        status="CONFLICT", conflicts=clash, error="another writer added overlapping windows"
+                    )
+                    break
+                plan = replan(request, current, name)
+                if plan.action != "noop":
+                    outcome["action"] = plan.action
+    except (GenesysApiError, GenesysPayloadError, GenesysTransportError) as exc:
+        # A definitive refusal (400 invalid body, 403 missing permission, 404, a read that kept failing,
+        # a malformed answer): this campaign FAILED, naming the cause. The run goes on with the other campaigns so
+        # deliver audits every write already made, then fails the run.
+        outcome.update(status="FAILED", error=f"{type(exc).__name__}: {exc}", write_may_have_landed=wrote)
+        log.error("Schedule of campaign %s not applied: %s", cid, exc)
     # ``current`` is the last read-back: the state after our writes (the verification's evidence).
     outcome.update(
         before=before,
