@@ -169,7 +169,7 @@ def genesys_reporting_export() -> None:
             raise AirflowFailException(f"output of {item['plan']['view_type']} failed validation: {result['failures']}")
         return {**item, "validation": result}
 
-    @task(pool=API_POOL)
+    @task  # S3, webhook and audit only: no Genesys call, so no API pool slot
     def deliver(items: list[dict[str, Any]], cfg: dict[str, Any]) -> dict[str, Any]:
         """Atomic publish, presigned URLs, signed webhook, one audit row per export."""
         from genesys_cloud.operators import reporting_export_pipeline as pipe
