@@ -6,8 +6,8 @@ pipeline does. Prints the figures and ends with
 
     BENCH sandbox conversations_per_s=<x> pages=<n>
 
-Run: ``python bench/sandbox_throughput.py [--scale 100000] [--page-size 10000]`` (or
-``make bench NAME=sandbox_throughput``).
+Run: ``python bench/sandbox.py [--scale 100000] [--page-size 10000]`` (or
+``make bench NAME=sandbox``).
 """
 
 from __future__ import annotations
