@@ -2,8 +2,15 @@
 
 Pages stream into :class:`ChunkWriter`, which flattens each conversation and writes a sorted Parquet chunk
 every ``chunk_conversations`` conversations, so extraction memory is bounded by one chunk. The chunks
-are then merged with ``heapq.merge`` on ``(conversationStart, conversationId)`` (each chunk is sorted;
-nothing re-sorts the whole extraction) and deduplicated on ``conversationId``.
+are then merged on ``(conversationStart, conversationId)`` (each chunk is sorted; nothing re-sorts the
+whole extraction) and deduplicated on ``conversationId``.
+
+The merge works on Arrow batches, not Python rows: each chunk is a sorted run read a row group at a
+time; every step emits, from all runs at once, the rows whose key is below the smallest "last key
+buffered" among the runs still being read (everything below it is already in memory), then refills the
+run(s) that set that bound. Emitted rows are ordered by a stable sort of a bounded window (half an
+output row group, taken in chunk order), which is the k-way merge's order: successive windows are in
+key order and, within a key, rows come in chunk then row order.
 
 Dedupe is bounded: a conversation's start never changes, so its copies sort next to each other and only
 the conversation being read is remembered. The copy from the earliest chunk wins (the first page that
@@ -12,39 +19,73 @@ returned it), which keeps the output deterministic.
 
 from __future__ import annotations
 
-import heapq
+import gc
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from genesys_pipelines.conversation_report.flatten import (
-    COLUMNS,
-    SESSION_SCHEMA,
-    TS,
-    flatten_rows,
-    rows_to_table,
-)
+from genesys_pipelines.conversation_report.flatten import SESSION_SCHEMA, SessionColumns, as_json
 
 SORT_KEYS = [("conversation_start", "ascending"), ("conversation_id", "ascending")]
-_START = COLUMNS.index("conversation_start")
-_ID = COLUMNS.index("conversation_id")
-_TIME_INDEXES = tuple(i for i, f in enumerate(SESSION_SCHEMA) if f.type == TS)
-# Plain-integer twin of the schema: rows travel through the merge as Python ints, not datetimes.
-_INT_SCHEMA = pa.schema([pa.field(f.name, pa.int64()) if f.type == TS else f for f in SESSION_SCHEMA])
+Key = tuple[int, str]  # (conversation_start in epoch ms, conversation_id)
+# While automatic collection is paused, collect the cycles requests leave behind every this many
+# conversations: a bound of ~100 MiB of raw page bodies (see paused_gc).
+COLLECT_EVERY = 40_000
+# Rows the merge orders at a time: half an output row group keeps its transient copies small.
+_WINDOW_ROWS = 32_768
 
 
-def write_parquet(table: pa.Table, where: Any, row_group_size: int = 65536) -> None:
-    """Deterministic Parquet: fixed schema, zstd, no pandas metadata, no timestamps of the run."""
+# Low-cardinality columns worth dictionary-encoding in chunks (ids and times are mostly distinct).
+_CHUNK_DICTIONARY = ["originating_direction", "purpose", "user_id", "media_type", "direction", "queue_id",
+                     "wrap_up_code", "outbound_campaign_id", "outbound_contact_list_id"]
+
+
+def write_chunk(table: pa.Table, where: Any, row_group_size: int) -> None:
+    """An intermediate chunk: read back once by the merge, so written for speed (lz4, dictionaries only
+    where they pay), about half the CPU of zstd with dictionaries everywhere each way."""
     pq.write_table(
         table.cast(SESSION_SCHEMA) if table.schema != SESSION_SCHEMA else table,
         where,
-        compression="zstd",
+        compression="lz4",
+        use_dictionary=_CHUNK_DICTIONARY,
         row_group_size=row_group_size,
     )
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Suspend CPython's automatic cyclic garbage collection for an extraction.
+
+    Decoding and flattening a page allocates about a million small dicts, lists and strings; each batch
+    of allocations triggers collections that traverse all young (and, often, all) tracked objects, which
+    made JSON decoding 3-5x slower than the decoding itself. Pages are acyclic and freed by reference
+    counting. What is cyclic is each HTTP response (httpx's response and its body stream refer to each
+    other), so its raw body, ~26 MiB for a page of 10,000 conversations, waits for a collection:
+    :meth:`ChunkWriter.flush` runs a full one every ``COLLECT_EVERY`` conversations (a response still in
+    flight then is caught by the next), and one runs on the way out. The heap that predates the
+    extraction is frozen meanwhile (unless someone else froze objects: theirs are left alone), so a
+    collection only walks the extraction's live objects, about one page.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    freeze = gc.get_freeze_count() == 0
+    if freeze:
+        gc.freeze()
+    try:
+        yield
+    finally:
+        if freeze:
+            gc.unfreeze()
+        gc.collect()
+        if enabled:
+            gc.enable()
 
 
 @dataclass
@@ -58,62 +99,117 @@ class ChunkStats:
 class ChunkWriter:
     """Flattens conversations into sorted Parquet chunks under ``directory``."""
 
-    def __init__(self, directory: Path, chunk_conversations: int = 10_000, row_group_size: int = 256) -> None:
+    def __init__(self, directory: Path, chunk_conversations: int = 10_000, row_group_size: int = 1024) -> None:
         self.directory = directory
         self.chunk_conversations = chunk_conversations
-        self.row_group_size = row_group_size  # small row groups keep each merge reader's buffer small
+        # Row groups are the merge's read unit: each open chunk buffers about two of them (~0.4 MiB per
+        # 1,024 rows), which keeps a hundred-chunk merge small while amortising per-read overheads.
+        self.row_group_size = row_group_size
         self.stats = ChunkStats()
-        self._rows: list[tuple[Any, ...]] = []
+        self._columns = SessionColumns()
         self._seen: set[str] = set()
+        self._paused = False  # inside add_all's paused_gc
+        self._uncollected = 0  # conversations flushed since the last collection (see paused_gc)
         directory.mkdir(parents=True, exist_ok=True)
 
     def add(self, conversation: Any) -> None:
-        rows = flatten_rows(conversation)
-        conversation_id = rows[0][_ID]
-        if conversation_id in self._seen:
+        conv = as_json(conversation)
+        if conv["conversationId"] in self._seen:
             self.stats.duplicates += 1
             return
-        self._seen.add(conversation_id)
-        self._rows.extend(rows)
+        self._seen.add(self._columns.add(conv))
         if len(self._seen) >= self.chunk_conversations:
             self.flush()
 
     def add_all(self, conversations: Iterable[Any]) -> ChunkStats:
-        for conversation in conversations:
-            self.add(conversation)
+        """Add every conversation (pulling ``conversations`` with the garbage collector paused) and close."""
+        with paused_gc():
+            self._paused = True
+            try:
+                for conversation in conversations:
+                    self.add(conversation)
+            finally:
+                self._paused = False
         return self.close()
 
     def flush(self) -> None:
-        if not self._rows:
+        if not self._columns.num_rows:
             return
         # Arrow's sort is stable: a conversation's rows keep their participant/session order.
-        table = rows_to_table(self._rows).sort_by(SORT_KEYS)
+        table = self._columns.to_table().sort_by(SORT_KEYS)
         path = self.directory / f"chunk-{len(self.stats.paths):05d}.parquet"
-        write_parquet(table, path, row_group_size=self.row_group_size)
+        write_chunk(table, path, self.row_group_size)
         self.stats.paths.append(path)
         self.stats.conversations += len(self._seen)
         self.stats.rows += table.num_rows
-        self._rows, self._seen = [], set()
+        self._uncollected += len(self._seen)
+        self._columns.clear()
+        self._seen = set()
+        if self._paused and self._uncollected >= COLLECT_EVERY:
+            gc.collect()  # see paused_gc
+            self._uncollected = 0
 
     def close(self) -> ChunkStats:
         self.flush()
         return self.stats
 
 
-def _chunk_rows(path: Path, index: int) -> Iterator[tuple[int, str, int, int, tuple[Any, ...]]]:
-    """Rows of one sorted chunk as ``(start_ms, conversation_id, chunk, seq, row)``: the merge key first."""
-    seq = 0
-    # Row group by row group without pre-buffering: ~0.3 MiB per open chunk instead of ~5 MiB with
-    # iter_batches, which matters when a large day merges a hundred chunks at once.
-    parquet = pq.ParquetFile(path, pre_buffer=False)
-    for group in range(parquet.num_row_groups):
-        batch = parquet.read_row_group(group, use_threads=False)
-        columns = [batch.column(i) for i in range(batch.num_columns)]
-        for i in _TIME_INDEXES:
-            columns[i] = columns[i].cast(pa.int64())
-        for row in zip(*(c.to_pylist() for c in columns), strict=True):
-            yield row[_START], row[_ID], index, seq, row
-            seq += 1
+class _Run:
+    """One sorted chunk being merged: its unmerged rows, buffered a row group at a time. The first
+    ``taken`` buffered rows are below the merge's current bound: they leave together with the window."""
+
+    def __init__(self, path: Path, index: int) -> None:
+        # Row group by row group without pre-buffering: the open chunks' memory is their buffers only.
+        self.file = pq.ParquetFile(path, pre_buffer=False)
+        self.index = index
+        self.next_group = 0
+        self.groups: list[pa.Table] = []
+        self.starts = np.empty(0, dtype=np.int64)
+        self.taken = 0
+        self.last: Key | None = None  # key of the last buffered row: the run's bound while it is read
+        self.refill()
+
+    @property
+    def exhausted(self) -> bool:
+        """Nothing left to read from the file (the buffer may still hold rows)."""
+        return self.next_group >= self.file.num_row_groups
+
+    @property
+    def buffered(self) -> int:
+        return self.starts.size
+
+    def refill(self) -> None:
+        if self.exhausted:
+            return
+        group = self.file.read_row_group(self.next_group, use_threads=False)
+        self.next_group += 1
+        self.groups.append(group)
+        starts = group.column("conversation_start").cast(pa.int64()).to_numpy()
+        self.starts = np.concatenate((self.starts, starts))
+        self.last = int(starts[-1]), group.column("conversation_id")[-1].as_py()
+
+    def take_below(self, bound: Key | None) -> int:
+        """Mark the buffered rows whose key is below ``bound`` (all for None) as taken; how many are new."""
+        if bound is None:
+            cut = self.buffered
+        else:
+            start, conversation_id = bound
+            cut = int(np.searchsorted(self.starts, start, side="left"))
+            tie_end = int(np.searchsorted(self.starts, start, side="right"))
+            if tie_end > cut:  # rows starting in the bound's millisecond: compare ids (sorted there)
+                ids = pa.concat_tables(self.groups).column("conversation_id").slice(cut, tie_end - cut)
+                cut += sum(1 for i in ids.to_pylist() if i < conversation_id)
+        added, self.taken = cut - self.taken, cut
+        return added
+
+    def pop_taken(self) -> pa.Table:
+        """The taken rows, removed from the buffer."""
+        buffer = pa.concat_tables(self.groups)
+        head = buffer.slice(0, self.taken)
+        rest = buffer.slice(self.taken)
+        self.groups = [rest] if rest.num_rows else []
+        self.starts, self.taken = self.starts[self.taken:], 0
+        return head
 
 
 @dataclass
@@ -123,43 +219,98 @@ class MergeStats:
     duplicates: int = 0
 
 
+class _Deduper:
+    """Keeps the earliest chunk's copy of each conversation in merged windows; state spans windows."""
+
+    def __init__(self, stats: MergeStats) -> None:
+        self.stats = stats
+        self.last_id: str | None = None
+        self.kept_chunk = -1
+        self.last_chunk = -1
+
+    def __call__(self, window: pa.Table, chunks: np.ndarray) -> tuple[pa.Table, np.ndarray]:
+        """The rows to keep and, for them, whether each starts a conversation."""
+        ids = window.column("conversation_id")
+        n = window.num_rows
+        new = np.empty(n, dtype=bool)
+        new[0] = ids[0].as_py() != self.last_id
+        if n > 1:
+            new[1:] = pc.not_equal(ids.slice(1), ids.slice(0, n - 1)).to_numpy(zero_copy_only=False)
+        conversation = np.cumsum(new)  # 0: the conversation carried over from the previous window
+        first_chunk = np.concatenate(([self.kept_chunk], chunks[new]))  # slot 0: the carried conversation
+        keep = chunks == first_chunk[conversation]
+        # a dropped copy is counted once per (conversation, chunk), not per session row
+        previous = np.concatenate(([self.last_chunk], chunks[:-1]))
+        copy_starts = new | (chunks != previous)
+        self.stats.duplicates += int(np.count_nonzero(copy_starts & ~keep))
+        self.stats.conversations += int(np.count_nonzero(new))
+        self.last_id, self.kept_chunk, self.last_chunk = ids[n - 1].as_py(), int(first_chunk[-1]), int(chunks[-1])
+        rows = np.flatnonzero(keep)
+        if rows.size == n:
+            return window, new
+        return window.take(pa.array(rows)), new[rows]
+
+
+def _merged_windows(paths: list[Path], window_rows: int) -> Iterator[tuple[pa.Table, np.ndarray]]:
+    """The chunks' rows in ``(start, id, chunk, row)`` order, as windows of about ``window_rows`` rows,
+    each with the chunk index of every row."""
+    runs = [run for run in (_Run(p, i) for i, p in enumerate(paths)) if run.buffered]
+
+    def window() -> tuple[pa.Table, np.ndarray]:
+        pieces = [(run.index, run.pop_taken()) for run in runs if run.taken]
+        table = pa.concat_tables([piece for _, piece in pieces])  # in chunk order
+        origin = np.concatenate([np.full(piece.num_rows, index, dtype=np.int64) for index, piece in pieces])
+        order = pc.sort_indices(table, sort_keys=SORT_KEYS)  # stable: ties stay in chunk, then row order
+        return table.take(order).combine_chunks(), origin[order.to_numpy()]
+
+    pending = 0
+    while True:
+        reading = [run for run in runs if not run.exhausted]
+        bound = min(run.last for run in reading if run.last is not None) if reading else None
+        pending += sum(run.take_below(bound) for run in runs)
+        if bound is None:
+            break
+        for run in reading:
+            if run.last == bound:  # its buffer ends at the bound: read on
+                run.refill()
+        if pending >= window_rows:
+            yield window()
+            runs = [run for run in runs if run.buffered]
+            pending = 0
+    if pending:
+        yield window()
+
+
 def merge_chunks(paths: list[Path], stats: MergeStats, out_rows: int = 65_536) -> Iterator[pa.Table]:
     """K-way merge of sorted chunks into ``SESSION_SCHEMA`` tables of about ``out_rows`` rows, deduplicated.
 
-    Tables end on a conversation boundary (so each becomes a row group holding whole conversations).
-    Holds one row group per chunk (``ChunkWriter.row_group_size`` rows) plus one output batch, whatever
-    the extraction's size.
+    Each table is the smallest run of whole conversations reaching ``out_rows`` rows (so each becomes a
+    row group holding whole conversations). Holds one or two row groups per chunk
+    (``ChunkWriter.row_group_size`` rows) plus about two output tables, whatever the extraction's size.
     """
-    streams = [_chunk_rows(p, i) for i, p in enumerate(paths)]
-    kept_id: str | None = None
-    kept_chunk = -1
-    dropped_chunks: set[int] = set()
-    out: list[tuple[Any, ...]] = []
-    for _start, conversation_id, chunk, _seq, row in heapq.merge(*streams):
-        if conversation_id != kept_id:
-            if len(out) >= out_rows:
-                yield _to_table(out)
-                stats.rows += len(out)
-                out = []
-            kept_id, kept_chunk, dropped_chunks = conversation_id, chunk, set()
-            stats.conversations += 1
-        elif chunk != kept_chunk:
-            if chunk not in dropped_chunks:  # count each duplicate copy once, not per session row
-                dropped_chunks.add(chunk)
-                stats.duplicates += 1
-            continue
-        out.append(row)
-    if out:
-        yield _to_table(out)
-        stats.rows += len(out)
-
-
-def _to_table(rows: list[tuple[Any, ...]]) -> pa.Table:
-    columns = list(zip(*rows, strict=True))
-    table = pa.Table.from_arrays(
-        [pa.array(c, type=f.type) for c, f in zip(columns, _INT_SCHEMA, strict=True)], schema=_INT_SCHEMA
-    )
-    return table.cast(SESSION_SCHEMA)
+    dedupe = _Deduper(stats)
+    out: list[pa.Table] = []
+    starts: list[np.ndarray] = []
+    held = 0
+    for window, chunks in _merged_windows(paths, _WINDOW_ROWS):
+        kept, new = dedupe(window, chunks)
+        out.append(kept)
+        starts.append(new)
+        held += kept.num_rows
+        while held >= out_rows:
+            # cut before the first conversation that starts at or after out_rows rows
+            boundaries = np.flatnonzero(np.concatenate(starts))
+            after = boundaries[boundaries >= out_rows]
+            if not after.size:
+                break
+            cut = int(after[0])
+            table, flags = pa.concat_tables(out), np.concatenate(starts)
+            yield table.slice(0, cut).combine_chunks()
+            stats.rows += cut
+            out, starts, held = [table.slice(cut)], [flags[cut:]], held - cut
+    if held:
+        yield pa.concat_tables(out).combine_chunks()
+        stats.rows += held
 
 
 def write_session_table(paths: list[Path], target: Any, row_group_size: int = 65_536) -> MergeStats:

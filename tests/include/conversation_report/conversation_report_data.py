@@ -128,3 +128,52 @@ def sample_conversations() -> list[dict[str, Any]]:
         agent("u1", Q_SALES, "2026-06-10T12:00:20.000Z", 5_000, None, None, None),
     ])
     return [c1, c2, c3, c4, c5]
+
+
+def random_conversations(seed: int, n: int, seconds: int = 40) -> list[dict[str, Any]]:
+    """``n`` irregular conversations for property-style tests: starts packed into ``seconds`` seconds (so
+    many share a millisecond), 0-4 participants of 0-3 sessions, optional fields missing at random, null
+    and empty values, repeated metrics, several queued sessions with ties and null segment starts."""
+    import random
+
+    rng = random.Random(seed)
+    queues = [Q_SALES, Q_SUPPORT, Q_OVERFLOW, ""]
+    medias = ["voice", "chat", "email", None]
+
+    def maybe(value: Any, p: float = 0.8) -> Any:
+        return value if rng.random() < p else None
+
+    def session(i: int, j: int, k: int) -> dict[str, Any]:
+        segments = []
+        for s in range(rng.randrange(0, 4)):
+            seg: dict[str, Any] = {"segmentStart": maybe(f"2026-06-10T09:{rng.randrange(2):02d}:00.000Z"),
+                                   "segmentType": "interact"}
+            if rng.random() < 0.6:
+                seg["queueId"] = rng.choice(queues)
+            if rng.random() < 0.3:
+                seg["wrapUpCode"] = rng.choice(["W1", "W2", "W3", ""])
+            segments.append({k2: v for k2, v in seg.items() if v is not None} if s % 2 else seg)
+        metrics = [{"name": rng.choice(["tTalk", "tHeld", "tAcw", "tHandle", "nOffered"]),
+                    "value": rng.choice([0, 1_000, 25_000, None])} for _ in range(rng.randrange(0, 5))]
+        out: dict[str, Any] = {"sessionId": f"s{i}-{j}-{k}", "mediaType": rng.choice(medias),
+                               "direction": maybe("inbound"), "outboundCampaignId": maybe("camp-1", 0.2),
+                               "segments": segments, "metrics": metrics}
+        return {key: value for key, value in out.items() if value is not None or rng.random() < 0.5}
+
+    conversations = []
+    for i in range(n):
+        start = rng.randrange(seconds)
+        participants = [
+            {"participantId": f"p{i}-{j}", "purpose": rng.choice(["customer", "acd", "agent", "ivr", None]),
+             "userId": maybe(f"u{rng.randrange(5)}", 0.5),
+             "sessions": [session(i, j, k) for k in range(rng.randrange(0, 4))]}
+            for j in range(rng.randrange(0, 5))
+        ]
+        conv: dict[str, Any] = {"conversationId": f"c{rng.randrange(10**6):06d}-{i}",
+                                "conversationStart": f"2026-06-10T08:00:{start:02d}.{rng.randrange(3):03d}Z",
+                                "originatingDirection": rng.choice(["inbound", "outbound", None]),
+                                "participants": participants}
+        if rng.random() < 0.9:
+            conv["conversationEnd"] = f"2026-06-10T08:{10 + rng.randrange(40):02d}:00.000Z"
+        conversations.append(conv)
+    return conversations

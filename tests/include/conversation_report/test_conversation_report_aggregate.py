@@ -89,3 +89,26 @@ def pa_is_dictionary(data_type) -> bool:
     import pyarrow as pa
 
     return pa.types.is_dictionary(data_type)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("group_by", [["mediaType", "queueId"], ["queueId", "originatingDirection", "outboundCampaignId"]])
+def test_vectorised_equals_reference_on_irregular_data(seed: int, group_by: list[str]) -> None:
+    """Ties between queued sessions, null starts, empty ids, repeated metrics, conversations without
+    sessions, batches that cut conversations apart."""
+    from conversation_report_data import random_conversations
+
+    table = flatten(random_conversations(seed, 400))
+    expected = reference_aggregate(table.to_pylist(), group_by)
+    assert aggregate([table], group_by) == expected
+    assert aggregate(table.to_batches(max_chunksize=37), group_by) == expected
+
+
+def test_batches_without_agents_or_queues() -> None:
+    convs = [{"conversationId": f"n{i}", "conversationStart": "2026-06-10T00:00:00Z",
+              "conversationEnd": "2026-06-10T00:00:30Z",
+              "participants": [{"purpose": "customer", "sessions": [{"mediaType": "chat"}]}]} for i in range(3)]
+    table = flatten(convs)
+    assert aggregate(table.to_batches(max_chunksize=1)) == reference_aggregate(table.to_pylist())
+    [row] = aggregate([table])
+    assert (row["mediaType"], row["queueId"], row["conversation_count"], row["avg_duration_s"]) == ("chat", None, 3, 30.0)

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import copy
+import gc
 import io
 import random
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
+from conversation_report_data import random_conversations
 
 from genesys_pipelines.conversation_report.chunks import (
     ChunkWriter,
@@ -96,3 +99,65 @@ def test_session_table_row_groups_hold_whole_conversations(tmp_path: Path) -> No
     assert sum(map(len, groups)) == 200 and len(groups) > 1
     for before, after in zip(groups, groups[1:], strict=False):
         assert before[-1] != after[0]
+
+
+def _expected_session_rows(pages: list[list[dict]]) -> list[dict]:
+    """Independent of the merge: the first copy of each conversation (earliest page, then position),
+    flattened, stably sorted by (start, id)."""
+    first: dict[str, dict] = {}
+    for page in pages:
+        for conv in page:
+            first.setdefault(conv["conversationId"], conv)
+    rows = flatten(list(first.values())).to_pylist()
+    return sorted(rows, key=lambda r: (r["conversation_start"], r["conversation_id"]))
+
+
+@pytest.mark.parametrize("row_group_size", [1, 3, 16, 1024])
+def test_merge_with_ties_small_row_groups_and_duplicates(tmp_path: Path, row_group_size: int) -> None:
+    """Many conversations share a millisecond, row groups cut conversations apart, copies of a conversation
+    sit in several chunks with different contents: the earliest chunk's copy wins, rows stay in order."""
+    convs = random_conversations(11, 300, seconds=3)
+    rng = random.Random(5)
+    pages = [convs[i::3] for i in range(3)]
+    for page in pages[1:]:  # later pages repeat some conversations, with other contents
+        for c in rng.sample(convs, 40):
+            late = copy.deepcopy(c)
+            late["participants"] = [{"purpose": "agent", "sessions": [{"sessionId": "late"}]}]
+            page.append(late)
+    paths = []
+    for n, page in enumerate(pages):
+        paths += ChunkWriter(tmp_path / f"w{n}", chunk_conversations=45, row_group_size=row_group_size
+                             ).add_all(page).paths
+    stats = MergeStats()
+    merged = [r for t in merge_chunks(paths, stats, out_rows=64) for r in t.to_pylist()]
+    expected = _expected_session_rows(pages)
+    assert merged == expected
+    assert stats.conversations == len({c["conversationId"] for c in convs})
+    assert stats.rows == len(expected)
+
+
+def test_output_tables_are_the_smallest_whole_conversation_runs_reaching_out_rows(tmp_path: Path) -> None:
+    convs = random_conversations(12, 200)
+    paths = ChunkWriter(tmp_path / "c", chunk_conversations=30, row_group_size=5).add_all(convs).paths
+    tables = [t.column("conversation_id").to_pylist() for t in merge_chunks(paths, MergeStats(), out_rows=50)]
+    assert sum(map(len, tables)) == len(flatten(convs))
+    for ids in tables[:-1]:
+        last_conversation = ids.count(ids[-1])
+        assert len(ids) >= 50 and len(ids) - last_conversation < 50
+    for before, after in zip(tables, tables[1:], strict=False):
+        assert before[-1] != after[0]
+
+
+def test_add_all_pauses_the_garbage_collector_and_restores_it(tmp_path: Path) -> None:
+    states = []
+
+    def source():
+        for conv in [_conv(i, i) for i in range(3)]:
+            states.append(gc.isenabled())
+            yield conv
+        raise RuntimeError("page failed")
+
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError, match="page failed"):
+        ChunkWriter(tmp_path / "g").add_all(source())
+    assert states == [False, False, False] and gc.isenabled()
