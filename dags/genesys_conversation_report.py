@@ -123,14 +123,19 @@ def genesys_conversation_report() -> None:
         """The query bodies and the path: sync while each day's totalHits is under the ceiling."""
         from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
         from genesys_cloud.hooks.pagination import DETAILS_CEILING
-        from genesys_cloud.operators.conversation_report import day_hits
+        from genesys_cloud.operators.conversation_report import check_data_availability, day_hits
         from genesys_pipelines.conversation_report.query import build_async_query, build_query, choose_mode
 
         params, window = _setup(setup)
         query = build_query(params, window.interval()).to_api()
-        hits = day_hits(GenesysCloudHook(), query) if params.mode == "auto" else {}
+        hook = GenesysCloudHook()
+        hits = day_hits(hook, query) if params.mode == "auto" else {}
+        mode = choose_mode(params.mode, hits, DETAILS_CEILING)
+        # The async job reads the datalake: only run it on a window the datalake already holds.
+        available = check_data_availability(hook, window.end) if mode == "async" else None
         return {
-            "mode": choose_mode(params.mode, hits, DETAILS_CEILING),
+            "mode": mode,
+            "data_availability_date": available,
             "day_hits": hits,
             "query": query,
             "async_query": build_async_query(params, window.interval()).to_api(),
@@ -181,7 +186,7 @@ def genesys_conversation_report() -> None:
             return _extract(setup, job_conversations(hook, job["job_id"], window.interval()), started)
 
     @task(trigger_rule="none_failed_min_one_success")
-    def flatten(setup: dict[str, Any]) -> dict[str, Any]:
+    def flatten(setup: dict[str, Any], planned: dict[str, Any]) -> dict[str, Any]:
         """K-way merge of the chunks into the session table (dedupe on conversationId), staged."""
         import tempfile
         import time
@@ -193,7 +198,8 @@ def genesys_conversation_report() -> None:
         started = time.monotonic()
         context = get_current_context()
         ti = context["ti"]
-        extracted = ti.xcom_pull(task_ids="extract_sync") or ti.xcom_pull(task_ids="extract_job")
+        # The branch this run took (a cleared run may have taken the other one before: its XCom is stale).
+        extracted = ti.xcom_pull(task_ids="extract_sync" if planned["mode"] == "sync" else "extract_job")
         _, window = _setup(setup)
         publisher = _publisher(window, context["run_id"])
         with tempfile.TemporaryDirectory(prefix="conversation_report_") as tmp:
@@ -245,9 +251,11 @@ def genesys_conversation_report() -> None:
         publisher = _publisher(window, context["run_id"])
         audit = AuditSink()
         audit.ensure_schema()
-        manifest = publish_partition(publisher, {"group_by": list(params.group_by),
-                                                 "conversations": flat["conversations"],
-                                                 "groups": report["groups"]})
+        manifest = publish_partition(
+            publisher,
+            {"group_by": list(params.group_by), "conversations": flat["conversations"], "groups": report["groups"]},
+            names=["sessions.parquet", *(f"report.{fmt}" for fmt in params.formats)],
+        )
         objects = [{"name": o["name"], "key": o["key"], "size": o["size"], "sha256": o["sha256"],
                     "url": publisher.presign(o["key"], params.url_expiry_hours)} for o in manifest["objects"]]
         clear_work(publisher)
@@ -283,7 +291,7 @@ def genesys_conversation_report() -> None:
                                       pool=API_POOL)
     jobbed = extract_job(setup, job.output)
     branch >> [synced, job]
-    flat = flatten(setup)
+    flat = flatten(setup, planned)
     [synced, jobbed] >> flat
     publish(setup, planned, flat, aggregate(setup, flat))
 

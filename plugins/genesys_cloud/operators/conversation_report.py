@@ -13,6 +13,7 @@ import queue
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import closing
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -159,11 +160,37 @@ def clear_work(publisher: PartitionPublisher) -> int:
     return len(keys)
 
 
-def publish_partition(publisher: PartitionPublisher, extra_manifest: dict[str, Any]) -> dict[str, Any]:
-    """Publish the staged objects; a retry after a successful publish (staging already cleared) reuses the
-    partition's manifest instead of failing on an empty staging area."""
+def publish_partition(
+    publisher: PartitionPublisher, extra_manifest: dict[str, Any], names: list[str] | None = None
+) -> dict[str, Any]:
+    """Publish exactly ``names`` (all staged objects when None); a retry after a successful publish
+    (staging already cleared) reuses the partition's manifest instead of failing on an empty staging area."""
     if not publisher.staged():
         manifest = publisher.read_manifest()
         if manifest is not None and manifest.get("extra") == extra_manifest:
             return {**manifest, "bucket": publisher.bucket, "manifest_key": publisher.manifest_key}
-    return publisher.publish(extra_manifest=extra_manifest)
+    return publisher.publish(extra_manifest=extra_manifest, names=names)
+
+
+def check_data_availability(hook: GenesysCloudHook, window_end: datetime) -> str:
+    """The async details job reads the datalake: data before ``dataAvailabilityDate`` is guaranteed to be
+    there. A window ending after it would give a silently incomplete (yet "complete") partition, so fail
+    with a retryable error instead; the task's retries try again later. Returns the availability date."""
+    from genesys_cloud.exceptions import GenesysPayloadError
+
+    body = hook.get(f"{DETAILS_JOBS_PATH}/availability") or {}
+    raw = body.get("dataAvailabilityDate") if isinstance(body, dict) else None
+    if not raw:
+        raise GenesysPayloadError("details job availability: the answer has no dataAvailabilityDate",
+                                  endpoint=f"GET {DETAILS_JOBS_PATH}/availability")
+    available = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+    if window_end > available:
+        raise DataNotYetAvailable(
+            f"analytics data is available up to {available.isoformat()}, but the window ends "
+            f"{window_end.isoformat()}: the async details job would miss data; retrying later"
+        )
+    return available.isoformat()
+
+
+class DataNotYetAvailable(RuntimeError):
+    """The window ends after the datalake's dataAvailabilityDate (retryable: the data lands later)."""
