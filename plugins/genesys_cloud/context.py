@@ -7,11 +7,14 @@ rules to the pure :func:`genesys_pipelines.windows.resolve_window`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from genesys_pipelines.windows import Window, resolve_window, window_from_asset_extra
+
+log = logging.getLogger(__name__)
 
 
 def _dag_run_attr(context: Mapping[str, Any], name: str) -> Any:
@@ -20,24 +23,35 @@ def _dag_run_attr(context: Mapping[str, Any], name: str) -> Any:
 
 
 def _asset_window(context: Mapping[str, Any]) -> Window | None:
-    """The window of the newest triggering asset event that carries one (asset-scheduled runs)."""
+    """The window of the newest triggering asset event that carries one (asset-scheduled runs).
+
+    The scheduler may fold several upstream events into one run (e.g. during an upstream backfill); the
+    older windows are not processed by this run, so they are logged by name for a manual run to pick up.
+    """
     events_by_asset = context.get("triggering_asset_events")
     if not events_by_asset:
         return None
-    found: Window | None = None
     try:
         groups = list(events_by_asset.values())
     except AttributeError:
         return None
+    windows: list[Window] = []
     for events in groups:
         for event in events or []:
             extra = getattr(event, "extra", None)
             if extra is None and isinstance(event, Mapping):
                 extra = event.get("extra")
             window = window_from_asset_extra(extra)
-            if window is not None and (found is None or window.end > found.end):
-                found = window
-    return found
+            if window is not None and window not in windows:
+                windows.append(window)
+    if not windows:
+        return None
+    newest = max(windows, key=lambda w: w.end)
+    skipped = sorted(w.partition() for w in windows if w != newest)
+    if skipped:
+        log.warning("asset events for %d more window(s) folded into this run and not processed here: %s; "
+                    "trigger a run with start/end for each to cover them", len(skipped), ", ".join(skipped))
+    return newest
 
 
 def window_from_context(context: Mapping[str, Any], *, allow_future: bool = False) -> Window:
