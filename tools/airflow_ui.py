@@ -20,6 +20,10 @@ from genesys_sandbox.devstack import free_port, start_stack
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
     home = ROOT / ".airflow"
     home.mkdir(exist_ok=True)
@@ -34,8 +38,11 @@ def main() -> int:
         "AIRFLOW__API__HOST": "127.0.0.1",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+        # standalone starts its components as `airflow ...` from PATH: the venv's, not whatever is installed.
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     proc = None
+    signal.signal(signal.SIGTERM, _interrupt)  # a TERM stops everything too, not just Ctrl-C
     try:
         subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True,
                        stdout=subprocess.DEVNULL)
