@@ -110,7 +110,13 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
             return error_response(401, "The access token has been revoked.")
         wait = state.budget.take(info.token if config.budget_per == "token" else info.client_id)
         if wait is not None:
-            return limits.rate_limit_response(config.requests_per_minute, wait)
-        return await _with_faults(state, request, call_next, faults)
+            state.count("status:429 budget")  # over budget, as distinct from an injected 429 burst
+            response = limits.rate_limit_response(config.requests_per_minute, wait)
+        else:
+            response = await _with_faults(state, request, call_next, faults)
+        if response.status_code >= 400:
+            # API error answers by status (keys hold no " /api/v2/", so per-endpoint sums are unchanged).
+            state.count(f"status:{response.status_code}")
+        return response
 
     return app

@@ -25,6 +25,18 @@ def test_budget_answers_429_with_retry_after_and_the_limit() -> None:
     assert client.get("/_sandbox/health").status_code == 200
 
 
+def test_error_answers_are_counted_by_status_and_budget_429s_apart() -> None:
+    client = make_client(requests_per_minute=2)
+    headers = auth_headers(client)
+    for _ in range(4):
+        client.get(f"/api/v2/outbound/campaigns/{NORMAL}", headers=headers)
+    client.get("/api/v2/outbound/campaigns/not-a-campaign", headers=auth_headers(client))
+    counters = client.get("/_sandbox/counters").json()
+    assert counters["status:429"] == counters["status:429 budget"] == 2
+    assert counters["status:404"] == 1
+    assert counters["GET /api/v2/outbound/campaigns/{campaignId}"] == 5  # per-endpoint counts unchanged
+
+
 def test_budget_per_client_is_shared_by_all_tokens() -> None:
     client = make_client(requests_per_minute=2, budget_per="client")
     assert client.get(f"/api/v2/outbound/campaigns/{NORMAL}", headers=auth_headers(client)).status_code == 200
