@@ -133,9 +133,11 @@ class ReportParams(BaseModel):
 
 def validate_params(raw: dict[str, Any]) -> ReportParams:
     """Validate the DAG's params; the error message names the first offending param."""
-    cleaned = {k: v for k, v in raw.items() if k in ReportParams.model_fields}
+    unknown = sorted(set(raw) - set(ReportParams.model_fields))
+    if unknown:  # a typo (e.g. `queue_idz`) must not silently fall back to the default
+        raise ReportParamsError(unknown[0], "unknown param (not one of the DAG's params)")
     try:
-        return ReportParams.model_validate(cleaned)
+        return ReportParams.model_validate(dict(raw))
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = [str(p) for p in err["loc"]]

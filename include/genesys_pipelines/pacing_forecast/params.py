@@ -86,6 +86,9 @@ class PacingParams(BaseModel):
 
 def parse_params(raw: Mapping[str, Any]) -> PacingParams:
     """Validate the run's params; raise :class:`ParamError` naming the first bad param."""
+    unknown = sorted(set(raw) - set(PacingParams.model_fields))
+    if unknown:  # a typo (e.g. `aply: true`) must not silently mean "don't apply"
+        raise ParamError(unknown[0], "unknown param (not one of the DAG's params)")
     try:
         return PacingParams.model_validate(dict(raw))
     except ValidationError as exc:
