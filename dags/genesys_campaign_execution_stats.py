@@ -45,6 +45,7 @@ from airflow.sdk import Asset, Param, dag, get_current_context, task
 
 from genesys_cloud.config import settings
 from genesys_cloud.dag_support import default_args, validated_run
+from genesys_cloud.operators.authenticate import GenesysAuthenticateOperator
 
 DAG_ID = "genesys_campaign_execution_stats"
 ASSET = Asset("genesys://campaign_execution_stats")
@@ -98,12 +99,6 @@ def genesys_campaign_execution_stats() -> None:
         from genesys_pipelines.campaign_stats.params import parse_params as parse
 
         return validated_run(parse)
-
-    @task(pool=API_POOL)
-    def authenticate() -> dict[str, Any]:
-        from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
-
-        return GenesysCloudHook().authenticate()
 
     @task(pool=API_POOL)
     def select_campaigns(cfg: dict[str, Any]) -> list[list[dict[str, Any]]]:
@@ -210,7 +205,7 @@ def genesys_campaign_execution_stats() -> None:
         return summary
 
     cfg = validate_params()
-    auth = authenticate()
+    auth = GenesysAuthenticateOperator(task_id="authenticate")
     campaign_batches = select_campaigns(cfg)
     rule = conversion_rule(cfg)
     cfg >> auth >> [campaign_batches, rule]

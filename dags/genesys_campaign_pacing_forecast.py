@@ -70,6 +70,7 @@ from airflow.sdk import Asset, Param, dag, get_current_context, task
 
 from genesys_cloud.config import settings
 from genesys_cloud.dag_support import default_args, validated_run
+from genesys_cloud.operators.authenticate import GenesysAuthenticateOperator
 
 DAG_ID = "genesys_campaign_pacing_forecast"
 UPSTREAM = Asset("genesys://campaign_execution_stats")
@@ -126,12 +127,6 @@ def genesys_campaign_pacing_forecast() -> None:
         from genesys_pipelines.pacing_forecast.params import parse_params as parse
 
         return validated_run(parse)
-
-    @task(pool=API_POOL)
-    def authenticate() -> dict[str, Any]:
-        from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
-
-        return GenesysCloudHook().authenticate()
 
     @task(pool=API_POOL)
     def select_campaigns(cfg: dict[str, Any]) -> list[dict[str, Any]]:
@@ -210,7 +205,7 @@ def genesys_campaign_pacing_forecast() -> None:
         return result
 
     cfg = validate_params()
-    auth = authenticate()
+    auth = GenesysAuthenticateOperator(task_id="authenticate")
     refs = select_campaigns(cfg)
     cfg >> auth >> refs
     recorded = recorded_plans(cfg)

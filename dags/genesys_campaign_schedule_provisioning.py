@@ -56,6 +56,7 @@ from airflow.sdk import Param, dag, get_current_context, task
 
 from genesys_cloud.config import settings
 from genesys_cloud.dag_support import default_args
+from genesys_cloud.operators.authenticate import GenesysAuthenticateOperator
 
 DAG_ID = "genesys_campaign_schedule_provisioning"
 API_POOL = settings().api_pool
@@ -171,12 +172,6 @@ def genesys_campaign_schedule_provisioning() -> None:
             raise AirflowFailException(f"invalid param {exc}") from exc
 
     @task(pool=API_POOL)
-    def authenticate() -> dict[str, Any]:
-        from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
-
-        return GenesysCloudHook().authenticate()
-
-    @task(pool=API_POOL)
     def read(run: dict[str, Any]) -> dict[str, Any]:
         """Campaigns, their schedules, related campaigns and contact list sizes."""
         from airflow.sdk.exceptions import AirflowFailException
@@ -221,7 +216,7 @@ def genesys_campaign_schedule_provisioning() -> None:
 
     run = validate_params()
     facts = read(run)
-    run >> authenticate() >> facts  # params are checked before any API call
+    run >> GenesysAuthenticateOperator(task_id="authenticate") >> facts  # params are checked before any API call
     entries = plan(run, facts)
     outcomes = apply(run, entries)
     deliver(run, entries, outcomes)

@@ -48,6 +48,7 @@ from airflow.sdk import Param, dag, get_current_context, task
 from genesys_cloud.config import settings
 from genesys_cloud.dag_support import default_args, validated_run
 from genesys_cloud.operators.analytics_job import GenesysAnalyticsJobOperator
+from genesys_cloud.operators.authenticate import GenesysAuthenticateOperator
 
 DAG_ID = "genesys_conversation_report"
 API_POOL = settings().api_pool
@@ -111,12 +112,6 @@ def genesys_conversation_report() -> None:
         from genesys_pipelines.conversation_report.params import validate_params as parse
 
         return validated_run(parse)
-
-    @task(pool=API_POOL)
-    def authenticate() -> dict[str, Any]:
-        from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
-
-        return GenesysCloudHook().authenticate()
 
     @task(pool=API_POOL, multiple_outputs=True)
     def plan(setup: dict[str, Any]) -> dict[str, Any]:
@@ -284,7 +279,7 @@ def genesys_conversation_report() -> None:
 
     setup = validate_params()
     planned = plan(setup)
-    setup >> authenticate() >> planned
+    setup >> GenesysAuthenticateOperator(task_id="authenticate") >> planned
     branch = choose_path(planned)
     synced = extract_sync(setup, planned)
     job = GenesysAnalyticsJobOperator(task_id="submit_job", query=planned["async_query"], job_kind="details",

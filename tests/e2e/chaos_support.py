@@ -37,17 +37,9 @@ CHAOS_FAULTS = ",".join((
 # The client timeout a hung request hits (the sandbox holds it hang_for seconds, longer than this).
 CHAOS_HTTP_TIMEOUT = "1.5"
 
-# Run metadata of a write's outcome that the pacing forecast publishes in recommendations.json (and its
-# webhook): how many tries and which versions the write went through. Under a concurrent writer these
-# legitimately differ; every other byte is compared. (Reported to the pipeline's owner: these belong in
-# the audit trail, after which this exclusion can go.)
-APPLY_RUN_METADATA = ("writes", "version_conflicts", "lost_answers", "version_before", "version_after")
-NORMALISED_OBJECTS = {"genesys_campaign_pacing_forecast": ("recommendations.json",)}
 
 # Fields left out of the comparison, with why. Every other published byte is compared.
 EXCLUDED_FIELDS = {
-    "pacing recommendations.json campaigns[].apply." + "/".join(APPLY_RUN_METADATA):
-        "write-attempt metadata (tries, versions seen), plus that object's sha256/size in its manifest",
     "writes.body.version/dateModified": "optimistic-lock token and server timestamp: the simulated concurrent "
                                         "writer (version_bump) advances them",
     "webhook.body.*url*": "presigned URLs carry a signing time; the Idempotency-Key deliberately excludes them",
@@ -143,34 +135,9 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _drop_apply_metadata(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: (({a: b for a, b in v.items() if a not in APPLY_RUN_METADATA} if isinstance(v, dict) else v)
-                    if k == "apply" else _drop_apply_metadata(v)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_drop_apply_metadata(v) for v in value]
-    return value
-
-
-def _fingerprint(key: str, data: bytes, normalised: tuple[str, ...]) -> str:
-    name = key.rsplit("/", 1)[-1]
-    if name in normalised:
-        return "normalised:" + sha256(json.dumps(_drop_apply_metadata(json.loads(data)), sort_keys=True).encode())
-    if name == "_manifest.json" and normalised:
-        manifest = json.loads(data)
-        for entry in manifest.get("objects", []):
-            if entry.get("name") in normalised:
-                entry.pop("sha256", None)
-                entry.pop("size", None)
-        return "normalised:" + sha256(json.dumps(manifest, sort_keys=True).encode())
-    return sha256(data)
-
-
 def published_objects(stack: Any, prefix: str) -> dict[str, str]:
-    """sha256 of every published object under ``prefix`` (staging and work areas are not outputs); the
-    few objects in NORMALISED_OBJECTS are hashed without their documented run-metadata fields."""
-    normalised = NORMALISED_OBJECTS.get(prefix.split("/", 1)[0], ())
-    return {key: _fingerprint(key, stack.read(key), normalised) for key in stack.list_keys(prefix)
+    """sha256 of every published object under ``prefix`` (staging and work areas are not outputs)."""
+    return {key: sha256(stack.read(key)) for key in stack.list_keys(prefix)
             if "/_staging/" not in key and "/_work/" not in key}
 
 
@@ -214,7 +181,7 @@ def webhook_fingerprint(stack: Any) -> tuple[list[str], list[str]]:
     """(idempotency keys, canonical bodies without URLs) of the deliveries the receiver kept."""
     deliveries = stack.webhooks("bi")
     keys = [d.get("idempotencyKey") or "" for d in deliveries]
-    bodies = [json.dumps(_drop_apply_metadata(_strip_urls(d["body"])), sort_keys=True) for d in deliveries]
+    bodies = [json.dumps(_strip_urls(d["body"]), sort_keys=True) for d in deliveries]
     return keys, bodies
 
 

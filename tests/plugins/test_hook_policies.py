@@ -627,3 +627,23 @@ def test_download_fails_fast_on_404_naming_the_endpoint(hook: GenesysCloudHook, 
         )
         with pytest.raises(GenesysNotFoundError, match="GET /api/v2/downloads/missing"):
             hook.download(f"{API}/api/v2/downloads/missing", tmp_path / "x.csv")
+
+
+def test_create_idempotent_looks_again_after_429_and_5xx_and_never_creates_twice(hook: GenesysCloudHook) -> None:
+    created: list[dict] = []
+
+    def post(request: httpx.Request) -> httpx.Response:
+        n = post.calls = getattr(post, "calls", 0) + 1
+        if n == 1:
+            return error(429, "too.many.requests", "slow down", **{"Retry-After": "1"})  # not processed
+        created.append({"id": "exp-1", "name": "n"})
+        return error(503, "service.unavailable", "lost")  # processed, answer lost
+
+    with respx.mock() as router:
+        token_route(router, "tok")
+        router.post(f"{API}/api/v2/analytics/reporting/exports").mock(side_effect=post)
+        found = hook.create_idempotent(
+            "/api/v2/analytics/reporting/exports", {"name": "n"}, lambda: created[0] if created else None
+        )
+    assert found == {"id": "exp-1", "name": "n"}
+    assert post.calls == 2 and len(created) == 1

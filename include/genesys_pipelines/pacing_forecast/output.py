@@ -78,8 +78,9 @@ def recommendation_entry(result: Mapping[str, Any], applied: Mapping[str, Any] |
     return entry
 
 
-APPLY_KEYS = ("status", "writes", "version_conflicts", "lost_answers", "version_before", "version_after", "error",
-              "before", "after", "applied_recommendation")
+# What a window's outcome IS (published, compared byte for byte on re-runs); how the write went (tries,
+# 409s, lost answers, versions seen) is run metadata and goes to the audit row only.
+APPLY_KEYS = ("status", "error", "before", "after", "applied_recommendation")
 
 
 def recorded_plans(document: bytes | str) -> dict[str, dict[str, Any]]:

@@ -375,6 +375,21 @@ class GenesysCloudHook(BaseHook):
         created it: look it up by its deterministic name before submitting again)."""
         return self._send("POST", path, None, body)
 
+    def create_idempotent(self, path: str, body: Any, find_existing: Callable[[], Any | None]) -> Any:
+        """A creating POST that is safe to repeat because the thing it creates can be found again.
+
+        Each attempt first calls ``find_existing()`` (e.g. the export list searched for the request's
+        deterministic name) and POSTs only when nothing is found. After a 429 (not processed), a 5xx, a
+        timeout or an unreadable answer (maybe processed) the next attempt looks again before POSTing,
+        so nothing is ever created twice; attempts and total time are bounded like every read.
+        """
+
+        def attempt() -> Any:
+            existing = find_existing()
+            return existing if existing is not None else self.create(path, body)
+
+        return read_retrying(self._sleep, self._log_retry)(attempt)
+
     def put(self, path: str, body: Any, params: dict[str, Any] | None = None) -> Any:
         """PUT with the entity's ``version``; a 409 raises GenesysConflictError for the caller to re-read."""
         return self._send("PUT", path, params, body)

@@ -116,16 +116,14 @@ class GenesysReportingExportOperator(BaseOperator):
             return self._execute(context, hook, body)
 
     def _execute(self, context: Context, hook: Any, body: dict[str, Any]) -> dict[str, Any]:
-        export = find_export(hook, name=body["name"], max_pages=self.max_pages, page_size=self.page_size)
-        if export is not None:
-            self.log.info(
-                "Reusing export %s named %r (status %s)", export.get("id"), body["name"], export.get("status")
-            )
-        else:
-            export = (
-                hook.create(EXPORTS_PATH, body) or {}
-            )  # sent once: a lost answer is found by name next try
-            self.log.info("Submitted export %s named %r", export.get("id"), body["name"])
+        # Look for an export with this deterministic name before every POST (a lost answer, a 429 or a 5xx
+        # is followed by another look, never by a blind second POST).
+        export = hook.create_idempotent(
+            EXPORTS_PATH,
+            body,
+            lambda: find_export(hook, name=body["name"], max_pages=self.max_pages, page_size=self.page_size),
+        ) or {}
+        self.log.info("Export %s named %r (status %s)", export.get("id"), body["name"], export.get("status"))
         export_id = export.get("id")
         if not export_id:
             raise GenesysJobError(f"POST {EXPORTS_PATH} answered without an id")

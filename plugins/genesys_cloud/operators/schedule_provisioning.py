@@ -22,6 +22,7 @@ from genesys_cloud.exceptions import (
     GenesysConflictError,
     GenesysNotFoundError,
     GenesysPayloadError,
+    GenesysRateLimitError,
     GenesysServerError,
     GenesysTransportError,
     GenesysValidationError,
@@ -199,6 +200,10 @@ def apply_one(
                 except GenesysConflictError as exc:
                     outcome["version_conflicts"] += 1
                     log.warning("409 on %s (%s): re-reading and re-planning", cid, exc)
+                except GenesysRateLimitError as exc:
+                    # A 429 was not processed; the token's limiter already waits Retry-After. Re-read, retry.
+                    outcome["rate_limited"] = outcome.get("rate_limited", 0) + 1
+                    log.warning("429 on the write of %s (%s): retrying after Retry-After", cid, exc)
                 except (GenesysServerError, GenesysTransportError) as exc:
                     outcome["lost_answers"] += 1
                     wrote = True  # it may have been applied: compare before sending it again
