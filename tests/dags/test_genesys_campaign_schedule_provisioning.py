@@ -70,7 +70,7 @@ def schedule_writes(sandbox: Any) -> list[dict[str, Any]]:
     return [w for w in sandbox.writes() if w["template"] == SCHEDULE_TEMPLATE]
 
 
-_RUNS = itertools.count()
+_RUNS = itertools.count(start=101)  # run ids apart from other modules' runs at the sandbox clock
 DEFAULTS: dict[str, Any] = {}
 
 
