@@ -16,10 +16,8 @@ from typing import Any
 
 from genesys_pipelines.models.analytics import (
     ConversationAggregationQuery,
-    QueryClause,
-    QueryFilter,
-    QueryPredicate,
 )
+from genesys_pipelines.outbound_queries import campaign_filter
 from genesys_pipelines.windows import Window
 
 AGGREGATES_PATH = "/api/v2/analytics/conversations/aggregates/query"
@@ -29,25 +27,6 @@ WINDOW_METRICS: tuple[str, ...] = COUNT_METRICS + TIMER_METRICS
 HISTORY_METRICS: tuple[str, ...] = COUNT_METRICS + ("tHandle",)
 #: Trailing history for the z-scores, in reporting days before the window.
 HISTORY_DAYS = 28
-
-
-def campaign_filter(campaign_ids: Sequence[str]) -> QueryFilter:
-    """Voice conversations of any of ``campaign_ids``."""
-    if not campaign_ids:
-        raise ValueError("campaign_filter needs at least one campaign id")
-    return QueryFilter(
-        type="and",
-        predicates=[QueryPredicate(type="dimension", dimension="mediaType", operator="matches", value="voice")],
-        clauses=[
-            QueryClause(
-                type="or",
-                predicates=[
-                    QueryPredicate(type="dimension", dimension="outboundCampaignId", operator="matches", value=cid)
-                    for cid in sorted(campaign_ids)
-                ],
-            )
-        ],
-    )
 
 
 def window_totals_query(campaign_ids: Sequence[str], window: Window) -> dict[str, Any]:

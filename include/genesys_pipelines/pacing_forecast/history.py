@@ -16,10 +16,8 @@ from typing import TYPE_CHECKING, Any
 from genesys_pipelines.models.analytics import (
     ConversationAggregateQueryResponse,
     ConversationAggregationQuery,
-    QueryClause,
-    QueryFilter,
-    QueryPredicate,
 )
+from genesys_pipelines.outbound_queries import CAMPAIGN_DIM, campaign_filter
 from genesys_pipelines.windows import Window
 
 if TYPE_CHECKING:
@@ -27,7 +25,6 @@ if TYPE_CHECKING:
 
 AGGREGATES_PATH = "/api/v2/analytics/conversations/aggregates/query"
 METRICS: tuple[str, str] = ("nOutboundAttempted", "nOutboundConnected")
-CAMPAIGN_DIM = "outboundCampaignId"
 HOUR = timedelta(hours=1)
 
 #: Hourly counts of one campaign: UTC hour start → (attempted, connected).
@@ -49,25 +46,6 @@ def chunks(span: Window, chunk_days: int) -> list[Window]:
         out.append(Window(cursor, nxt, span.tz, span.source))
         cursor = nxt
     return out
-
-
-def campaign_filter(campaign_ids: Sequence[str]) -> QueryFilter:
-    """Voice conversations of any of ``campaign_ids`` (an ``or`` clause: the API has no ``in``)."""
-    if not campaign_ids:
-        raise ValueError("campaign_filter needs at least one campaign id")
-    return QueryFilter(
-        type="and",
-        predicates=[QueryPredicate(type="dimension", dimension="mediaType", operator="matches", value="voice")],
-        clauses=[
-            QueryClause(
-                type="or",
-                predicates=[
-                    QueryPredicate(type="dimension", dimension=CAMPAIGN_DIM, operator="matches", value=cid)
-                    for cid in sorted(campaign_ids)
-                ],
-            )
-        ],
-    )
 
 
 def hourly_query(campaign_ids: Sequence[str], chunk: Window) -> dict[str, Any]:
