@@ -7,8 +7,11 @@ dag_id, state, outputs), then the output keys, presigned URLs and audit rows, an
 
 from __future__ import annotations
 
+import argparse
+import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -73,7 +76,11 @@ def find_urls(value: Any) -> list[str]:
     return []
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--digest", type=Path, help="also write a JSON digest of every output (sha256 of each "
+                        "object, webhook bodies without presigned URLs, audit rows) to compare two versions")
+    args = parser.parse_args(argv)
     workdir = ROOT / ".devstack"
     home = ROOT / ".airflow"
     for path in (workdir, home):
@@ -99,7 +106,11 @@ def main() -> int:
                        env, log)
             state = run_state(dag_id, env) if code == 0 else "failed"
             results.append((dag_id, state, time.monotonic() - started))
-        return report(results, stack, env)
+        code = report(results, stack, env)
+        if args.digest:
+            args.digest.write_text(json.dumps(digest(stack, env), indent=1, sort_keys=True))
+            print(f"digest written to {args.digest}")
+        return code
     finally:
         stack.stop()
 
@@ -143,6 +154,49 @@ def report(results: list[tuple[str, str, float]], stack: Any, env: dict[str, str
     failed = [d for d, state, _ in results if state != "success"]
     print(f"\n{len(results) - len(failed)}/{len(results)} DAGs succeeded" + (f"; failed: {failed}" if failed else ""))
     return 1 if failed else 0
+
+
+_URL = re.compile(r"https?://[^\s\"]*(Signature|X-Amz-)[^\s\"]*")
+#: Run metadata that differs between two runs of the same code by design (never in the outputs).
+_VOLATILE = {"run_id", "recorded_at", "latency_ms", "try_number", "seconds", "latency", "at", "dateModified", "dateCreated"}
+
+
+def _stable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _stable(v) for k, v in value.items() if k not in _VOLATILE}
+    if isinstance(value, list):
+        return [_stable(v) for v in value]
+    if isinstance(value, str):
+        return _URL.sub("<presigned>", value)
+    return value
+
+
+def digest(stack: Any, env: dict[str, str]) -> dict[str, Any]:
+    """What two runs of the demo must agree on: object bytes, webhook bodies and audit rows."""
+    import boto3
+    import httpx
+
+    s3 = boto3.client("s3", endpoint_url=stack.s3_endpoint, region_name="us-east-1",
+                      aws_access_key_id="testing", aws_secret_access_key="testing")
+    objects = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=stack.bucket):
+        for obj in page.get("Contents", []):
+            key = obj["Key"]
+            if key.startswith("xcom/") or "/_staging/" in key or "/_work/" in key:
+                continue
+            objects[key] = hashlib.sha256(s3.get_object(Bucket=stack.bucket, Key=key)["Body"].read()).hexdigest()
+    inbox = httpx.get(f"{stack.sandbox_url}/_sandbox/webhooks/bi", timeout=10).json()
+    writes = httpx.get(f"{stack.sandbox_url}/_sandbox/writes", timeout=10).json()
+    audit: list[Any] = []
+    audit_db = Path(env["GENESYS_AUDIT_HOST"])
+    if audit_db.exists():
+        with sqlite3.connect(audit_db) as db:
+            audit = [list(r) for r in db.execute(
+                "SELECT dag_id, task_id, map_index, event, entity_type, entity_id, status, record_count "
+                "FROM genesys_audit ORDER BY dag_id, task_id, map_index, entity_id, event")]
+    deliveries = [{"key": d.get("idempotencyKey"), "body": _stable(d.get("body"))} for d in inbox]
+    return {"objects": objects, "webhooks": sorted(deliveries, key=lambda d: json.dumps(d, sort_keys=True)),
+            "writes": _stable(writes), "audit": audit}
 
 
 if __name__ == "__main__":
