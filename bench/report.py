@@ -36,16 +36,13 @@ def peak_rss_mib() -> float:
 
 
 def pipeline_worker(url: str, day: str, page_size: int, workdir: Path) -> dict[str, Any]:
+    from contextlib import closing
     from datetime import date, timedelta
 
     from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
-    from genesys_cloud.operators.conversation_report import (
-        DETAILS_JOBS_PATH,
-        extract_to_chunks,
-        job_conversations,
-    )
+    from genesys_cloud.hooks.pagination import post_filter_interval, read_ahead
     from genesys_pipelines.conversation_report.aggregate import aggregate, read_session_batches
-    from genesys_pipelines.conversation_report.chunks import write_session_table
+    from genesys_pipelines.conversation_report.chunks import ChunkWriter, write_session_table
     from genesys_pipelines.conversation_report.params import validate_params
     from genesys_pipelines.conversation_report.query import build_async_query
 
@@ -54,13 +51,16 @@ def pipeline_worker(url: str, day: str, page_size: int, workdir: Path) -> dict[s
         "bench", *CLIENT, {"api_base_url": url, "login_base_url": url, "requests_per_minute": 10_000_000})
     rss_start = peak_rss_mib()
     t0 = time.perf_counter()
-    job_id = hook.create(DETAILS_JOBS_PATH, build_async_query(validate_params({}), interval).to_api())["jobId"]
-    while (state := hook.get(f"{DETAILS_JOBS_PATH}/{job_id}")["state"]) != "FULFILLED":
+    # The same calls the pipeline's extraction operator makes (GenesysConversationDetailsToS3Operator).
+    job_id = hook.submit_job("details", build_async_query(validate_params({}), interval).to_api())
+    while (state := hook.job_status("details", job_id).state) != "FULFILLED":
         if state not in ("QUEUED", "PENDING"):
             raise RuntimeError(f"job {job_id} ended {state}")
         time.sleep(0.2)
     t_job = time.perf_counter()
-    chunks = extract_to_chunks(job_conversations(hook, job_id, interval, page_size), workdir / "chunks", page_size)
+    rows = post_filter_interval(hook.iter_job_rows("details", job_id, page_size=page_size), interval)
+    with closing(read_ahead(rows, page_size)) as items:
+        chunks = ChunkWriter(workdir / "chunks").add_all(items)
     t_extract = time.perf_counter()
     session_path = workdir / "sessions.parquet"
     merged = write_session_table(chunks.paths, str(session_path))

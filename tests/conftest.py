@@ -19,7 +19,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 _TMP = Path(tempfile.mkdtemp(prefix="genesys-tests-"))
 
-from genesys_cloud.bootstrap import embedded_airflow_env  # noqa: E402  (yaml only, no airflow)
+sys.path.append(str(ROOT / "tools"))  # tools/ is not a package: bootstrap, native_stack
+# Airflow puts the DAG bundle's folder on sys.path for the DAG processor and the workers (DAG files import
+# dags/_common.py); tests that load DAG files themselves need the same.
+sys.path.append(str(ROOT / "dags"))
+from bootstrap import embedded_airflow_env  # noqa: E402  (yaml only, no airflow)
+
 from genesys_sandbox.devstack import (  # noqa: E402
     DEFAULT_BUCKET,
     DEMO_CLOCK,
@@ -116,7 +121,7 @@ def airflow_db() -> Path:
     """A migrated metadata DB in the test AIRFLOW_HOME, with the pools from the settings file."""
     subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, env=os.environ.copy(),
                    stdout=subprocess.DEVNULL)
-    from genesys_cloud.bootstrap import apply, load_settings
+    from bootstrap import apply, load_settings
 
     apply(load_settings())
     return _TMP / "airflow"

@@ -18,7 +18,8 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from genesys_cloud.bootstrap import embedded_airflow_env
+from bootstrap import embedded_airflow_env
+
 from genesys_sandbox.devstack import free_port, start_stack
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True,
                        stdout=subprocess.DEVNULL)
-        subprocess.run([sys.executable, "-m", "genesys_cloud.bootstrap"], env=env, check=True)
+        subprocess.run([sys.executable, str(ROOT / "tools" / "bootstrap.py")], env=env, check=True)
         print(f"Airflow UI: http://127.0.0.1:{port}  (admin / admin)\nsandbox: {stack.sandbox_url}\n"
               f"local S3: {stack.s3_endpoint}\nCtrl-C to stop.", flush=True)
         proc = subprocess.Popen([sys.executable, "-m", "airflow", "standalone"], env=env, start_new_session=True)

@@ -22,7 +22,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from genesys_cloud.bootstrap import embedded_airflow_env  # noqa: E402
+from bootstrap import embedded_airflow_env  # noqa: E402
+
 from genesys_sandbox.devstack import DEMO_CLOCK, DEMO_DATE, DEMO_SEED, start_stack  # noqa: E402
 
 #: Run order (the forecast consumes the statistics pipeline's asset) and per-DAG trigger conf.
@@ -95,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         if run([sys.executable, "-m", "airflow", "db", "migrate"], env, log):
             print(f"airflow db migrate failed; see {log}")
             return 1
-        subprocess.run([sys.executable, "-m", "genesys_cloud.bootstrap"], env=env, check=True,
+        subprocess.run([sys.executable, str(ROOT / "tools" / "bootstrap.py")], env=env, check=True,
                        stdout=subprocess.DEVNULL)
         results = []
         for dag_id in dag_ids():

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from genesys_cloud.bootstrap import connection_env, load_settings
+from bootstrap import connection_env, load_settings
+
 from genesys_sandbox.devstack import Stack, free_port, start_stack, wait_http
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -212,7 +213,7 @@ def _base_env() -> dict[str, str]:
 
 
 # The Airflow CLI arguments of each component, as in docker-compose.yaml's `command:` (after `airflow`).
-INIT_COMMANDS = (("airflow", "db", "migrate"), ("python", "-m", "genesys_cloud.bootstrap"))
+INIT_COMMANDS = (("airflow", "db", "migrate"), ("python", "tools/bootstrap.py"))
 
 
 def component_commands(api_port: int, worker_concurrency: int) -> dict[str, list[str]]:
@@ -339,7 +340,7 @@ def start_native_stack(
             for program, *args in INIT_COMMANDS:
                 argv = [sys.executable, "-m", "airflow", *args] if program == "airflow" else [sys.executable, *args]
                 subprocess.run(argv, env=env, check=True, stdout=init_log,  # noqa: S603 - our interpreter
-                               stderr=subprocess.STDOUT, timeout=timeout)
+                               stderr=subprocess.STDOUT, timeout=timeout, cwd=ROOT)
         commands = component_commands(api_port, worker_concurrency)
         # All at once: each component spends its first seconds importing Airflow, which overlaps well.
         for name in COMPONENTS:

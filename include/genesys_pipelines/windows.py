@@ -51,6 +51,31 @@ def format_instant(dt: datetime) -> str:
     return _utc(dt).strftime("%Y-%m-%dT%H:%M:%S.") + f"{_utc(dt).microsecond // 1000:03d}Z"
 
 
+def parse_instant(value: str) -> datetime:
+    """ISO-8601 instant (``Z`` or an offset; naive = UTC) -> aware UTC datetime."""
+    parsed = datetime.fromisoformat(value.strip())
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def format_interval(interval: tuple[datetime, datetime]) -> str:
+    """The API's ``start/end`` interval string."""
+    return f"{format_instant(interval[0])}/{format_instant(interval[1])}"
+
+
+def utc_days(interval: tuple[datetime, datetime]) -> list[tuple[datetime, datetime]]:
+    """The interval cut at UTC midnights: one piece per UTC day it touches."""
+    start, end = interval
+    pieces: list[tuple[datetime, datetime]] = []
+    cursor = start
+    while cursor < end:
+        next_midnight = datetime(cursor.year, cursor.month, cursor.day, tzinfo=timezone.utc) + timedelta(days=1)
+        pieces.append((cursor, min(end, next_midnight)))
+        cursor = next_midnight
+    return pieces
+
+
 @dataclass(frozen=True)
 class Window:
     """A half-open time range ``[start, end)`` in UTC, with the reporting time zone it was cut in."""

@@ -33,6 +33,19 @@ def get_provider_info() -> dict:
                 "python-modules": ["genesys_cloud.hooks.genesys_cloud"],
             }
         ],
+        "operators": [
+            {
+                "integration-name": "Genesys Cloud",
+                "python-modules": [
+                    "genesys_cloud.operators.authenticate",
+                    "genesys_cloud.operators.analytics_job",
+                    "genesys_cloud.operators.aggregates",
+                    "genesys_cloud.operators.conversation_details",
+                    "genesys_cloud.operators.reporting_export",
+                    "genesys_cloud.operators.versioned_write",
+                ],
+            }
+        ],
         "triggers": [
             {
                 "integration-name": "Genesys Cloud",

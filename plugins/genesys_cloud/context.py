@@ -8,7 +8,7 @@ rules to the pure :func:`genesys_pipelines.windows.resolve_window`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -73,6 +73,24 @@ def window_from_context(context: Mapping[str, Any], *, allow_future: bool = Fals
     )
 
 
+def run_type(context: Mapping[str, Any]) -> str | None:
+    """The run's type as a string (``manual``, ``scheduled``, ``backfill``, ``asset_triggered``...)."""
+    value = _dag_run_attr(context, "run_type")
+    return getattr(value, "value", value)
+
+
+def run_after(context: Mapping[str, Any]) -> datetime:
+    """When the run was allowed to start (UTC): ``run_after``, else its logical date."""
+    from datetime import UTC
+
+    from genesys_pipelines.errors import InvalidParam
+
+    value = _dag_run_attr(context, "run_after") or _dag_run_attr(context, "logical_date")
+    if value is None:
+        raise InvalidParam("run_after: the run has neither run_after nor a logical date")
+    return value.astimezone(UTC)
+
+
 def run_identity(context: Mapping[str, Any]) -> dict[str, Any]:
     """Non-secret identity of the running task instance (for audit rows and idempotency keys)."""
     ti = context.get("ti") or context.get("task_instance")
@@ -83,3 +101,38 @@ def run_identity(context: Mapping[str, Any]) -> dict[str, Any]:
         "map_index": getattr(ti, "map_index", -1) if getattr(ti, "map_index", None) is not None else -1,
         "try_number": getattr(ti, "try_number", 1),
     }
+
+
+def validated_run(parse: Callable[[Mapping[str, Any]], Any]) -> dict[str, Any]:
+    """Parse the running task's params and derive its window, before any API call.
+
+    ``parse`` turns the params mapping into a pydantic model or raises
+    :class:`~genesys_pipelines.errors.InvalidParam`; the window comes from :func:`window_from_context`. A bad
+    param or window fails the task at once (``AirflowFailException``: never retried), naming the param.
+    Returns the :class:`~genesys_pipelines.runspec.RunSpec` as XCom JSON (``{"params", "window"}``).
+    """
+    from airflow.sdk import get_current_context
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from genesys_pipelines.errors import InvalidParam
+    from genesys_pipelines.runspec import RunSpec
+
+    context = get_current_context()
+    try:
+        spec = RunSpec(params=parse(dict(context["params"])), window=window_from_context(context))
+    except InvalidParam as exc:
+        raise AirflowFailException(f"invalid param {exc}") from exc
+    return spec.to_xcom()
+
+
+def invalid_param_fails(call: Callable[[], Any]) -> Any:
+    """``call()``, with an :class:`~genesys_pipelines.errors.InvalidParam` it raises turned into a failed task
+    (``AirflowFailException``: a bad param is not retried), e.g. an unknown campaign id found in a listing."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from genesys_pipelines.errors import InvalidParam
+
+    try:
+        return call()
+    except InvalidParam as exc:
+        raise AirflowFailException(f"invalid param {exc}") from exc

@@ -1,9 +1,36 @@
-"""The provider's exception hierarchy (docs/contracts.md). Messages name the cause, never a secret.
+"""Every error the Genesys Cloud provider raises, in one module. Messages name the cause, never a secret.
 
-Errors a retry cannot fix (400, 403, 404, a request refused before sending) also subclass Airflow's
-``AirflowFailException``: a task that lets one escape fails at once instead of burning its task retries.
-``except GenesysNotFoundError`` and friends keep working (the Genesys base classes are unchanged); 401,
-409, 429, 5xx, transport and payload errors stay ordinary exceptions, so Airflow may retry them.
+::
+
+    GenesysError
+    ├── GenesysConfigError             the connection or region is unusable (fail fast)
+    ├── GenesysValidationError         a request refused before it was sent (fail fast)
+    ├── GenesysTransportError          no HTTP answer: connection refused/reset, DNS, protocol
+    │   └── GenesysTimeoutError        connect, read, write or pool timeout
+    ├── GenesysPayloadError            a 2xx answer that is not the JSON expected (malformed, wrong shape)
+    │   └── GenesysResponseTooLargeError   over GENESYS_MAX_RESPONSE_BYTES (not retried)
+    ├── GenesysCeilingError            a UTC day over the sync details query's 100,000 results
+    ├── GenesysApiError                an HTTP error answer, with the ErrorBody's fields
+    │   ├── GenesysBadRequestError     400 (fail fast)
+    │   ├── GenesysAuthError           401 after one re-authentication, or a refused token request
+    │   ├── GenesysForbiddenError      403: a permission is missing (fail fast)
+    │   ├── GenesysNotFoundError       404 (fail fast when it escapes a task)
+    │   ├── GenesysConflictError       409: stale version; re-read, re-plan, retry (bounded)
+    │   ├── GenesysRateLimitError      429, with ``retry_after``
+    │   └── GenesysServerError         5xx
+    ├── GenesysJobError                an async job or reporting export failed, timed out, or sent an
+    │                                  unusable trigger event
+    ├── GenesysDataNotAvailableError   the window ends after the datalake's dataAvailabilityDate
+    │                                  (retryable: the data lands later)
+    ├── ObjectStoreError               publishing, reading or presigning outputs failed
+    │   └── PresignError               ``S3Hook.generate_presigned_url`` returned None
+    ├── WebhookError                   a webhook delivery that cannot succeed (config, 4xx, retries spent)
+    │   └── WebhookSignatureError      a signature that does not verify (receivers)
+    └── AuditError                     the audit trail refused a row or could not be reached
+
+"Fail fast": errors a retry cannot fix also subclass Airflow's ``AirflowFailException``, so a task that
+lets one escape fails at once instead of burning its task retries. 401, 409, 429, 5xx, transport and
+payload errors stay ordinary exceptions: Airflow may retry them.
 """
 
 from __future__ import annotations
@@ -148,3 +175,33 @@ def error_class_for(status: int) -> type[GenesysApiError]:
     if status >= 500:
         return GenesysServerError
     return _BY_STATUS.get(status, GenesysApiError)
+
+
+class GenesysJobError(GenesysError):
+    """An async analytics job or a reporting export ended in failure, timed out, or sent an unusable event."""
+
+
+class GenesysDataNotAvailableError(GenesysError):
+    """The window ends after the datalake's ``dataAvailabilityDate``: the async job would miss data.
+
+    Retryable on purpose (not fail-fast): the task's retries try again once the data has landed."""
+
+
+class ObjectStoreError(GenesysError):
+    """Publishing, reading or presigning outputs failed."""
+
+
+class PresignError(ObjectStoreError):
+    """``S3Hook.generate_presigned_url`` returned None (it logs the cause and swallows it)."""
+
+
+class WebhookError(GenesysError):
+    """A delivery that cannot succeed (bad config, 4xx, or retries exhausted)."""
+
+
+class WebhookSignatureError(WebhookError):
+    """A signature header that does not match the body, the secret or the time tolerance."""
+
+
+class AuditError(GenesysError):
+    """The audit trail refused a row or could not be reached."""

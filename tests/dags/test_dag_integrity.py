@@ -85,7 +85,8 @@ def test_no_heavy_imports_at_top_level(path: Path) -> None:
     # The dag-processor has already initialised the providers' asset-URI handlers (the Amazon one imports
     # boto3) before it parses any file, so that cost is Airflow's, paid once per process, not the DAG's.
     probe = (
-        "import json, runpy, sys; import airflow.sdk; "
+        # Airflow puts the DAG bundle's folder on sys.path (DAG files import dags/_common.py).
+        f"import json, runpy, sys; sys.path.insert(0, {str(ROOT / 'dags')!r}); import airflow.sdk; "
         "from airflow.providers_manager import ProvidersManager; "
         "ProvidersManager().initialize_providers_asset_uri_resources(); before = set(sys.modules); "
         f"runpy.run_path({str(path)!r}); "

@@ -194,8 +194,13 @@ def test_version_race_409_is_resolved_by_rereading(sandbox: Any, dag: Any) -> No
     assert outcome["status"] == "APPLIED" and outcome["version_conflicts"] == statuses.count(409)
 
 
-class FlakyWriteHook:
-    """A hook double holding one campaign: its PUTs lose their answer (after or before applying)."""
+from genesys_cloud.hooks.outbound import OutboundVerbs  # noqa: E402
+from genesys_cloud.hooks.writes import WriteVerbs  # noqa: E402
+
+
+class FlakyWriteHook(OutboundVerbs, WriteVerbs):
+    """A hook double holding one campaign: its PUTs lose their answer (after or before applying). The
+    hook's real outbound verbs and versioned write run over this in-memory transport."""
 
     def __init__(self, campaign: dict[str, Any], apply_before_failing: list[bool]) -> None:
         self.campaign = dict(campaign)
@@ -238,8 +243,8 @@ CAMPAIGN = {"id": "c1", "version": 7, "dialingMode": "predictive", "abandonRate"
 
 
 def test_lost_answer_of_a_landed_write_is_not_applied_again() -> None:
-    from genesys_cloud.operators.pacing_forecast import apply_one
     from genesys_pipelines.pacing_forecast.params import PacingParams
+    from genesys_pipelines.pacing_forecast.steps import apply_one
 
     hook = FlakyWriteHook(CAMPAIGN, apply_before_failing=[True])
     outcome = apply_one(hook, _analysed(CAMPAIGN), PacingParams(apply=True))  # type: ignore[arg-type]
@@ -249,8 +254,8 @@ def test_lost_answer_of_a_landed_write_is_not_applied_again() -> None:
 
 
 def test_lost_answer_of_a_write_that_did_not_land_is_retried_once() -> None:
-    from genesys_cloud.operators.pacing_forecast import apply_one
     from genesys_pipelines.pacing_forecast.params import PacingParams
+    from genesys_pipelines.pacing_forecast.steps import apply_one
 
     hook = FlakyWriteHook(CAMPAIGN, apply_before_failing=[False, True])
     outcome = apply_one(hook, _analysed(CAMPAIGN), PacingParams(apply=True))  # type: ignore[arg-type]
@@ -259,8 +264,8 @@ def test_lost_answer_of_a_write_that_did_not_land_is_retried_once() -> None:
 
 
 def test_a_retried_task_finds_the_plan_applied_and_does_not_write() -> None:
-    from genesys_cloud.operators.pacing_forecast import apply_one
     from genesys_pipelines.pacing_forecast.params import PacingParams
+    from genesys_pipelines.pacing_forecast.steps import apply_one
 
     analysed = _analysed(CAMPAIGN)
     done = {**CAMPAIGN, **analysed["recommendation"]["after"], "version": 8}

@@ -127,31 +127,37 @@ def test_property_reporting_day_contains_nothing_after_the_run(day, hour, tz) ->
 
 
 def test_every_pipeline_param_error_is_an_invalid_param_naming_its_param() -> None:
-    """The DAGs fail fast on InvalidParam (genesys_cloud.dag_support.validated_run): every pipeline's
-    param error and the window error must be one, and carry the param's name."""
-    from genesys_pipelines.campaign_stats.params import ParamError as StatsError
-    from genesys_pipelines.conversation_report.params import ReportParamsError
-    from genesys_pipelines.errors import InvalidParam
-    from genesys_pipelines.pacing_forecast.params import ParamError as PacingError
-    from genesys_pipelines.reporting_export.params import ParamsError as ExportError
-    from genesys_pipelines.schedule_provisioning.params import ParamsError as ScheduleError
+    """The DAGs fail fast on InvalidParam (genesys_cloud.context.validated_run): every pipeline's param
+    error and the window error must be one, and carry the param's name."""
+    from datetime import UTC, datetime
 
-    cases = [
-        StatsError("campaign_ids", "bad"), ReportParamsError("mode", "bad"), PacingError("apply", "bad"),
-        ExportError([("exports[1].view_type", "bad")]), ScheduleError("params.campaign_id: required"),
-        WindowError("end", "bad"),
+    from genesys_pipelines.campaign_stats.params import parse_params as stats
+    from genesys_pipelines.conversation_report.params import validate_params as report
+    from genesys_pipelines.errors import InvalidParam
+    from genesys_pipelines.pacing_forecast.params import parse_params as pacing
+    from genesys_pipelines.reporting_export.params import validate_params as export
+    from genesys_pipelines.schedule_provisioning.params import resolve_requests
+
+    now = datetime(2026, 6, 11, tzinfo=UTC)
+    calls = [
+        lambda: stats({"campaign_ids": ["bad"]}), lambda: report({"mode": "bad"}), lambda: pacing({"apply": "x"}),
+        lambda: export({"exports": [{"view_type": "NOPE"}]}), lambda: resolve_requests({"mode": "manual"}, None, now),
+        lambda: (_ for _ in ()).throw(WindowError("end", "bad")),
     ]
-    for exc in cases:
-        assert isinstance(exc, InvalidParam)
+    cases = []
+    for call in calls:
+        with pytest.raises(InvalidParam) as info:
+            call()
+        cases.append(info.value)
     assert [e.param for e in cases] == [
-        "campaign_ids", "mode", "apply", "exports[1].view_type", "params.campaign_id", "end",
+        "campaign_ids", "mode", "apply", "exports[0].view_type", "params.campaign_id", "end",
     ]
-    assert str(cases[0]) == "campaign_ids: bad"
+    assert str(InvalidParam("campaign_ids", "bad")) == "campaign_ids: bad"
     assert InvalidParam("desired_schedules_path (x.yaml): missing").param == "params"
 
 
 def test_dag_default_args_back_off_exponentially() -> None:
-    from genesys_cloud.dag_support import default_args
+    from _common import default_args
 
     args = default_args()
     assert args["retries"] >= 2 and args["owner"] == "data-platform"

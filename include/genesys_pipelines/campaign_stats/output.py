@@ -149,3 +149,56 @@ def snapshot_entry(stats: Mapping[str, Any] | None, progress: Mapping[str, Any] 
         "contacts_called": progress.get("numberOfContactsCalled"),
         "contacts_total": progress.get("totalNumberOfContacts"),
     }
+
+
+def delivery(
+    validated: Sequence[Mapping[str, Any]],
+    window: Window,
+    *,
+    pipeline: str,
+    snapshot: Mapping[str, Any] | None,
+    deliver_webhook: bool,
+    include_live_snapshot: bool,
+) -> dict[str, Any]:
+    """What the run delivers (the provider's ``Delivery`` fields): the two files, the summary in the manifest,
+    the webhook body with the object URLs, one audit row per campaign and a run summary row.
+
+    ``validated`` is the list of the mapped validate tasks' outputs (``{"rows", "latency_ms"}`` each).
+    """
+    rows = [row for batch in validated for row in batch["rows"]]
+    latency = {row["campaign_id"]: batch["latency_ms"] for batch in validated for row in batch["rows"]}
+    run_summary = summary(rows)
+
+    def payload(published: Any) -> dict[str, Any]:
+        return webhook_payload(rows, window, pipeline=pipeline, objects=published.urls,
+                               live_snapshot=snapshot if include_live_snapshot else None)
+
+    def audit(published: Any) -> list[dict[str, Any]]:
+        entries = [
+            {"event": "campaign_stats", "entity_type": "outbound_campaign", "entity_id": row["campaign_id"],
+             "status": row["status"], "latency_ms": latency.get(row["campaign_id"]), "record_count": 1,
+             "details": {"flags": row["flags"], "partition": published.partition}}
+            for row in rows
+        ]
+        entries.append(
+            {"event": "run_summary", "entity_type": "run", "entity_id": pipeline,
+             "status": "flagged" if run_summary["campaigns_flagged"] else "ok",
+             "latency_ms": max(latency.values(), default=None), "record_count": len(rows),
+             "details": {**run_summary, "manifest_key": published.manifest_key, "webhook": published.webhook}}
+        )
+        return entries
+
+    return {
+        "event": "rows",
+        "objects": {ROWS_PARQUET: (parquet_bytes(rows), "application/vnd.apache.parquet", len(rows)),
+                    ROWS_JSON: (json_bytes(rows, window), "application/json", len(rows))},
+        "manifest_extra": {"summary": run_summary},
+        "payload": payload if deliver_webhook else None,
+        "audit": audit,
+    }
+
+
+def flags_failure(run_summary: Mapping[str, Any]) -> str:
+    """Why a ``fail_on_flags`` run fails (after everything was delivered)."""
+    return (f"fail_on_flags: {run_summary['campaigns_flagged']} of {run_summary['campaigns']} campaigns flagged "
+            f"{run_summary['flag_counts']}")

@@ -1,7 +1,7 @@
 """Run parameters of the campaign execution statistics pipeline, validated before any API call.
 
 The DAG's JSON-schema form already checks types; this model re-checks everything (a REST trigger or a
-backfill's ``dag_run_conf`` can bypass the form) and fails with :class:`ParamError`, whose message
+backfill's ``dag_run_conf`` can bypass the form) and fails with :class:`InvalidParam`, whose message
 starts with the offending param's name.
 """
 
@@ -20,10 +20,6 @@ CampaignStatusFilter = Literal["on", "stopping", "off", "complete", "invalid", "
 
 #: Campaigns per aggregates query (one `or` clause of `outboundCampaignId` predicates per batch).
 DEFAULT_BATCH_SIZE = 25
-
-
-class ParamError(InvalidParam):
-    """An invalid run parameter; ``param`` names it and the message starts with it."""
 
 
 def _canonical_uuid(value: str, param: str) -> str:
@@ -45,18 +41,43 @@ class CampaignStatsParams(BaseModel):
     # Unknown keys are refused: a misspelt param (``campagin_ids``) must not silently mean "every campaign".
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    campaign_ids: list[str] = Field(default_factory=list)
-    start: str | None = None
-    end: str | None = None
-    timezone: str = "UTC"
-    success_wrapup_codes: list[str] = Field(default_factory=list)
-    zscore_threshold: float = Field(default=3.0, gt=0, le=100)
-    fail_on_flags: bool = False
-    deliver_webhook: bool = True
-    include_live_snapshot: bool = False
-    status_filter: list[CampaignStatusFilter] = Field(default_factory=list)
-    division_ids: list[str] = Field(default_factory=list)
-    batch_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=1, le=100)
+    campaign_ids: list[str] = Field(
+        default_factory=list, title="Campaigns",
+        description="Outbound campaign ids to report on. Empty: every campaign of the listing.",
+        json_schema_extra={"section": "Selection"})
+    start: str | None = Field(
+        None, title="Window start",
+        description="Window start (ISO date or datetime; naive = in `timezone`). With `end`.",
+        json_schema_extra={"section": "Window"})
+    end: str | None = Field(
+        None, title="Window end",
+        description="Window end, exclusive (ISO date or datetime). Must not be after the run.",
+        json_schema_extra={"section": "Window"})
+    timezone: str = Field("UTC", title="Time zone", description="IANA time zone of the reporting day.",
+                          json_schema_extra={"section": "Window"})
+    success_wrapup_codes: list[str] = Field(
+        default_factory=list, title="Success wrap-up codes",
+        description="Wrap-up code ids that count as conversions. Empty: codes mapped to BUSINESS_SUCCESS.",
+        json_schema_extra={"section": "Definitions"})
+    zscore_threshold: float = Field(
+        default=3.0, gt=0, le=100, title="Outlier threshold",
+        description="Flag a figure whose |z-score| against 28-day history exceeds this.",
+        json_schema_extra={"section": "Definitions"})
+    fail_on_flags: bool = Field(False, title="Fail on flags",
+                                description="Fail the run (after delivering) when any campaign has a flag.",
+                                json_schema_extra={"section": "Delivery"})
+    deliver_webhook: bool = Field(True, title="Send the webhook", description="POST the signed rows to the BI webhook.",
+                                  json_schema_extra={"section": "Delivery"})
+    include_live_snapshot: bool = Field(
+        False, title="Live snapshot", description="Add live /stats and /progress to the webhook (not the files).",
+        json_schema_extra={"section": "Delivery"})
+    status_filter: list[CampaignStatusFilter] = Field(
+        default_factory=list, title="Campaign statuses", description="Only campaigns in these statuses. Empty: any status.",
+        json_schema_extra={"section": "Selection"})
+    division_ids: list[str] = Field(
+        default_factory=list, title="Divisions", description="Only campaigns in these divisions. Empty: any division.",
+        json_schema_extra={"section": "Selection"})
+    batch_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=1, le=100, json_schema_extra={"form": False})
 
     @field_validator("campaign_ids", "success_wrapup_codes", "division_ids", mode="before")
     @classmethod
@@ -95,14 +116,14 @@ class CampaignStatsParams(BaseModel):
 
 
 def parse_params(raw: Mapping[str, Any]) -> CampaignStatsParams:
-    """Validate the run's params; raise :class:`ParamError` naming the first bad param."""
+    """Validate the run's params; raise :class:`InvalidParam` naming the first bad param."""
     try:
         return CampaignStatsParams.model_validate(dict(raw))
     except ValidationError as exc:
         first = exc.errors()[0]
         param = str(first["loc"][0]) if first.get("loc") else "params"
         if first.get("type") == "extra_forbidden":
-            raise ParamError(param, "unknown param (not one of the DAG's params)") from exc
+            raise InvalidParam(param, "unknown param (not one of the DAG's params)") from exc
         message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
         message = message.removeprefix(f"{param}: ")
-        raise ParamError(param, f"{message} (got {first.get('input')!r})") from exc
+        raise InvalidParam(param, f"{message} (got {first.get('input')!r})") from exc

@@ -20,7 +20,6 @@ from genesys_pipelines.models.analytics import (
 from genesys_pipelines.outbound_queries import campaign_filter
 from genesys_pipelines.windows import Window
 
-AGGREGATES_PATH = "/api/v2/analytics/conversations/aggregates/query"
 COUNT_METRICS: tuple[str, ...] = ("nOutboundAttempted", "nOutboundConnected", "nOutboundAbandoned")
 TIMER_METRICS: tuple[str, ...] = ("tHandle", "tTalk", "tHeld", "tAcw")
 WINDOW_METRICS: tuple[str, ...] = COUNT_METRICS + TIMER_METRICS

@@ -1,6 +1,6 @@
 """Run parameters of the conversation report, validated before any API call.
 
-A bad value raises :class:`ReportParamsError` whose message starts with the parameter's name, so the
+A bad value raises :class:`InvalidParam` whose message starts with the parameter's name, so the
 first task of the DAG fails with something a user can act on.
 """
 
@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from genesys_pipelines.errors import InvalidParam
 from genesys_pipelines.models.analytics import MediaType
@@ -42,25 +42,35 @@ MAX_QUEUE_IDS = 100  # keeps the request under the API's 512 kB body limit with 
 MAX_URL_EXPIRY_HOURS = 168  # S3 SigV4 presigned URLs live at most 7 days
 
 
-class ReportParamsError(InvalidParam):
-    """A run parameter is invalid; ``param`` names it."""
-
-
 class ReportParams(BaseModel):
     """The DAG's params, after validation. ``start``/``end``/``timezone`` are read by the window helper."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    start: str | None = None
-    end: str | None = None
-    timezone: str = "UTC"
-    media_type: MediaType | None = None
-    queue_ids: tuple[str, ...] = ()
-    group_by: tuple[GroupDimension, ...] = DEFAULT_GROUP_BY  # type: ignore[assignment]
-    formats: tuple[ReportFormat, ...] = FORMATS  # type: ignore[assignment]
-    url_expiry_hours: int = 24
-    mode: Mode = "auto"
-    filters: dict[str, tuple[str, ...]] = {}
+    start: str | None = Field(None, title="Window start", json_schema_extra={"section": "Window"},
+                              description="Window start (ISO date or datetime; naive = in `timezone`). With `end`.")
+    end: str | None = Field(None, title="Window end", json_schema_extra={"section": "Window"},
+                            description="Window end, exclusive (ISO date or datetime). Must not be after the run.")
+    timezone: str = Field("UTC", title="Time zone", json_schema_extra={"section": "Window"},
+                          description="IANA time zone of the reporting day.")
+    media_type: MediaType | None = Field(None, title="Media type", json_schema_extra={"section": "Selection"},
+                                         description="Only conversations with a segment of this media type. Empty: all.")
+    queue_ids: tuple[str, ...] = Field(
+        (), title="Queues", json_schema_extra={"section": "Selection", "maxItems": MAX_QUEUE_IDS},
+        description="Only conversations with a segment in one of these queues. Empty: all.")
+    group_by: tuple[GroupDimension, ...] = Field(  # type: ignore[assignment]
+        DEFAULT_GROUP_BY, title="Group by", json_schema_extra={"section": "Report", "minItems": 1, "uniqueItems": True},
+        description="Report groups (conversation-level dimensions, see the DAG docs).")
+    formats: tuple[ReportFormat, ...] = Field(  # type: ignore[assignment]
+        FORMATS, title="Formats", json_schema_extra={"section": "Report", "minItems": 1, "uniqueItems": True},
+        description="Report files to write (the session table is always written).")
+    url_expiry_hours: int = Field(
+        24, title="Link lifetime (hours)",
+        json_schema_extra={"section": "Delivery", "minimum": 1, "maximum": MAX_URL_EXPIRY_HOURS},
+        description="Lifetime of the presigned URLs, hours (S3 allows at most 7 days).")
+    mode: Mode = Field("auto", title="Extraction", json_schema_extra={"section": "Report"},
+                       description="auto: sync query under the 100,000-results-per-day ceiling, else async job.")
+    filters: dict[str, tuple[str, ...]] = Field({}, json_schema_extra={"form": False})
 
     @field_validator("media_type", mode="before")
     @classmethod
@@ -135,7 +145,7 @@ def validate_params(raw: dict[str, Any]) -> ReportParams:
     """Validate the DAG's params; the error message names the first offending param."""
     unknown = sorted(set(raw) - set(ReportParams.model_fields))
     if unknown:  # a typo (e.g. `queue_idz`) must not silently fall back to the default
-        raise ReportParamsError(unknown[0], "unknown param (not one of the DAG's params)")
+        raise InvalidParam(unknown[0], "unknown param (not one of the DAG's params)")
     try:
         return ReportParams.model_validate(dict(raw))
     except ValidationError as exc:
@@ -146,5 +156,5 @@ def validate_params(raw: dict[str, Any]) -> ReportParams:
         if len(loc) > 1:  # e.g. group_by[1]: say which element
             message = f"item {'.'.join(loc[1:])}: {message} (got {err.get('input')!r})"
         if param == "params":  # model-level check: the message carries the names
-            raise ReportParamsError(message.split(":")[0], message) from exc
-        raise ReportParamsError(param, message) from exc
+            raise InvalidParam(message.split(":")[0], message) from exc
+        raise InvalidParam(param, message) from exc

@@ -22,8 +22,8 @@ from genesys_pipelines.models.wfm import AsyncIntradayResponse, BusinessUnit, Pl
 SOURCE_WFM = "wfm_intraday_schedule"
 SOURCE_IDLE = "live_idle_agents"
 SOURCE_NONE = "none"
+#: Intraday data is asked for in hourly intervals (the forecast is hourly).
 INTERVAL_MINUTES = 60
-CATEGORIES = ["ScheduleData"]
 #: The intraday grouping that staffs outbound dialing (WFM media types are capitalised).
 VOICE = "Voice"
 
@@ -54,16 +54,6 @@ def business_unit_dates(hours: Sequence[str], tz: str) -> list[date]:
         if local not in out:
             out.append(local)
     return out
-
-
-def intraday_request(business_unit_date: date, planning_group_id: str) -> dict[str, Any]:
-    """Body of ``POST …/businessunits/{id}/intraday``: schedule data of one group, hourly intervals."""
-    return {
-        "businessUnitDate": business_unit_date.isoformat(),
-        "categories": list(CATEGORIES),
-        "planningGroupIds": [planning_group_id],
-        "intervalLengthMinutes": INTERVAL_MINUTES,
-    }
 
 
 def agents_per_interval(payload: Mapping[str, Any]) -> dict[datetime, float]:

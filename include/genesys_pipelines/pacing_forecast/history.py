@@ -23,7 +23,6 @@ from genesys_pipelines.windows import Window
 if TYPE_CHECKING:
     import pandas as pd
 
-AGGREGATES_PATH = "/api/v2/analytics/conversations/aggregates/query"
 METRICS: tuple[str, str] = ("nOutboundAttempted", "nOutboundConnected")
 HOUR = timedelta(hours=1)
 

@@ -177,3 +177,66 @@ def webhook_payload(
         "campaigns": sorted(entries, key=lambda e: e["campaign_id"]),
         "objects": dict(sorted(objects.items())),
     }
+
+
+def delivery(dag_id: str, window: Mapping[str, Any], results: Sequence[Mapping[str, Any]], outcomes: Mapping[str, Mapping[str, Any]],
+             apply: bool, deliver_webhook: bool) -> dict[str, Any]:
+    """The provider ``Delivery`` fields: forecast CSV and recommendations JSON staged now, the charts the
+    analyse tasks staged, the webhook (event ``…propose`` or ``…apply``), one audit row per campaign and a
+    run summary. ``window`` is the run window's dict (``Window.to_dict()``)."""
+    results = sorted(results, key=lambda r: r["campaign_id"])
+    entries = [recommendation_entry(r, outcomes.get(r["campaign_id"])) for r in results]
+    summary = skill_summary(entries)
+    csv_bytes, rows = forecast_csv(results)
+
+    def audit(published: Any) -> list[dict[str, Any]]:
+        rows_out = []
+        for result, entry in zip(results, entries, strict=True):
+            outcome = outcomes.get(result["campaign_id"])
+            plan = result.get("recommendation") or {}
+            rows_out.append({
+                "event": "pacing_forecast", "entity_type": "outbound_campaign", "entity_id": result["campaign_id"],
+                "status": result["status"] if outcome is None else str(outcome["status"]).lower(),
+                "latency_ms": result.get("latency_ms"),
+                "record_count": len((result.get("forecast") or {}).get("hours", [])),
+                "details": {
+                    "reason": result.get("reason"),
+                    "dialing_mode": result.get("dialing_mode"),
+                    "skill": entry["skill"],
+                    "capacity_source": entry["capacity_source"],
+                    "recommendation_status": plan.get("status"),
+                    "before": (outcome or {}).get("before", plan.get("before")),
+                    "after": (outcome or {}).get("after", plan.get("after")),
+                    "applied": outcome is not None and outcome.get("status") in ("APPLIED", "ALREADY_APPLIED"),
+                    "apply": None if outcome is None else {k: outcome.get(k) for k in (
+                        "status", "writes", "version_conflicts", "lost_answers", "version_before", "version_after",
+                        "error", "replayed", "write_may_have_landed")},
+                    "baseline": result.get("baseline"),
+                    "explanation": plan.get("explanation"),
+                    "partition": published.partition,
+                },
+            })
+        rows_out.append({
+            "event": "run_summary", "entity_type": "run", "entity_id": dag_id,
+            "status": "applied" if any(o.get("status") == "APPLIED" for o in outcomes.values()) else "proposed",
+            "record_count": len(results),
+            "details": {**summary, "apply": apply, "manifest_key": published.manifest_key, "webhook": published.webhook},
+        })
+        return rows_out
+
+    return {
+        # Propose and apply runs of one window are different deliveries (the receiver dedupes on the key).
+        "event": "pacing_forecast.apply" if apply else "pacing_forecast.propose",
+        "objects": {FORECAST_CSV: (csv_bytes, "text/csv", rows),
+                    RECOMMENDATIONS_JSON: (recommendations_json(entries, window), "application/json", len(entries))},
+        # Only what THIS run's results name: a chart an earlier try staged for a campaign that is now
+        # skipped (or no longer selected) shares the run's staging prefix and must not be published.
+        "staged": [r["chart"] for r in results if r.get("chart")],
+        "manifest_extra": {"summary": summary},
+        "payload": (lambda published: webhook_payload(dag_id, window, entries, published.urls)) if deliver_webhook else None,
+        "audit": audit,
+    }
+
+
+def failed_campaigns(outcomes: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    return sorted(cid for cid, o in outcomes.items() if o.get("status") == "FAILED")

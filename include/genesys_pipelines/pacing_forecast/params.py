@@ -1,7 +1,7 @@
 """Run parameters of the pacing forecast pipeline, validated before any API call.
 
 The DAG's JSON-schema form already checks types; this model re-checks everything (a REST trigger or an
-asset-triggered run can bypass the form) and fails with :class:`ParamError`, whose message starts with
+asset-triggered run can bypass the form) and fails with :class:`InvalidParam`, whose message starts with
 the offending param's name.
 """
 
@@ -20,33 +20,51 @@ from genesys_pipelines.windows import WindowError, zone
 MIN_USABLE_HOURS = 96
 
 
-class ParamError(InvalidParam):
-    """An invalid run parameter; ``param`` names it and the message starts with it."""
-
-
 class PacingParams(BaseModel):
     """The DAG's params (see the DAG's doc_md for the user-facing description of each)."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    campaign_ids: list[str] = Field(default_factory=list)
-    start: str | None = None
-    end: str | None = None
-    timezone: str = "UTC"
-    history_days: int = Field(default=14, ge=5, le=56)
-    chunk_days: int = Field(default=7, ge=1, le=7)
-    apply: bool = False
+    campaign_ids: list[str] = Field(
+        default_factory=list, title="Campaigns", json_schema_extra={"section": "Selection"},
+        description="Outbound campaign ids to forecast. Empty: every campaign that is on/stopping.")
+    start: str | None = Field(
+        None, title="Window start", json_schema_extra={"section": "Window"},
+        description="Window start (ISO date or datetime; naive = in `timezone`). With `end`. "
+        "Empty: the upstream asset event's window, else the day before the run.")
+    end: str | None = Field(None, title="Window end", json_schema_extra={"section": "Window"},
+                            description="Window end, exclusive. The forecast covers the 24 hours after it.")
+    timezone: str = Field("UTC", title="Time zone", json_schema_extra={"section": "Window"},
+                          description="IANA time zone of the window and the history query.")
+    history_days: int = Field(default=14, ge=5, le=56, title="History (days)", json_schema_extra={"section": "Forecast"},
+                              description="Days of hourly history before the window end (15+ adds weekly seasonality).")
+    chunk_days: int = Field(default=7, ge=1, le=7, title="Days per query", json_schema_extra={"section": "Forecast"},
+                            description="Days per history query.")
+    apply: bool = Field(False, title="Apply", json_schema_extra={"section": "Apply"},
+                        description="Write the recommendation to the campaigns (PUT). Off: propose only.")
     # A PERCENTAGE, as Campaign.abandonRate is (3 means 3 %): values under 0.5 are almost surely a
     # fraction typed by mistake (0.03), which would silently make the dialer 100x more conservative.
-    abandon_rate_target: float = Field(default=3.0, ge=0.5, le=100)
-    max_relative_step: float = Field(default=0.2, gt=0, le=1)
-    min_change: float = Field(default=0.02, ge=0, lt=1)
-    max_calls_per_agent_min: float = Field(default=1.0, gt=0, le=100)
-    max_calls_per_agent_max: float = Field(default=4.0, gt=0, le=100)
-    outbound_line_count_min: int = Field(default=1, ge=1)
-    outbound_line_count_max: int = Field(default=500, ge=1)
-    max_write_attempts: int = Field(default=5, ge=1, le=10)
-    deliver_webhook: bool = True
+    abandon_rate_target: float = Field(
+        default=3.0, ge=0.5, le=100, title="Abandon target (%)", json_schema_extra={"section": "Guard rails"},
+        description="Compliance abandon target in PERCENT (3 = 3 %), as Campaign.abandonRate.")
+    max_relative_step: float = Field(default=0.2, gt=0, le=1, title="Largest step", json_schema_extra={"section": "Guard rails"},
+                                     description="Largest change per run, relative to the current value.")
+    min_change: float = Field(default=0.02, ge=0, lt=1, title="Smallest change", json_schema_extra={"section": "Guard rails"},
+                              description="Smallest relative change worth a write.")
+    max_calls_per_agent_min: float = Field(
+        default=1.0, gt=0, le=100, title="Calls per agent, min", json_schema_extra={"section": "Guard rails"},
+        description="Lower bound of maxCallsPerAgentDecimal.")
+    max_calls_per_agent_max: float = Field(
+        default=4.0, gt=0, le=100, title="Calls per agent, max", json_schema_extra={"section": "Guard rails"},
+        description="Upper bound of maxCallsPerAgentDecimal.")
+    outbound_line_count_min: int = Field(default=1, ge=1, title="Lines, min", json_schema_extra={"section": "Guard rails"},
+                                         description="Lower bound of outboundLineCount.")
+    outbound_line_count_max: int = Field(default=500, ge=1, title="Lines, max", json_schema_extra={"section": "Guard rails"},
+                                         description="Upper bound of outboundLineCount.")
+    max_write_attempts: int = Field(default=5, ge=1, le=10, title="Write attempts", json_schema_extra={"section": "Apply"},
+                                    description="Writes per campaign (first try + retries after a 409 or lost answer).")
+    deliver_webhook: bool = Field(True, title="Send the webhook", json_schema_extra={"section": "Apply"},
+                                  description="POST the signed summary to the webhook.")
 
     @field_validator("campaign_ids", mode="before")
     @classmethod
@@ -85,10 +103,10 @@ class PacingParams(BaseModel):
 
 
 def parse_params(raw: Mapping[str, Any]) -> PacingParams:
-    """Validate the run's params; raise :class:`ParamError` naming the first bad param."""
+    """Validate the run's params; raise :class:`InvalidParam` naming the first bad param."""
     unknown = sorted(set(raw) - set(PacingParams.model_fields))
     if unknown:  # a typo (e.g. `aply: true`) must not silently mean "don't apply"
-        raise ParamError(unknown[0], "unknown param (not one of the DAG's params)")
+        raise InvalidParam(unknown[0], "unknown param (not one of the DAG's params)")
     try:
         return PacingParams.model_validate(dict(raw))
     except ValidationError as exc:
@@ -102,4 +120,4 @@ def parse_params(raw: Mapping[str, Any]) -> PacingParams:
         message = message.removeprefix(f"{param}: ")
         return_value = first.get("input")
         suffix = "" if isinstance(return_value, dict) else f" (got {return_value!r})"
-        raise ParamError(param, f"{message}{suffix}") from exc
+        raise InvalidParam(param, f"{message}{suffix}") from exc

@@ -21,23 +21,15 @@ DEFAULT_EXPORTS: tuple[dict[str, Any], ...] = (
 )
 
 
-class ParamsError(InvalidParam):
-    """Bad run params; ``param`` names the first offending one."""
-
-    def __init__(self, problems: list[tuple[str, str]]) -> None:
-        self.problems = problems
-        self.param = problems[0][0] if problems else "params"
-        super().__init__("; ".join(f"{p}: {m}" for p, m in problems))
-
-
 class ExportSpec(BaseModel):
     """One configured export: a view, its filter and optionally a period and the columns to select."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    view_type: str
-    filter: dict[str, Any] = Field(default_factory=dict)
-    period: str | None = None
+    view_type: str = Field(description="The export's viewType.", json_schema_extra={"enum": list(VIEW_TYPES)})
+    filter: dict[str, Any] = Field(default_factory=dict,
+                                   description="ViewFilter (JSON names, e.g. queueIds, mediaTypes).")
+    period: str | None = Field(None, description="ISO-8601 duration, e.g. P1D or PT30M.")
     selected_columns: tuple[str, ...] | None = None
 
     @field_validator("view_type")
@@ -64,12 +56,22 @@ class ReportingExportParams(BaseModel):
     # Unknown keys are refused: a misspelt param must fail by name, not fall back to a default.
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    start: str | None = None
-    end: str | None = None
-    timezone: str = "UTC"
-    exports: tuple[ExportSpec, ...] = Field(default=tuple(ExportSpec(**e) for e in DEFAULT_EXPORTS), min_length=1)
-    max_dropped_share: float | None = Field(default=None, ge=0.0, le=1.0)
-    deliver_webhook: bool = True
+    start: str | None = Field(None, title="Window start", json_schema_extra={"section": "Window"},
+                              description="Window start (ISO date or datetime; naive = in `timezone`). With `end`.")
+    end: str | None = Field(None, title="Window end", json_schema_extra={"section": "Window"},
+                            description="Window end, exclusive (ISO date or datetime). Must not be after the run.")
+    timezone: str = Field("UTC", title="Time zone", json_schema_extra={"section": "Window"},
+                          description="IANA time zone of the reporting day and of the exports.")
+    exports: tuple[ExportSpec, ...] = Field(
+        default=tuple(ExportSpec(**e) for e in DEFAULT_EXPORTS), min_length=1, title="Exports",
+        json_schema_extra={"section": "Exports"},
+        description="The exports to run: a view type with a configured column mapping (views.yaml), its filter, "
+        "and optionally a period and the columns to select.")
+    max_dropped_share: float | None = Field(
+        default=None, ge=0.0, le=1.0, title="Largest dropped share", json_schema_extra={"section": "Checks"},
+        description="Fail an export whose share of rows without key exceeds this (default from views.yaml).")
+    deliver_webhook: bool = Field(True, title="Send the webhook", json_schema_extra={"section": "Delivery"},
+                                  description="POST the signed result to the BI webhook.")
 
 
 def _loc(loc: tuple[Any, ...]) -> str:
@@ -80,9 +82,9 @@ def _loc(loc: tuple[Any, ...]) -> str:
 
 
 def validate_params(raw: Mapping[str, Any]) -> ReportingExportParams:
-    """The params as a model, or a :class:`ParamsError` naming each bad param."""
+    """The params as a model, or a :class:`~genesys_pipelines.errors.InvalidParam` naming each bad param."""
     data = {k: v for k, v in raw.items() if v is not None}
     try:
         return ReportingExportParams.model_validate(data)
     except ValidationError as exc:
-        raise ParamsError([(_loc(e["loc"]), e["msg"]) for e in exc.errors()]) from None
+        raise InvalidParam("; ".join(f"{_loc(e['loc'])}: {e['msg']}" for e in exc.errors())) from None

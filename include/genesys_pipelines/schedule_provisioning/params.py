@@ -28,7 +28,7 @@ from genesys_pipelines.schedule_provisioning.requests import (
     parse_requests,
 )
 
-__all__ = ["DESIRED_ENV", "ParamsError", "RunParams", "decide_mode", "resolve_requests"]
+__all__ = ["DESIRED_ENV", "ProvisioningForm", "RunParams", "decide_mode", "resolve_requests"]
 
 DESIRED_ENV = "GENESYS_DESIRED_SCHEDULES"
 # Params that describe the manual request, mapped to ScheduleRequest fields.
@@ -44,23 +44,64 @@ _MANUAL_FIELDS = {
 }
 
 
-class ParamsError(InvalidParam):
-    """A param is invalid; the message starts with the param's name."""
-
-
 class RunParams(BaseModel):
     """The run-level params (the manual request's fields are validated by ScheduleRequest)."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    mode: Literal["manual", "reconcile"] | None = None
-    dry_run: bool | None = None
-    conflict_policy: Literal["refuse", "warn"] = "refuse"
-    desired_schedules_path: str | None = None
-    horizon_days: int = Field(default=90, ge=1, le=730)
-    max_write_attempts: int = Field(default=4, ge=1, le=10)
-    fail_on_conflict: bool = True
-    deliver_webhook: bool = True
+    mode: Literal["manual", "reconcile"] | None = Field(
+        None, title="Mode", json_schema_extra={"section": "Run"},
+        description="manual (the form, one campaign) or reconcile (the desired-schedules file). "
+        "Empty: manual for manually triggered runs, reconcile otherwise.")
+    dry_run: bool | None = Field(None, title="Dry run", json_schema_extra={"section": "Run"},
+                                 description="Plan only, write nothing. Empty: true for manual, false for reconcile.")
+    conflict_policy: Literal["refuse", "warn"] = Field(
+        "refuse", title="On overlap", json_schema_extra={"section": "Safety"},
+        description="Overlap with a related campaign: refuse the lower-ranked side, or warn.")
+    desired_schedules_path: str | None = Field(
+        None, title="Desired schedules file", json_schema_extra={"section": "Reconcile"},
+        description="reconcile: YAML path (default env GENESYS_DESIRED_SCHEDULES, else the shipped "
+        "desired_schedules.yaml).")
+    horizon_days: int = Field(default=90, ge=1, le=730, title="Horizon (days)", json_schema_extra={"section": "Safety"},
+                              description="Days after the run over which recurrences are expanded for overlap checks.")
+    max_write_attempts: int = Field(default=4, ge=1, le=10, title="Write attempts", json_schema_extra={"section": "Safety"},
+                                    description="Writes per campaign (first + retries after 409 / a lost answer).")
+    fail_on_conflict: bool = Field(True, title="Fail on refusal", json_schema_extra={"section": "Safety"},
+                                   description="Fail the run when a request was refused.")
+    deliver_webhook: bool = Field(True, title="Send the webhook", json_schema_extra={"section": "Run"},
+                                  description="POST the signed outcome to the webhook.")
+
+
+class IntervalParam(BaseModel):
+    start: str = Field(description="ISO-8601 with offset, e.g. 2026-07-01T09:00:00Z")
+    end: str = Field(description="ISO-8601 with offset; exclusive, after start")
+
+
+class ProvisioningForm(RunParams):
+    """The trigger form: the run-level params plus the manual request's fields (validated by
+    :class:`ScheduleRequest`, through :func:`resolve_requests`)."""
+
+    campaign_id: str | None = Field(None, title="Campaign", json_schema_extra={"section": "Manual request"},
+                                    description="manual: the outbound campaign id.")
+    intervals: list[IntervalParam] = Field(
+        default_factory=list, title="Windows", json_schema_extra={"section": "Manual request"},
+        description="manual: explicit windows [{start, end}], timezone-aware, end exclusive.")
+    delivery_window: dict[str, Any] | None = Field(
+        None, title="Daily window", json_schema_extra={"section": "Manual request"},
+        description="manual: daily window {start_time: 'HH:MM', end_time: 'HH:MM' (at or before start = next "
+        "day), time_zone (IANA), start_date, end_date (YYYY-MM-DD, inclusive), days_of_week: ['Monday', ...] "
+        "(optional)}.")
+    recurrences: list[dict[str, Any]] = Field(
+        default_factory=list, title="Recurrences", json_schema_extra={"section": "Manual request"},
+        description="manual: recurrences in the API's Reoccurrence shape (camelCase).")
+    schedule_name: str | None = Field(None, title="Schedule name", json_schema_extra={"section": "Manual request"},
+                                      description="manual: schedule name (default: current).")
+    time_zone: str | None = Field(None, title="Schedule time zone", json_schema_extra={"section": "Manual request"},
+                                  description="manual: the schedule's timeZone (IANA).")
+    prune: bool = Field(False, title="Replace the schedule", json_schema_extra={"section": "Manual request"},
+                        description="manual: replace the schedule with exactly this request (nothing requested = delete).")
+    allow_past: bool = Field(False, title="Allow past windows", json_schema_extra={"section": "Manual request"},
+                             description="manual: allow windows starting before the run.")
 
 
 def decide_mode(params: RunParams, run_type: str | None) -> tuple[str, bool]:
@@ -75,21 +116,21 @@ def resolve_requests(
 ) -> tuple[RunParams, str, bool, str, list[dict[str, Any]], list[ScheduleRequest]]:
     """Validate everything: ``(params, mode, dry_run, source, raw requests, parsed requests)``.
 
-    Raises :class:`ParamsError` naming the param (``params.delivery_window.time_zone: ...``,
+    Raises :class:`InvalidParam` naming the param (``params.delivery_window.time_zone: ...``,
     ``desired_schedules_path: ...``, ``desired_schedules[1].campaign_id: ...``).
     """
     # A misspelt param (``dry_rn``) must fail by name, not silently fall back to a default that writes.
     unknown = sorted(set(raw_params) - set(RunParams.model_fields) - set(_MANUAL_FIELDS))
     if unknown:
-        raise ParamsError(f"params.{unknown[0]}: unknown param (not one of the DAG's params)")
+        raise InvalidParam(f"params.{unknown[0]}: unknown param (not one of the DAG's params)")
     try:
         params = RunParams.model_validate(raw_params)
     except ValidationError as exc:
-        raise ParamsError(format_validation_error("params", exc)) from exc
+        raise InvalidParam(format_validation_error("params", exc)) from exc
     mode, dry_run = decide_mode(params, run_type)
     if mode == "manual":
         if not raw_params.get("campaign_id"):
-            raise ParamsError("params.campaign_id: required in manual mode")
+            raise InvalidParam("params.campaign_id: required in manual mode")
         raw = [
             {
                 field: raw_params[name]
@@ -101,7 +142,7 @@ def resolve_requests(
         try:
             parsed = parse_requests(raw, run_after, "params", indexed=False)
         except RequestError as exc:
-            raise ParamsError(str(exc)) from exc
+            raise InvalidParam(str(exc)) from exc
         return params, mode, dry_run, source, raw, parsed
 
     path = Path(params.desired_schedules_path or os.environ.get(DESIRED_ENV) or DEFAULT_DESIRED_PATH)
@@ -109,5 +150,5 @@ def resolve_requests(
         raw = load_desired(path)
         parsed = parse_requests(raw, run_after, "desired_schedules", skip_ended=True)
     except (DesiredFileError, RequestError) as exc:
-        raise ParamsError(f"desired_schedules_path ({path}): {exc}") from exc
+        raise InvalidParam(f"desired_schedules_path ({path}): {exc}") from exc
     return params, mode, dry_run, str(path), raw, parsed

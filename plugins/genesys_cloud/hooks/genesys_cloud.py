@@ -11,7 +11,7 @@ import asyncio
 import json
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -21,20 +21,25 @@ from tenacity import RetryCallState
 
 from genesys_cloud.config import settings
 from genesys_cloud.exceptions import (
-    GenesysBadRequestError,
     GenesysError,
     GenesysForbiddenError,
     GenesysNotFoundError,
     GenesysPayloadError,
     GenesysValidationError,
 )
-from genesys_cloud.hooks import pagination
+from genesys_cloud.hooks import pagination, paths
+from genesys_cloud.hooks.analytics import AnalyticsVerbs
 from genesys_cloud.hooks.auth import TOKENS, Token, parse_token_response, token_request
 from genesys_cloud.hooks.connection import UI_FIELD_BEHAVIOUR, ConnectionConfig
+from genesys_cloud.hooks.exports import ExportVerbs
+from genesys_cloud.hooks.outbound import OutboundVerbs
+from genesys_cloud.hooks.paths import api_path
 from genesys_cloud.hooks.policy import aread_retrying, handle_response, read_retrying, transport_error
 from genesys_cloud.hooks.ratelimit import RateLimiter, limiter_for
+from genesys_cloud.hooks.wfm import WfmVerbs
+from genesys_cloud.hooks.writes import WriteVerbs
 
-LIMITS_PATH = "/api/v2/organizations/limits/namespaces/platform.api"
+LIMITS_PATH = api_path(paths.LIMITS_NAMESPACE, namespace="platform.api")
 LIVE_RATE_LIMIT_KEY = "client.credentials.token.rate.per.minute"
 
 
@@ -56,8 +61,18 @@ def _as_body(body: Any, endpoint: str = "") -> Any:
     return body
 
 
-class GenesysCloudHook(BaseHook):
+class GenesysCloudHook(OutboundVerbs, AnalyticsVerbs, ExportVerbs, WfmVerbs, WriteVerbs, BaseHook):
     """Talks to the Genesys Cloud Platform API v2 for one ``genesys_cloud`` connection.
+
+    Two layers: the transport verbs below (``get``, ``query``, ``create``, ``create_idempotent``, ``put``,
+    ``patch``, ``delete``, ``paginate``, ``download``, each with its retry rule in its name) and the
+    resource verbs of the mixins, grouped by API area, which build paths with
+    :func:`~genesys_cloud.hooks.paths.api_path` and return the shared API models: outbound
+    (:class:`~genesys_cloud.hooks.outbound.OutboundVerbs`), analytics
+    (:class:`~genesys_cloud.hooks.analytics.AnalyticsVerbs`), reporting exports
+    (:class:`~genesys_cloud.hooks.exports.ExportVerbs`), workforce management
+    (:class:`~genesys_cloud.hooks.wfm.WfmVerbs`) and the versioned write
+    (:meth:`~genesys_cloud.hooks.writes.WriteVerbs.put_versioned`).
 
     :param genesys_cloud_conn_id: connection with the OAuth client id in ``login``, the client secret in
         ``password`` and ``region`` (e.g. ``mypurecloud.ie``) or ``api_base_url`` in ``extra``.
@@ -132,22 +147,6 @@ class GenesysCloudHook(BaseHook):
             "hidden_fields": list(UI_FIELD_BEHAVIOUR["hidden-fields"]),
             "relabeling": dict(UI_FIELD_BEHAVIOUR["relabeling"]),
             "placeholders": dict(UI_FIELD_BEHAVIOUR["placeholders"]),
-        }
-
-    @classmethod
-    def get_connection_form_widgets(cls) -> dict[str, Any]:
-        """Legacy (pre-3.2) form widgets; Airflow 3.3 reads ``CONN_FIELDS`` from the provider info instead."""
-        from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
-        from flask_babel import lazy_gettext
-        from wtforms import IntegerField, StringField
-
-        return {
-            "region": StringField(lazy_gettext("Region domain"), widget=BS3TextFieldWidget()),
-            "api_base_url": StringField(lazy_gettext("API base URL"), widget=BS3TextFieldWidget()),
-            "login_base_url": StringField(lazy_gettext("Login base URL"), widget=BS3TextFieldWidget()),
-            "requests_per_minute": IntegerField(
-                lazy_gettext("Requests per minute"), widget=BS3TextFieldWidget(), default=300
-            ),
         }
 
     def test_connection(self) -> tuple[bool, str]:
@@ -259,59 +258,75 @@ class GenesysCloudHook(BaseHook):
             raise transport_error(exc, "POST /oauth/token") from exc
         return parse_token_response(response)
 
-    # ------------------------------------------------------------------ one request (sync)
-    def _send(self, method: str, path: str, params: dict[str, Any] | None = None, body: Any = None) -> Any:
-        """One attempt, re-authenticating once after a 401 (a 401 was not processed, so resending is safe)."""
-        cfg = self._cfg()
+    # ------------------------------------------------------------------ one request
+    def _exchange(
+        self, cfg: ConnectionConfig, method: str, path: str, params: dict[str, Any] | None, body: Any
+    ) -> Generator[tuple[str, Any], Any, Any]:
+        """One attempt as a generator, driven the same way by the sync and the async verbs (the idea of
+        httpx's ``auth_flow``): it yields ``("token", None)``, ``("slot", limiter)`` and ``("send",
+        request kwargs)`` and is sent back the token, nothing, and the response. It re-authenticates once
+        after a 401 (a 401 was not processed, so resending is safe) and returns the handled answer."""
         endpoint = f"{method} {path.split('?')[0]}"
         limiter = self._limiter(cfg)
         for auth_attempt in range(2):
-            token = self._token()
-            limiter.acquire(self._sleep)
-            try:
-                response = self._sync_client().request(
-                    method,
-                    cfg.api_base_url + path,
-                    params=params,
-                    json=_as_body(body, endpoint) if body is not None else None,
-                    headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-                )
-            except httpx.TransportError as exc:
-                raise transport_error(exc, endpoint) from exc
+            token = yield "token", None
+            yield "slot", limiter
+            response = yield "send", {
+                "method": method,
+                "url": cfg.api_base_url + path,
+                "params": params,
+                "json": _as_body(body, endpoint) if body is not None else None,
+                "headers": {"Authorization": f"Bearer {token}", "Accept": "application/json"},
+                "endpoint": endpoint,
+            }
             if response.status_code == 401 and auth_attempt == 0:
                 TOKENS.invalidate(cfg.cache_key, token)
                 continue
             return handle_response(response, endpoint, limiter)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _send(self, method: str, path: str, params: dict[str, Any] | None = None, body: Any = None) -> Any:
+        flow = self._exchange(self._cfg(), method, path, params, body)
+        reply: Any = None
+        try:
+            while True:
+                kind, arg = flow.send(reply)
+                if kind == "token":
+                    reply = self._token()
+                elif kind == "slot":
+                    reply = arg.acquire(self._sleep)
+                else:
+                    endpoint = arg.pop("endpoint")
+                    try:
+                        reply = self._sync_client().request(**arg)
+                    except httpx.TransportError as exc:
+                        raise transport_error(exc, endpoint) from exc
+        except StopIteration as done:
+            return done.value
 
     def _read(self, method: str, path: str, params: dict[str, Any] | None = None, body: Any = None) -> Any:
         return read_retrying(self._sleep, self._log_retry)(self._send, method, path, params, body)
 
-    # ------------------------------------------------------------------ one request (async)
     async def _asend(
         self, method: str, path: str, params: dict[str, Any] | None = None, body: Any = None
     ) -> Any:
-        cfg = await self._acfg()
-        endpoint = f"{method} {path.split('?')[0]}"
-        limiter = self._limiter(cfg)
-        for auth_attempt in range(2):
-            token = await self._atoken()
-            await limiter.aacquire(self._asleep)
-            try:
-                response = await self._async_client().request(
-                    method,
-                    cfg.api_base_url + path,
-                    params=params,
-                    json=_as_body(body, endpoint) if body is not None else None,
-                    headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-                )
-            except httpx.TransportError as exc:
-                raise transport_error(exc, endpoint) from exc
-            if response.status_code == 401 and auth_attempt == 0:
-                TOKENS.invalidate(cfg.cache_key, token)
-                continue
-            return handle_response(response, endpoint, limiter)
-        raise AssertionError("unreachable")  # pragma: no cover
+        flow = self._exchange(await self._acfg(), method, path, params, body)
+        reply: Any = None
+        try:
+            while True:
+                kind, arg = flow.send(reply)
+                if kind == "token":
+                    reply = await self._atoken()
+                elif kind == "slot":
+                    reply = await arg.aacquire(self._asleep)
+                else:
+                    endpoint = arg.pop("endpoint")
+                    try:
+                        reply = await self._async_client().request(**arg)
+                    except httpx.TransportError as exc:
+                        raise transport_error(exc, endpoint) from exc
+        except StopIteration as done:
+            return done.value
 
     async def _aread(
         self, method: str, path: str, params: dict[str, Any] | None = None, body: Any = None
@@ -564,58 +579,3 @@ class GenesysCloudHook(BaseHook):
             response = await self.aget(path, self._page_params(params, page_size, page))
             for item in pagination.listing_items(response):
                 yield item
-
-    # ------------------------------------------------------------------ details query and job results
-    def iter_conversation_details(
-        self,
-        query: Any,
-        page_size: int = 100,
-        path: str = "/api/v2/analytics/conversations/details/query",
-    ) -> Iterator[dict[str, Any]]:
-        """Lazily yield the conversations of a sync details query (see :class:`pagination.DetailsPager`):
-        ascending by ``conversationStart``, duplicates across page boundaries dropped, split by UTC day
-        over the 100,000 ceiling (GenesysCeilingError for a day still over it), exact-interval rows only."""
-        pager = pagination.DetailsPager(_as_body(query), page_size)
-        while (body := pager.next_body()) is not None:
-            try:
-                response = self.query(path, body)
-            except GenesysBadRequestError as exc:
-                ceiling = pagination.ceiling_error_from(pager, exc)
-                if ceiling is None:
-                    raise
-                raise ceiling from exc
-            yield from pager.accept(response)
-
-    async def aiter_conversation_details(
-        self,
-        query: Any,
-        page_size: int = 100,
-        path: str = "/api/v2/analytics/conversations/details/query",
-    ) -> AsyncIterator[dict[str, Any]]:
-        pager = pagination.DetailsPager(_as_body(query), page_size)
-        while (body := pager.next_body()) is not None:
-            try:
-                response = await self.aquery(path, body)
-            except GenesysBadRequestError as exc:
-                ceiling = pagination.ceiling_error_from(pager, exc)
-                if ceiling is None:
-                    raise
-                raise ceiling from exc
-            for row in pager.accept(response):
-                yield row
-
-    def iter_job_results(self, results_path: str, page_size: int | None = None) -> Iterator[dict[str, Any]]:
-        """Lazily yield an async job's results (``conversations`` or ``results``), following ``cursor``."""
-        pager = pagination.CursorPager(page_size)
-        while (params := pager.next_params()) is not None:
-            yield from pager.accept(self.get(results_path, params or None))
-
-    async def aiter_job_results(
-        self, results_path: str, page_size: int | None = None
-    ) -> AsyncIterator[dict[str, Any]]:
-        pager = pagination.CursorPager(page_size)
-        while (params := pager.next_params()) is not None:
-            for row in pager.accept(await self.aget(results_path, params or None)):
-                yield row
-
-    post_filter_interval = staticmethod(pagination.post_filter_interval)

@@ -6,10 +6,12 @@ Each pager says which request comes next and digests the answer; the hook only s
 from __future__ import annotations
 
 import copy
+import queue
+import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from genesys_cloud.exceptions import (
     GenesysBadRequestError,
@@ -17,24 +19,13 @@ from genesys_cloud.exceptions import (
     GenesysPayloadError,
     GenesysValidationError,
 )
+from genesys_pipelines.windows import format_instant, format_interval, parse_instant, utc_days
 
 DETAILS_CEILING = 100_000  # "Pagination may not exceed 100000 results" (sync details query)
 DEDUPE_PAGES = 2  # ids remembered from this many previous pages: repeats come from the page boundary
 
 Interval = tuple[datetime, datetime]
-
-
-def parse_instant(value: str) -> datetime:
-    """ISO-8601 instant (``Z`` or offset) -> aware UTC datetime."""
-    parsed = datetime.fromisoformat(value.strip())
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
-def format_instant(value: datetime) -> str:
-    """The API's ``yyyy-MM-ddTHH:mm:ss.SSSZ``."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+__all__ = ["format_instant", "format_interval", "parse_instant", "utc_days"]  # re-exported: pure, in windows
 
 
 def parse_interval(interval: str | Interval) -> Interval:
@@ -50,22 +41,6 @@ def parse_interval(interval: str | Interval) -> Interval:
     if end <= start:
         raise GenesysValidationError(f"interval end {end.isoformat()} is not after start {start.isoformat()}")
     return start, end
-
-
-def format_interval(interval: Interval) -> str:
-    return f"{format_instant(interval[0])}/{format_instant(interval[1])}"
-
-
-def utc_days(interval: Interval) -> list[Interval]:
-    """The interval cut at UTC midnights: one piece per UTC day it touches."""
-    start, end = interval
-    pieces: list[Interval] = []
-    cursor = start
-    while cursor < end:
-        next_midnight = datetime(cursor.year, cursor.month, cursor.day, tzinfo=UTC) + timedelta(days=1)
-        pieces.append((cursor, min(end, next_midnight)))
-        cursor = next_midnight
-    return pieces
 
 
 def post_filter_interval(
@@ -242,3 +217,58 @@ def listing_has_next(response: Any, page_number: int) -> bool:
     if page_count is not None:
         return page_number < page_count
     return bool(response.get("nextUri"))
+
+
+# -- reading ahead ------------------------------------------------------------------------------------
+T = TypeVar("T")
+_DONE = object()
+
+
+def read_ahead(items: Iterable[T], ahead: int, batch: int = 256) -> Iterator[T]:
+    """``items``, pulled by a background thread up to ``ahead`` items in front of the consumer.
+
+    The pages come from another machine: while this process flattens and writes one page, the server can
+    already be producing the next, instead of each side idling in turn. Items cross in batches (a queue
+    operation per item would cost more than it saves); exceptions of ``items`` (API errors, retries
+    exhausted) re-raise here unchanged; closing this generator stops the thread.
+    """
+    lane: queue.Queue[Any] = queue.Queue(maxsize=max(1, -(-ahead // batch)))
+    stop = threading.Event()
+
+    def offer(message: Any) -> bool:
+        while not stop.is_set():
+            try:
+                lane.put(message, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            chunk: list[T] = []
+            for item in items:
+                chunk.append(item)
+                if len(chunk) >= batch:
+                    if not offer(chunk):
+                        return
+                    chunk = []
+            if chunk and not offer(chunk):
+                return
+            offer(_DONE)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            offer(exc)
+
+    thread = threading.Thread(target=produce, name="genesys-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            message = lane.get()
+            if message is _DONE:
+                return
+            if isinstance(message, BaseException):
+                raise message
+            yield from message
+    finally:
+        stop.set()
+        thread.join(timeout=10)  # a request in flight finishes or fails on its own (daemon thread)

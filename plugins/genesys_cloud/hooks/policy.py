@@ -7,11 +7,12 @@ full jitter. Writes (create, PUT, PATCH, DELETE) are sent once: a lost answer mu
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 import httpx
 import msgspec
+from pydantic import BaseModel, ValidationError
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -40,6 +41,24 @@ RETRYABLE = (GenesysRateLimitError, GenesysServerError, GenesysTransportError, G
 # Subclasses of RETRYABLE that the same request would only hit again (a 64 MiB body stays 64 MiB).
 NOT_RETRYABLE = (GenesysResponseTooLargeError,)
 MAX_BACKOFF_SECONDS = 60.0
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def as_model(model: type[M], body: Any, what: str, *, require: Sequence[str] = ()) -> M:
+    """``body`` checked against the shared API model: a broken answer (wrong type, unknown enum, a missing
+    required field) fails naming the field, before anything is planned or written from it."""
+    try:
+        parsed = model.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "body"
+        raise GenesysPayloadError(f"malformed {what}: {field}: {first['msg']}") from None
+    missing = [name for name in require if getattr(parsed, name, None) in (None, "")]
+    if missing:
+        raise GenesysPayloadError(f"malformed {what}: missing required field {', '.join(missing)}")
+    return parsed
 
 
 def transport_error(exc: httpx.TransportError, endpoint: str) -> GenesysTransportError:

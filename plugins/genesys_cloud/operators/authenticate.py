@@ -11,33 +11,22 @@ say so (``live_limit_below_configured: true``) and a WARNING asks to fix the con
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from airflow.sdk import BaseOperator, Context
+from airflow.sdk import Context
 
-from genesys_cloud.config import settings
+from genesys_cloud.operators.base import GenesysBaseOperator
 
 
-class GenesysAuthenticateOperator(BaseOperator):
-    """Returns ``GenesysCloudHook.authenticate()``'s facts; runs in the ``genesys_api`` pool by default."""
+class GenesysAuthenticateOperator(GenesysBaseOperator):
+    """Returns ``GenesysCloudHook.authenticate()``'s facts.
 
-    template_fields: Sequence[str] = ("genesys_cloud_conn_id",)
-    ui_color = "#ff4f1f"
-
-    def __init__(self, *, genesys_cloud_conn_id: str = "genesys_cloud_default", **kwargs: Any) -> None:
-        kwargs.setdefault("pool", settings().api_pool)
-        super().__init__(**kwargs)
-        self.genesys_cloud_conn_id = genesys_cloud_conn_id
+    :param genesys_cloud_conn_id: the connection (templated).
+    """
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
-
-        with GenesysCloudHook(genesys_cloud_conn_id=self.genesys_cloud_conn_id) as hook:
+        with self.hook as hook:
             facts = hook.authenticate()
-        self.log.info(
-            "Authenticated on %s: %s requests/min for this token",
-            facts.get("api_base_url"),
-            facts.get("requests_per_minute"),
-        )
+        self.log.info("Authenticated on %s: %s requests/min for this token", facts.get("api_base_url"),
+                      facts.get("requests_per_minute"))
         return facts

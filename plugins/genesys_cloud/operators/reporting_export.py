@@ -1,204 +1,117 @@
-"""Submit a reporting export in the worker (reusing one with the same name), poll it in the triggerer.
+"""Create (or reuse) a reporting export in the worker, wait for it in the triggerer, optionally store its file.
 
-Exports carry a caller-chosen ``name``, and the list endpoint shows them: before POSTing, the operator
-walks ``GET /api/v2/analytics/reporting/exports`` to its ``pageCount`` (exports are never deleted and the
-order is undocumented; ``max_pages`` is only a generous safety cap) for an export with that name that is
-not FAILED, CANCELLED or COMPLETED_WITH_PARTIAL_RESULTS and reuses it. Partial results are not reused: a
-re-run of a window that came back partial submits a new export under the same name (names need not be
-unique), which later lookups find instead of the partial one. A retry after a lost POST answer therefore finds the export
-the lost call created instead of creating a second one. Make the name deterministic (pipeline + window),
-e.g. ``"campaign_stats 2024-05-01"``. Exports cannot be deleted or cancelled through the API: ``on_kill``
-only logs.
+Exports carry a caller-chosen ``name`` and the list endpoint shows them: before POSTing, the hook walks
+the export list for an export with that name that is not FAILED, CANCELLED or
+COMPLETED_WITH_PARTIAL_RESULTS and reuses it (:meth:`~genesys_cloud.hooks.exports.ExportVerbs.submit_reporting_export`).
+A retry after a lost POST answer therefore finds the export the lost call created instead of creating a
+second one. Make the name deterministic (pipeline + window + request digest). Partial results are never
+reused: a re-run of a window that came back partial submits a new export under the same name, which later
+lookups find instead. Exports cannot be deleted or cancelled through the API: ``on_kill`` only logs.
 """
 
 from __future__ import annotations
 
+import tempfile
+import time
 from collections.abc import Sequence
-from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
-from airflow.sdk import BaseOperator, Context
+from airflow.sdk import Context
 
-from genesys_cloud.config import settings
-from genesys_cloud.exceptions import GenesysValidationError
-from genesys_cloud.operators.analytics_job import DEFER_GRACE_SECONDS, GenesysJobError
-from genesys_cloud.triggers import _polling
-from genesys_cloud.triggers.reporting_export import (
-    EXPORTS_PATH,
-    MAX_LIST_PAGES,
-    NOT_FOUND_LIMIT,
-    ReportingExportTrigger,
-    export_event,
-    export_matcher,
-    export_outcome,
-    scan_page,
+from genesys_cloud.exceptions import GenesysJobError, GenesysValidationError
+from genesys_cloud.hooks.exports import LIST_PAGE_SIZE, MAX_LIST_PAGES, export_outcome
+from genesys_cloud.operators.base import (
+    GenesysWaitingOperator,
+    S3Destination,
+    as_body,
+    genesys_template_fields,
 )
+from genesys_cloud.triggers.reporting_export import ReportingExportTrigger, export_event
 
 
-def find_export(
-    hook: Any,
-    *,
-    export_id: str | None = None,
-    name: str | None = None,
-    max_pages: int = MAX_LIST_PAGES,
-    page_size: int = 100,
-) -> dict[str, Any] | None:
-    """The first listed export with this id, or a reusable one with this name (not FAILED, CANCELLED or
-    COMPLETED_WITH_PARTIAL_RESULTS); walks pages lazily up to ``pageCount``, capped at ``max_pages``
-    (sync twin of the trigger's lookup)."""
-    matches = export_matcher(export_id, name)
-    page = 1
-    while True:
-        response = hook.get(EXPORTS_PATH, {"pageSize": page_size, "pageNumber": page})
-        found, read_next = scan_page(response, page, matches, max_pages)
-        if not read_next:
-            return found
-        page += 1
+class GenesysReportingExportOperator(S3Destination, GenesysWaitingOperator):
+    """Run a reporting export to its end; with ``s3_key``, store its file there (streamed, never in memory).
 
+    Returns ``{"export_id", "status", "partial", "polls", "latency_s"}`` plus ``{"s3_key", "bytes",
+    "sha256"}`` when stored, else ``download_url`` (the API's link, which needs the bearer token).
+    ``partial`` is True for ``COMPLETED_WITH_PARTIAL_RESULTS``; FAILED/CANCELLED fail the task naming
+    ``exportErrorMessagesType``. ``latency_s`` runs from this try's start to the final status.
 
-class GenesysReportingExportOperator(BaseOperator):
-    """Create (or reuse) a reporting export and wait for it.
-
-    Returns ``{"export_id", "status", "download_url", "partial", "polls"}``; ``partial`` is True for
-    ``COMPLETED_WITH_PARTIAL_RESULTS``. FAILED/CANCELLED fail the task naming ``exportErrorMessagesType``.
-
-    :param request: a ``ReportingExportJobRequest`` (dict or model) with a deterministic ``name``; templated.
+    :param request: a ``ReportingExportJobRequest`` (dict or model) with a deterministic ``name`` (templated).
+    :param s3_key: where to store the exported file (templated; None: do not download).
+    :param s3_bucket: its bucket (templated; default ``GENESYS_BUCKET``).
+    :param aws_conn_id: the object storage connection (default ``GENESYS_AWS_CONN_ID``).
     :param max_pages: safety cap of one walk of the export list (lookups otherwise read to ``pageCount``).
+    :param page_size: export list page size.
+    Plus the wait arguments (``deferrable``, ``poll_interval``, ``timeout``, ``max_poll_interval``).
     """
 
-    template_fields: Sequence[str] = ("request", "genesys_cloud_conn_id")
+    template_fields: Sequence[str] = genesys_template_fields("request", "s3_key", "s3_bucket")
     template_fields_renderers = {"request": "json"}
-    ui_color = "#ff4f1f"
 
     def __init__(
         self,
         *,
         request: dict[str, Any] | Any,
-        genesys_cloud_conn_id: str = "genesys_cloud_default",
-        deferrable: bool = True,
-        poll_interval: float | None = None,
-        timeout: float = 3600.0,
-        max_poll_interval: float = 120.0,
+        s3_key: str | None = None,
+        s3_bucket: str | None = None,
+        aws_conn_id: str | None = None,
         max_pages: int = MAX_LIST_PAGES,
-        page_size: int = 100,
+        page_size: int = LIST_PAGE_SIZE,
         **kwargs: Any,
     ) -> None:
-        kwargs.setdefault("pool", settings().api_pool)
         super().__init__(**kwargs)
-        self.request = request
-        self.genesys_cloud_conn_id = genesys_cloud_conn_id
-        self.deferrable = deferrable
-        self.poll_interval = poll_interval
-        self.timeout = timeout
-        self.max_poll_interval = max_poll_interval
-        self.max_pages = max_pages
-        self.page_size = page_size
-
-    def _hook(self):
-        from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
-
-        return GenesysCloudHook(genesys_cloud_conn_id=self.genesys_cloud_conn_id)
+        self.request, self.max_pages, self.page_size = request, max_pages, page_size
+        self.s3_key, self.s3_bucket, self.aws_conn_id = s3_key, s3_bucket, aws_conn_id
 
     def _body(self) -> dict[str, Any]:
-        request = self.request
-        if hasattr(request, "model_dump"):
-            request = request.model_dump(by_alias=True, exclude_none=True, mode="json")
+        request = as_body(self.request)
         if not isinstance(request, dict) or not str(request.get("name") or "").strip():
             raise GenesysValidationError("the export request needs a deterministic, non-empty name")
         return request
 
-    def _interval(self) -> float:
-        return self.poll_interval if self.poll_interval is not None else settings().poll_interval
-
     def execute(self, context: Context) -> dict[str, Any]:
         body = self._body()
-        with self._hook() as hook:
-            return self._execute(context, hook, body)
-
-    def _execute(self, context: Context, hook: Any, body: dict[str, Any]) -> dict[str, Any]:
-        # Look for an export with this deterministic name before every POST (a lost answer, a 429 or a 5xx
-        # is followed by another look, never by a blind second POST).
-        export = hook.create_idempotent(
-            EXPORTS_PATH,
-            body,
-            lambda: find_export(hook, name=body["name"], max_pages=self.max_pages, page_size=self.page_size),
-        ) or {}
-        self.log.info("Export %s named %r (status %s)", export.get("id"), body["name"], export.get("status"))
-        export_id = export.get("id")
-        if not export_id:
-            raise GenesysJobError(f"POST {EXPORTS_PATH} answered without an id")
+        context["ti"].xcom_push(key="started_at", value=time.time())
+        export = self.hook.submit_reporting_export(body, max_pages=self.max_pages, page_size=self.page_size)
+        export_id = str(export["id"])
+        self.log.info("Export %s named %r (status %s)", export_id, body["name"], export.get("status"))
         context["ti"].xcom_push(key="export_id", value=export_id)
-
         outcome, message = export_outcome(export_id, export)
         if outcome is not None:  # a reused export may already be final: nothing to wait for
-            return self.execute_complete(context, export_event(outcome, export_id, export, 0, message))
-        if self.deferrable:
-            self.defer(
-                trigger=ReportingExportTrigger(
-                    conn_id=self.genesys_cloud_conn_id,
-                    export_id=export_id,
-                    poll_interval=self._interval(),
-                    timeout_seconds=self.timeout,
-                    max_pages=self.max_pages,
-                    max_poll_interval=self.max_poll_interval,
-                    page_size=self.page_size,
-                ),
-                method_name="execute_complete",
-                timeout=timedelta(seconds=self.timeout + DEFER_GRACE_SECONDS),
-            )
-        return self.execute_complete(context, self._poll_in_worker(hook, export_id))
-
-    def _poll_in_worker(self, hook: Any, export_id: str) -> dict[str, Any]:
-        """Non-deferrable mode: the trigger's schedule and outcomes, with the hook's sync API."""
-        schedule = _polling.PollSchedule(self._interval(), self.max_poll_interval, self.timeout)
-        missing = 0
-        while True:
-            schedule.polls += 1
-            export = find_export(
-                hook, export_id=export_id, max_pages=self.max_pages, page_size=self.page_size
-            )
-            outcome, message = export_outcome(export_id, export)
-            if outcome is not None:
-                return export_event(outcome, export_id, export, schedule.polls, message)
-            missing = missing + 1 if export is None else 0
-            if missing >= NOT_FOUND_LIMIT:
-                return export_event(
-                    "error",
-                    export_id,
-                    None,
-                    schedule.polls,
-                    f"reporting export {export_id} not found in the export list "
-                    f"(walked to its last page or the {self.max_pages}-page cap)",
-                )
-            if schedule.expired():
-                status = (export or {}).get("status")
-                return export_event(
-                    "error",
-                    export_id,
-                    export,
-                    schedule.polls,
-                    f"reporting export {export_id} still {status} after {self.timeout:.0f}s",
-                )
-            schedule.wait_sync()
+            event = {"status": outcome, **export_event(export_id, export), "polls": 0}
+            return self.execute_complete(context, {**event, "message": message} if message else event)
+        trigger = ReportingExportTrigger(export_id=export_id, max_pages=self.max_pages, page_size=self.page_size,
+                                         **self.trigger_timing())
+        return self.wait_for(context, trigger)
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
-        if (
-            not isinstance(event, dict)
-            or event.get("status") not in ("success", "error")
-            or not event.get("export_id")
-        ):
-            raise GenesysJobError(f"unusable trigger event: {event!r}")
+        event = self.checked_event(event, "export_id")
         if event["status"] == "error":
             raise GenesysJobError(event.get("message") or f"reporting export {event['export_id']} failed")
         if event.get("partial"):
             self.log.warning("Export %s completed with partial results", event["export_id"])
-        return {
+        ti = context["ti"]
+        started = ti.xcom_pull(task_ids=ti.task_id, key="started_at", map_indexes=ti.map_index)
+        result: dict[str, Any] = {
             "export_id": event["export_id"],
             "status": event.get("export_status"),
-            "download_url": event.get("download_url"),
             "partial": bool(event.get("partial")),
             "polls": int(event.get("polls") or 0),
+            "latency_s": None if started is None else round(time.time() - float(started), 3),
         }
+        if self.s3_key is None:
+            return {**result, "download_url": event.get("download_url")}
+        return {**result, **self._store(event)}
+
+    def _store(self, event: dict[str, Any]) -> dict[str, Any]:
+        with tempfile.TemporaryDirectory(prefix="genesys-export-") as tmp:
+            path = Path(tmp) / "export.csv"
+            facts = self.hook.download_export({"id": event["export_id"], "downloadUrl": event.get("download_url")},
+                                              path)
+            self.store_file(str(self.s3_key), path, content_type="text/csv", sha256=facts["sha256"])
+        return {"s3_key": str(self.s3_key), "bytes": facts["bytes"], "sha256": facts["sha256"]}
 
     def on_kill(self) -> None:
         # SDK 269.0.0 has no DELETE or cancel for reporting exports (genesys-api.md §3c).

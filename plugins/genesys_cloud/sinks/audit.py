@@ -13,8 +13,9 @@ map_index, try_number, event, entity_type, entity_id, status, latency_ms, record
 same window updates that row (latest try wins) instead of adding one. Window bounds are stored as ISO-8601
 UTC text so the key does not depend on how a caller spelled the zone.
 
-``genesys_audit_schema`` holds ``schema_version``; :meth:`AuditSink.ensure_schema` applies the missing
-steps of :data:`MIGRATIONS` in order (v1: the table and its key; v2: ``latency_ms``, ``record_count`` and a
+``genesys_audit_schema`` holds ``schema_version``; :meth:`AuditSink.ensure_schema` (run by the first
+:meth:`AuditSink.record` of a sink, so callers never call it) applies the missing steps of
+:data:`MIGRATIONS` in order (v1: the table and its key; v2: ``latency_ms``, ``record_count`` and a
 ``(dag_id, window_start)`` index). Fresh databases go through the same steps as old ones.
 
 No secrets: :func:`scrub` masks secret-looking keys and values in ``details``; a secret-looking value in a
@@ -35,7 +36,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine
 
 from genesys_cloud.config import settings
-from genesys_cloud.exceptions import GenesysConfigError, GenesysError
+from genesys_cloud.exceptions import AuditError, GenesysConfigError
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +61,6 @@ _SECRET_VALUE = [
     ),
     (re.compile(r"(?i)([a-z][a-z0-9+.-]*://[^/\s:@]+:)[^@\s/]+@"), r"\1" + MASK + "@"),  # user:pw@host
 ]
-
-
-class AuditError(GenesysError):
-    """The audit trail refused a row or could not be reached."""
 
 
 def _mask_text(text: str) -> str:
@@ -266,6 +263,7 @@ class AuditSink:
         self.conn_id = conn_id or settings().audit_conn_id
         self._engine = engine
         self._now: Callable[[], datetime] = lambda: datetime.now(UTC)  # audit metadata, not pipeline logic
+        self._schema_ready = False
 
     @property
     def engine(self) -> Engine:
@@ -302,6 +300,7 @@ class AuditSink:
                 step(conn)
                 conn.execute(schema_table.update().where(schema_table.c.id == 1).values(schema_version=end))
                 log.info("Audit schema migrated from v%d to v%d", start, end)
+        self._schema_ready = target >= SCHEMA_VERSION
         return self.schema_version()
 
     def record(self, rows: Iterable[AuditRow | Mapping[str, Any]]) -> int:
@@ -311,6 +310,8 @@ class AuditSink:
         ]
         if not records:
             return 0
+        if not self._schema_ready:  # callers never need to call ensure_schema() themselves
+            self.ensure_schema()
         # Within one statement a key may appear once: the last row for a key wins, as in a re-run.
         unique = list({tuple(r[k] for k in NATURAL_KEY): r for r in records}.values())
         with self.engine.begin() as conn:
@@ -351,3 +352,38 @@ class AuditSink:
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
+
+
+def record_entries(context: Mapping[str, Any], window_start: datetime | str | None,
+                   window_end: datetime | str | None, entries: Iterable[Mapping[str, Any]]) -> int:
+    """Upsert audit rows given as dicts of :class:`AuditRow` fields (event, entity_type, entity_id, status,
+    latency_ms, record_count, details) for the running task and the run's window; returns how many."""
+    return AuditSink().record([AuditRow.from_context(context, window_start, window_end, **dict(e)) for e in entries])
+
+
+def audit_task_failure(
+    event: str,
+    entity_type: str,
+    entity_id: Callable[[Any], str],
+    details: Callable[[Any], dict[str, Any]] = lambda task: {},
+) -> Callable[[Mapping[str, Any]], None]:
+    """An ``on_failure_callback`` that records a ``failed`` audit row for the failed task, keyed like the
+    success row of the same entity (``entity_id(task)``), with the error text in ``details``.
+
+    A failing audit must not hide the task's own failure: errors here are logged, never raised.
+    """
+
+    def callback(context: Mapping[str, Any]) -> None:
+        from genesys_cloud.context import window_from_context
+
+        try:
+            task = context.get("task")
+            window = window_from_context(context)
+            record_entries(context, window.start, window.end, [{
+                "event": event, "entity_type": entity_type, "entity_id": str(entity_id(task) or ""),
+                "status": "failed", "details": {**details(task), "error": str(context.get("exception") or "")[:2000]},
+            }])
+        except Exception:
+            log.exception("Could not audit the failed task")
+
+    return callback

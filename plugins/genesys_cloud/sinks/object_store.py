@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from genesys_cloud.config import settings
-from genesys_cloud.exceptions import GenesysError
+from genesys_cloud.exceptions import ObjectStoreError, PresignError
 
 if TYPE_CHECKING:
     from airflow.providers.amazon.aws.hooks.s3 import S3Hook
@@ -54,14 +54,6 @@ VOLATILE_KEYS = frozenset(
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _META_SHA = "sha256"
 _META_ROWS = "rows"
-
-
-class ObjectStoreError(GenesysError):
-    """Publishing, reading or presigning failed."""
-
-
-class PresignError(ObjectStoreError):
-    """``S3Hook.generate_presigned_url`` returned None (it logs the cause and swallows it)."""
 
 
 def _as_datetime(value: datetime | str) -> datetime:
@@ -134,7 +126,7 @@ class StagedObject:
     content_type: str
 
 
-def _s3_hook(aws_conn_id: str | None) -> S3Hook:
+def s3_hook(aws_conn_id: str | None) -> S3Hook:
     from airflow.providers.amazon.aws.hooks.s3 import S3Hook  # heavy: boto3
 
     return S3Hook(aws_conn_id=aws_conn_id or settings().aws_conn_id)
@@ -171,7 +163,7 @@ class PartitionPublisher:
     @property
     def hook(self) -> S3Hook:
         if self._hook is None:
-            self._hook = _s3_hook(self.aws_conn_id)
+            self._hook = s3_hook(self.aws_conn_id)
         return self._hook
 
     @property
@@ -186,12 +178,6 @@ class PartitionPublisher:
         return f"{self.partition}{_check_name(name)}"
 
     # -- staging -------------------------------------------------------------------------------------
-    def _metadata(self, sha256: str, rows: int | None) -> dict[str, str]:
-        meta = {_META_SHA: sha256}
-        if rows is not None:
-            meta[_META_ROWS] = str(int(rows))
-        return meta
-
     def stage_bytes(
         self, name: str, data: bytes, content_type: str = "application/octet-stream", rows: int | None = None
     ) -> str:
@@ -205,7 +191,7 @@ class PartitionPublisher:
             Body=data,
             ContentType=content_type,
             ServerSideEncryption=SSE,
-            Metadata=self._metadata(hashlib.sha256(data).hexdigest(), rows),
+            Metadata=_metadata(hashlib.sha256(data).hexdigest(), rows),
         )
         return key
 
@@ -213,21 +199,8 @@ class PartitionPublisher:
         self, name: str, path: str | Path, content_type: str | None = None, rows: int | None = None
     ) -> str:
         """Upload a local file (multipart when large) to the staging area; returns its staging key."""
-        import mimetypes
-
-        path = Path(path)
         key = self.staging_key(name)
-        ctype = content_type or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        self.hook.get_conn().upload_file(
-            Filename=str(path),
-            Bucket=self.bucket,
-            Key=key,
-            ExtraArgs={
-                "ContentType": ctype,
-                "ServerSideEncryption": SSE,
-                "Metadata": self._metadata(_sha256_file(path), rows),
-            },
-        )
+        upload_file(self.hook, self.bucket, key, path, content_type=content_type, rows=rows)
         return key
 
     def staged(self) -> list[StagedObject]:
@@ -365,6 +338,42 @@ class PartitionPublisher:
         """The partition's manifest, or None when the partition is not (or no longer) complete."""
         return read_manifest(self.hook, self.bucket, self.manifest_key)
 
+    def read_object(self, name: str) -> bytes | None:
+        """A published object of the partition (by name, as listed in the manifest), or None."""
+        manifest = self.read_manifest()
+        keys = [o["key"] for o in (manifest or {}).get("objects", []) if o.get("name") == name]
+        return self.read_key(keys[0]) if keys else None
+
+    def read_key(self, key: str) -> bytes:
+        """The bytes of ``key`` in this publisher's bucket (staged or work objects of the run too)."""
+        return self.hook.get_conn().get_object(Bucket=self.bucket, Key=key)["Body"].read()
+
+    # -- the run's work area: intermediate objects that are never published ----------------------------
+    @property
+    def work_prefix(self) -> str:
+        """``{pipeline}/_work/{run}/{partition}/``: beside, not under, the staging prefix publish() copies."""
+        return self.staging_prefix.replace("/_staging/", "/_work/", 1)
+
+    def upload_work(self, paths: list[Path], folder: str) -> list[str]:
+        """Upload local files to ``{work_prefix}{folder}/``; their keys."""
+        keys = []
+        for path in paths:
+            key = f"{self.work_prefix}{folder}/{Path(path).name}"
+            upload_file(self.hook, self.bucket, key, path)
+            keys.append(key)
+        return keys
+
+    def download(self, keys: list[str], directory: Path) -> list[Path]:
+        """Download objects of the bucket (work or staged ones) into ``directory``; their local paths."""
+        return download_files(self.hook, self.bucket, keys, directory)
+
+    def clear_work(self) -> int:
+        """Delete the run's work area (after publishing); returns how many objects went."""
+        keys = self.hook.list_keys(bucket_name=self.bucket, prefix=self.work_prefix) or []
+        if keys:
+            self.hook.delete_objects(bucket=self.bucket, keys=keys)
+        return len(keys)
+
     def presign(self, key: str, expiry_hours: float = 24) -> str:
         """A presigned GET URL for ``key``; raises PresignError instead of returning None."""
         if not 0 < expiry_hours <= MAX_PRESIGN_HOURS:
@@ -381,6 +390,42 @@ class PartitionPublisher:
         return url
 
 
+def _metadata(sha256: str, rows: int | None) -> dict[str, str]:
+    meta = {_META_SHA: sha256}
+    if rows is not None:
+        meta[_META_ROWS] = str(int(rows))
+    return meta
+
+
+def upload_file(
+    hook: S3Hook, bucket: str, key: str, path: str | Path, *, content_type: str | None = None,
+    rows: int | None = None, sha256: str | None = None,
+) -> dict[str, Any]:
+    """Upload a local file (multipart when large) with server-side encryption and its sha256 (and row
+    count) as object metadata, the form :meth:`PartitionPublisher.staged` reads back. ``{key, bytes, sha256}``."""
+    import mimetypes
+
+    path = Path(path)
+    digest = sha256 or _sha256_file(path)
+    ctype = content_type or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    hook.get_conn().upload_file(
+        Filename=str(path), Bucket=bucket, Key=key,
+        ExtraArgs={"ContentType": ctype, "ServerSideEncryption": SSE, "Metadata": _metadata(digest, rows)},
+    )
+    return {"key": key, "bytes": path.stat().st_size, "sha256": digest}
+
+
+def download_files(hook: S3Hook, bucket: str, keys: list[str], directory: Path) -> list[Path]:
+    client = hook.get_conn()
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for key in keys:
+        path = directory / key.rsplit("/", 1)[-1]
+        client.download_file(Bucket=bucket, Key=key, Filename=str(path))
+        paths.append(path)
+    return paths
+
+
 def read_manifest(hook: S3Hook, bucket: str, manifest_key: str) -> dict[str, Any] | None:
     if not hook.check_for_key(manifest_key, bucket_name=bucket):
         return None
@@ -395,7 +440,7 @@ def partition_is_complete(
     aws_conn_id: str | None = None,
 ) -> bool:
     """True when the partition has a manifest and every object it lists exists with the listed size."""
-    hook = _s3_hook(aws_conn_id)
+    hook = s3_hook(aws_conn_id)
     bucket = bucket or _default_bucket()
     prefix = partition_prefix(pipeline, window_start, window_end)
     manifest = read_manifest(hook, bucket, f"{prefix}{MANIFEST_NAME}")

@@ -40,7 +40,8 @@ from tenacity import (
 from tenacity import Retrying as _Retrying
 
 from genesys_cloud.config import settings
-from genesys_cloud.exceptions import GenesysError
+from genesys_cloud.exceptions import WebhookError, WebhookSignatureError
+from genesys_cloud.hooks.policy import retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +49,6 @@ SIGNATURE_HEADER = "X-Signature"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 #: Receivers should reject signatures older than this (replay protection).
 DEFAULT_TOLERANCE_SECONDS = 300
-
-
-class WebhookError(GenesysError):
-    """A delivery that cannot succeed (bad config, 4xx, or retries exhausted)."""
-
-
-class WebhookSignatureError(WebhookError):
-    """A signature header that does not match the body, the secret or the time tolerance."""
 
 
 class _RetryableDelivery(Exception):
@@ -153,16 +146,6 @@ class _Target:
         return redact_url(self.url)
 
 
-def _retry_after_seconds(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None  # an HTTP-date: fall back to our own backoff
-
-
 class WebhookSink:
     """POST signed JSON payloads to the ``http`` connection ``http_conn_id``."""
 
@@ -241,7 +224,7 @@ class WebhookSink:
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 raise _RetryableDelivery(f"{type(exc).__name__}: {exc}") from exc
             if response.status_code == 429 or response.status_code >= 500:
-                raise _RetryableDelivery(f"HTTP {response.status_code}", _retry_after_seconds(response))
+                raise _RetryableDelivery(f"HTTP {response.status_code}", retry_after_seconds(response))
             return response
 
         retrying = _Retrying(

@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from genesys_pipelines.campaign_stats.params import ParamError, parse_params
+from genesys_pipelines.campaign_stats.params import parse_params
 from genesys_pipelines.campaign_stats.queries import batches, history_query, window_totals_query, wrapup_query
+from genesys_pipelines.errors import InvalidParam
 from genesys_pipelines.models.analytics import ConversationAggregationQuery
 from genesys_pipelines.models.common import strict_validate
 from genesys_pipelines.windows import Window
@@ -34,7 +35,7 @@ def test_defaults_and_canonical_ids() -> None:
     ],
 )
 def test_bad_params_name_the_param(raw: dict, param: str) -> None:
-    with pytest.raises(ParamError) as info:
+    with pytest.raises(InvalidParam) as info:
         parse_params(raw)
     assert info.value.param == param
     assert str(info.value).startswith(f"{param}: ")
@@ -71,6 +72,6 @@ def test_batches() -> None:
 
 
 def test_unknown_param_is_refused_by_name() -> None:
-    with pytest.raises(ParamError, match=r"^campagin_ids: unknown param") as exc:
+    with pytest.raises(InvalidParam, match=r"^campagin_ids: unknown param") as exc:
         parse_params({"campagin_ids": ["c0ffee00-0000-4000-8000-000000000001"]})
     assert exc.value.param == "campagin_ids"

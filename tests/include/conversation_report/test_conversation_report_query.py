@@ -3,8 +3,9 @@ from __future__ import annotations
 import pytest
 from conversation_report_data import Q_SALES, Q_SUPPORT
 
-from genesys_pipelines.conversation_report.params import ReportParamsError, validate_params
+from genesys_pipelines.conversation_report.params import validate_params
 from genesys_pipelines.conversation_report.query import build_async_query, build_query
+from genesys_pipelines.errors import InvalidParam
 
 INTERVAL = "2026-06-10T00:00:00.000Z/2026-06-11T00:00:00.000Z"
 
@@ -35,7 +36,7 @@ def test_defaults() -> None:
     ],
 )
 def test_invalid_params_name_the_field(raw: dict, param: str) -> None:
-    with pytest.raises(ReportParamsError) as info:
+    with pytest.raises(InvalidParam) as info:
         validate_params(raw)
     assert info.value.param == param
     assert str(info.value).startswith(f"{param}:")

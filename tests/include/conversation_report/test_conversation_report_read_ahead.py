@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from genesys_cloud.exceptions import GenesysRateLimitError
-from genesys_cloud.operators.conversation_report import extract_to_chunks, read_ahead
+from genesys_cloud.hooks.pagination import read_ahead
 
 
 def test_items_arrive_complete_and_in_order() -> None:
@@ -62,5 +62,7 @@ def test_closing_early_stops_the_thread() -> None:
 def test_extract_to_chunks_writes_everything(tmp_path) -> None:
     convs = [{"conversationId": f"c{i}", "conversationStart": f"2026-06-10T00:00:{i % 60:02d}.000Z"}
              for i in range(250)]
-    stats = extract_to_chunks(iter(convs), tmp_path, ahead=16)
+    from genesys_pipelines.conversation_report.chunks import ChunkWriter
+
+    stats = ChunkWriter(tmp_path).add_all(read_ahead(iter(convs), ahead=16))
     assert (stats.conversations, stats.rows, stats.duplicates) == (250, 250, 0)

@@ -6,9 +6,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from genesys_pipelines.errors import InvalidParam
 from genesys_pipelines.pacing_forecast import capacity as cap
 from genesys_pipelines.pacing_forecast import output as out
-from genesys_pipelines.pacing_forecast.params import ParamError, parse_params
+from genesys_pipelines.pacing_forecast.params import parse_params
 
 HOURS = [f"2026-06-11T{h:02d}:00:00+00:00" for h in range(24)]
 
@@ -29,9 +30,18 @@ def test_business_unit_dates_use_the_units_zone() -> None:
     assert cap.business_unit_dates(HOURS, "America/New_York") == [date(2026, 6, 10), date(2026, 6, 11)]
     assert cap.business_unit_dates(HOURS, "UTC") == [date(2026, 6, 11)]
     assert cap.business_unit_zone({"id": "bu", "settings": {"timeZone": "Europe/Paris"}}) == "Europe/Paris"
-    body = cap.intraday_request(date(2026, 6, 10), "pg1")
-    assert body == {"businessUnitDate": "2026-06-10", "categories": ["ScheduleData"], "planningGroupIds": ["pg1"],
-                    "intervalLengthMinutes": 60}
+    from genesys_cloud.hooks.wfm import WfmVerbs
+
+    class Recorder(WfmVerbs):
+        def query(self, path: str, body: dict) -> dict:
+            self.sent = (path, body)
+            return {"status": "Processing"}
+
+    recorder = Recorder()
+    recorder.intraday("bu", date(2026, 6, 10), "pg1", cap.INTERVAL_MINUTES)
+    assert recorder.sent == ("/api/v2/workforcemanagement/businessunits/bu/intraday", {
+        "businessUnitDate": "2026-06-10", "categories": ["ScheduleData"], "planningGroupIds": ["pg1"],
+        "intervalLengthMinutes": 60})
 
 
 def _intraday(start: str, length: int, seconds: list[int], status: str = "Complete") -> dict:
@@ -71,7 +81,7 @@ def test_idle_agent_fallback_records_its_source() -> None:
     ],
 )
 def test_bad_params_fail_by_name(raw: dict, param: str) -> None:
-    with pytest.raises(ParamError) as info:
+    with pytest.raises(InvalidParam) as info:
         parse_params(raw)
     assert info.value.param == param and str(info.value).startswith(f"{param}:")
 

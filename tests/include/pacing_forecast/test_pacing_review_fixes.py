@@ -92,8 +92,13 @@ def test_recorded_baseline_is_ignored_when_someone_else_moved_the_fields() -> No
 
 
 # ---- 1. a refused write on one campaign -----------------------------------------------------------------
-class Campaigns:
-    """Campaigns by id; PUTs of the ``refuse`` ids raise the given status."""
+from genesys_cloud.hooks.outbound import OutboundVerbs  # noqa: E402
+from genesys_cloud.hooks.writes import WriteVerbs  # noqa: E402
+
+
+class Campaigns(OutboundVerbs, WriteVerbs):
+    """Campaigns by id; PUTs of the ``refuse`` ids raise the given status. The hook's real outbound verbs
+    and versioned write run over this in-memory transport."""
 
     def __init__(self, campaigns: list[dict[str, Any]], refuse: dict[str, int]) -> None:
         self.campaigns = {c["id"]: dict(c) for c in campaigns}
@@ -123,7 +128,7 @@ def analysed(campaign: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.parametrize("status", [400, 403])
 def test_a_refused_write_fails_that_campaign_and_the_others_are_still_applied(status: int) -> None:
-    from genesys_cloud.operators.pacing_forecast import apply_all
+    from genesys_pipelines.pacing_forecast.steps import apply_all
 
     campaigns = [{**CAMPAIGN, "id": cid} for cid in ("c1", "c2", "c3")]
     hook = Campaigns(campaigns, {"c2": status})
@@ -137,7 +142,7 @@ def test_a_refused_write_fails_that_campaign_and_the_others_are_still_applied(st
 
 
 def test_rerun_replays_the_recorded_apply_outcome_without_writing() -> None:
-    from genesys_cloud.operators.pacing_forecast import apply_all
+    from genesys_pipelines.pacing_forecast.steps import apply_all
 
     hook = Campaigns([CAMPAIGN], {})
     params = PacingParams(apply=True)

@@ -6,9 +6,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from genesys_pipelines.errors import InvalidParam
 from genesys_pipelines.models.exports import ReportingExportJobRequest
 from genesys_pipelines.reporting_export.config import load_config
-from genesys_pipelines.reporting_export.params import ExportSpec, ParamsError, validate_params
+from genesys_pipelines.reporting_export.params import ExportSpec, validate_params
 from genesys_pipelines.reporting_export.request import (
     RequestValidationError,
     build_request,
@@ -165,15 +166,15 @@ def test_iso_duration_round_trip() -> None:
 def test_params_defaults_and_errors_name_the_param() -> None:
     params = validate_params({})
     assert [e.view_type for e in params.exports] == ["CAMPAIGN_PERFORMANCE_SUMMARY_VIEW", "QUEUE_PERFORMANCE_SUMMARY_VIEW"]
-    with pytest.raises(ParamsError) as exc:
+    with pytest.raises(InvalidParam) as exc:
         validate_params({"exports": [{"view_type": "QUEUE_PERFORMANCE_SUMMARY_VIEW"}, {"view_type": "QUEUE_PERF"}]})
     assert exc.value.param == "exports[1].view_type" and "did you mean QUEUE_PERFORMANCE_" in str(exc.value)
-    with pytest.raises(ParamsError, match="did you mean QUEUE_PERFORMANCE_SUMMARY_VIEW"):
+    with pytest.raises(InvalidParam, match="did you mean QUEUE_PERFORMANCE_SUMMARY_VIEW"):
         validate_params({"exports": [{"view_type": "QUEUE_PERFORMNCE_SUMMARY_VIEW"}]})
-    with pytest.raises(ParamsError) as exc:
+    with pytest.raises(InvalidParam) as exc:
         validate_params({"max_dropped_share": 1.5})
     assert exc.value.param == "max_dropped_share"
-    with pytest.raises(ParamsError) as exc:
+    with pytest.raises(InvalidParam) as exc:
         validate_params({"exports": []})
     assert exc.value.param == "exports"
 
@@ -188,6 +189,6 @@ def test_view_filter_keys_match_the_official_sdk() -> None:
 
 
 def test_unknown_param_is_refused_by_name() -> None:
-    with pytest.raises(ParamsError, match=r"^exportz: Extra inputs are not permitted") as exc:
+    with pytest.raises(InvalidParam, match=r"^exportz: Extra inputs are not permitted") as exc:
         validate_params({"exportz": []})
     assert exc.value.param == "exportz"

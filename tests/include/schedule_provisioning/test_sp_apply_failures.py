@@ -20,8 +20,13 @@ NEW = {"start": "2026-07-01T09:00:00Z", "end": "2026-07-01T12:00:00Z"}
 OLD = {"start": "2026-06-20T09:00:00.000Z", "end": "2026-06-20T12:00:00.000Z"}
 
 
-class RefusingHook:
-    """Schedules per campaign id; PUTs of ``refuse`` campaigns raise the given API error."""
+from genesys_cloud.hooks.outbound import OutboundVerbs  # noqa: E402
+from genesys_cloud.hooks.writes import WriteVerbs  # noqa: E402
+
+
+class RefusingHook(OutboundVerbs, WriteVerbs):
+    """Schedules per campaign id; PUTs of ``refuse`` campaigns raise the given API error. The hook's real
+    outbound verbs and versioned write run over this in-memory transport."""
 
     def __init__(self, schedules: dict[str, dict[str, Any]], refuse: dict[str, Exception]) -> None:
         self.schedules = {k: dict(v) for k, v in schedules.items()}
@@ -40,7 +45,7 @@ class RefusingHook:
             raise GenesysNotFoundError(404, message="no schedule", endpoint=path)
         return dict(self.schedules[cid])
 
-    def put(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    def put(self, path: str, body: dict[str, Any], params: Any = None) -> dict[str, Any]:
         cid = self._cid(path)
         self.writes.append(("PUT", cid))
         if cid in self.refuse:
@@ -90,6 +95,17 @@ REQUESTS = [
 ]
 
 
+def deliver_run(context: Any, run: dict[str, Any], entries: list[Any], outcomes: list[Any]) -> dict[str, Any]:
+    """What the DAG's deliver task does: the provider's delivery step with the pipeline's content."""
+    from genesys_cloud.context import run_identity
+    from genesys_cloud.sinks.delivery import Delivery, deliver
+    from genesys_pipelines.schedule_provisioning import output
+
+    what = output.delivery(run, entries, outcomes, run_identity(context))
+    deliver(context, Delivery(**what), bounds=(run["run_after"], run["run_after"]))
+    return output.summary(entries, outcomes)
+
+
 @pytest.fixture
 def audit_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     from genesys_cloud.sinks import audit
@@ -110,7 +126,7 @@ def test_a_refused_write_fails_that_campaign_only_and_every_write_is_audited(
     status: int, message: str, audit_db: Any
 ) -> None:
     from genesys_cloud.exceptions import error_class_for
-    from genesys_cloud.operators.schedule_provisioning import apply_run, deliver_run, plan_for_run
+    from genesys_pipelines.schedule_provisioning.steps import apply_run, plan_for_run
 
     refusal = error_class_for(status)(status, message=message, endpoint="/api/v2/outbound/schedules/campaigns/x")
 
@@ -152,7 +168,7 @@ def test_a_refused_write_fails_that_campaign_only_and_every_write_is_audited(
 
 def test_a_refused_first_read_fails_the_campaign_with_the_planned_state() -> None:
     from genesys_cloud.exceptions import GenesysForbiddenError
-    from genesys_cloud.operators.schedule_provisioning import apply_run, plan_for_run
+    from genesys_pipelines.schedule_provisioning.steps import apply_run, plan_for_run
 
     class ReadRefused(RefusingHook):
         def get(self, path: str, params: Any = None) -> dict[str, Any]:

@@ -369,9 +369,9 @@ def test_mode_and_dry_run_follow_run_type_unless_explicit() -> None:
     ],
 )
 def test_param_errors_name_the_param(params: dict, message: str) -> None:
-    from genesys_pipelines.schedule_provisioning.params import ParamsError, resolve_requests
+    from genesys_pipelines.schedule_provisioning.params import InvalidParam, resolve_requests
 
-    with pytest.raises(ParamsError, match=message):
+    with pytest.raises(InvalidParam, match=message):
         resolve_requests(params, "manual", RUN_AFTER)
 
 

@@ -1,10 +1,13 @@
-"""Connections and pools from the one settings file (``config/airflow_settings.yaml``).
+"""Dev and deployment tooling: connections and pools from the one settings file (``config/airflow_settings.yaml``).
+
+Not part of the provider (another team installs the provider without our settings file); used by
+``make demo``, ``make airflow``, the tests, the native stack and the compose ``airflow-init`` job.
 
 Two ways to apply the same file:
 
 * :func:`connection_env` renders every connection as an ``AIRFLOW_CONN_<ID>`` JSON env var (tests and
   processes that should not depend on the metadata DB);
-* :func:`apply` upserts connections and pools into the metadata DB (``python -m genesys_cloud.bootstrap``),
+* :func:`apply` upserts connections and pools into the metadata DB (``python tools/bootstrap.py``),
   idempotently: running it twice leaves the same state.
 """
 
@@ -20,7 +23,7 @@ from typing import Any
 
 import yaml
 
-DEFAULT_SETTINGS = Path(__file__).resolve().parents[2] / "config" / "airflow_settings.yaml"
+DEFAULT_SETTINGS = Path(__file__).resolve().parents[1] / "config" / "airflow_settings.yaml"
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _CONN_FIELDS = ("conn_type", "description", "host", "login", "password", "schema", "port")
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
-from genesys_cloud.operators.analytics_job import JOB_PATHS, GenesysAnalyticsJobOperator
+from genesys_cloud.operators.analytics_job import GenesysAnalyticsJobOperator
 from genesys_cloud.operators.reporting_export import GenesysReportingExportOperator
 from genesys_cloud.triggers.analytics_job import AnalyticsJobTrigger
 from genesys_cloud.triggers.reporting_export import ReportingExportTrigger
@@ -25,17 +25,28 @@ class TI:
         self.xcoms[key] = value
 
 
-class MemoryLedger:
-    entries: dict[str, dict[str, Any]] = {}
+    def xcom_pull(self, task_ids: str, key: str, map_indexes: int = -1) -> Any:
+        return self.xcoms.get(key)
 
-    def get(self, key):
-        return self.entries.get(key)
 
-    def put(self, key, value):
+class MemoryStore:
+    """``context["task_state_store"]`` of one task instance."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, Any] = {}
+
+    def get(self, key, default=None):
+        return self.entries.get(key, default)
+
+    def set(self, key, value, **kwargs):
         self.entries[key] = value
 
     def delete(self, key):
         self.entries.pop(key, None)
+
+
+def ctx() -> dict[str, Any]:
+    return {"ti": TI(), "task_state_store": MemoryStore()}
 
 
 def _interval(devstack) -> str:
@@ -62,12 +73,10 @@ def test_export_operator_worker_mode_and_reuse_by_name(sandbox) -> None:
     op = GenesysReportingExportOperator(
         task_id="export", request=request, deferrable=False, poll_interval=0.2
     )
-    first = op.execute({"ti": TI()})
+    first = op.execute(ctx())
     assert first["status"] == "COMPLETED" and first["download_url"] and first["partial"] is False
 
-    again = GenesysReportingExportOperator(task_id="export", request=request, deferrable=False).execute(
-        {"ti": TI()}
-    )
+    again = GenesysReportingExportOperator(task_id="export", request=request, deferrable=False).execute(ctx())
     assert again["export_id"] == first["export_id"] and again["polls"] == 0  # found by name, not re-POSTed
 
 
@@ -77,7 +86,7 @@ def test_export_trigger_against_sandbox(sandbox) -> None:
             "/api/v2/analytics/reporting/exports", _export_request(sandbox, "provider-trigger")
         )
     trigger = ReportingExportTrigger(
-        "genesys_cloud_default", export["id"], poll_interval=0.2, timeout_seconds=60
+        "genesys_cloud_default", export_id=export["id"], poll_interval=0.2, timeout_seconds=60
     )
 
     async def first_event() -> dict[str, Any]:
@@ -90,14 +99,13 @@ def test_export_trigger_against_sandbox(sandbox) -> None:
 
 
 def test_job_operator_and_trigger_against_sandbox(sandbox, monkeypatch) -> None:
-    monkeypatch.setattr(GenesysAnalyticsJobOperator, "ledger", lambda self: MemoryLedger())
     query = {"interval": _interval(sandbox), "order": "asc", "orderBy": "conversationStart"}
     op = GenesysAnalyticsJobOperator(task_id="job", query=query, deferrable=False, poll_interval=0.2)
-    result = op.execute({"ti": TI()})
+    result = op.execute(ctx())
     assert result["state"] == "FULFILLED" and result["polls"] >= 1
 
     trigger = AnalyticsJobTrigger(
-        "genesys_cloud_default", JOB_PATHS["details"], result["job_id"], poll_interval=0.2
+        "genesys_cloud_default", job_kind="details", job_id=result["job_id"], poll_interval=0.2
     )
 
     async def events() -> list[dict[str, Any]]:
@@ -127,9 +135,10 @@ with DAG("provider_operators_e2e", schedule=None, start_date=datetime(2024, 1, 1
 
 @pytest.mark.e2e
 def test_deferrable_operators_in_dag_test(sandbox, airflow_db, tmp_path) -> None:
-    """The real path: submit in the task, defer, trigger (async connection), execute_complete, Variable ledger."""
+    """The real path: submit in the task, defer, trigger (async connection), execute_complete, task state store."""
     from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
-    from airflow.sdk import Variable
+    from airflow.models.task_state_store import TaskStateStoreModel
+    from airflow.utils.session import create_session
 
     query = {"interval": _interval(sandbox), "order": "asc"}
     request = _export_request(sandbox, "provider-e2e")
@@ -152,5 +161,6 @@ def test_deferrable_operators_in_dag_test(sandbox, airflow_db, tmp_path) -> None
     }
     assert tis["job"].xcom_pull(task_ids="job")["state"] == "FULFILLED"
     assert tis["export"].xcom_pull(task_ids="export")["status"] == "COMPLETED"
-    ledger_key = f"genesys_job_ledger::provider_operators_e2e::{run.run_id}::job::-1"
-    assert Variable.get(ledger_key, default=None) is None  # cleared once the outcome was handed on
+    with create_session() as session:
+        stored = session.query(TaskStateStoreModel).filter_by(dag_id="provider_operators_e2e", run_id=run.run_id).all()
+    assert stored == []  # the submitted job was kept across the deferral, then cleared once handed on

@@ -7,14 +7,16 @@ from datetime import UTC, datetime
 import pytest
 
 from genesys_cloud.exceptions import GenesysPayloadError
-from genesys_cloud.operators.conversation_report import (
-    DETAILS_JOBS_PATH,
-    DataNotYetAvailable,
-    check_data_availability,
-)
+from genesys_cloud.hooks.analytics import AnalyticsVerbs
+from genesys_cloud.hooks.paths import DETAILS_JOBS
+from genesys_pipelines.conversation_report.steps import DataNotYetAvailable, check_data_availability
+
+DETAILS_JOBS_PATH = DETAILS_JOBS
 
 
-class FakeHook:
+class FakeHook(AnalyticsVerbs):
+    """The hook's real analytics verbs over a canned GET answer."""
+
     def __init__(self, body: object) -> None:
         self.body = body
         self.paths: list[str] = []

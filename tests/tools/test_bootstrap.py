@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from genesys_cloud.bootstrap import apply, connection_env, load_settings
+from bootstrap import apply, connection_env, load_settings
 
 
 def _state():

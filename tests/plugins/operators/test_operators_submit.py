@@ -11,16 +11,17 @@ import pytest
 import respx
 from airflow.sdk.exceptions import TaskDeferred
 
-from genesys_cloud.exceptions import GenesysValidationError
+from genesys_cloud.exceptions import GenesysJobError, GenesysValidationError
 from genesys_cloud.hooks import ratelimit
 from genesys_cloud.hooks.auth import TOKENS
-from genesys_cloud.operators import _ledger
-from genesys_cloud.operators.analytics_job import GenesysAnalyticsJobOperator, GenesysJobError
+from genesys_cloud.hooks.paths import EXPORTS as EXPORTS_PATH
+from genesys_cloud.operators.analytics_job import GenesysAnalyticsJobOperator
 from genesys_cloud.operators.authenticate import GenesysAuthenticateOperator
+from genesys_cloud.operators.base import fingerprint
 from genesys_cloud.operators.reporting_export import GenesysReportingExportOperator
 from genesys_cloud.triggers import _polling
 from genesys_cloud.triggers.analytics_job import AnalyticsJobTrigger
-from genesys_cloud.triggers.reporting_export import EXPORTS_PATH, ReportingExportTrigger
+from genesys_cloud.triggers.reporting_export import ReportingExportTrigger
 
 API = "https://api.optest.local"
 LOGIN = "https://login.optest.local"
@@ -43,18 +44,27 @@ class FakeTI:
     def xcom_push(self, key: str, value: Any) -> None:
         self.xcoms[key] = value
 
+    def xcom_pull(self, task_ids: str, key: str, map_indexes: int = -1) -> Any:
+        return self.xcoms.get(key)
 
-class MemoryLedger:
-    entries: dict[str, dict[str, Any]] = {}
 
-    def get(self, key: str) -> dict[str, Any] | None:
-        return self.entries.get(key)
+class MemoryStore:
+    """``context["task_state_store"]``: one per task instance, kept across its tries and deferrals."""
 
-    def put(self, key: str, value: dict[str, Any]) -> None:
+    entries: dict[str, Any] = {}
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.entries.get(key, default)
+
+    def set(self, key: str, value: Any, **kwargs: Any) -> None:
         self.entries[key] = value
 
     def delete(self, key: str) -> None:
         self.entries.pop(key, None)
+
+
+def ctx(ti: FakeTI | None = None) -> dict[str, Any]:
+    return {"ti": ti or FakeTI(), "task_state_store": MemoryStore()}
 
 
 @pytest.fixture(autouse=True)
@@ -66,10 +76,13 @@ def env(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     monkeypatch.setenv("GENESYS_RETRY_MAX_ATTEMPTS", "2")
     TOKENS.clear()
     ratelimit.reset_limiters()
-    MemoryLedger.entries = {}
-    monkeypatch.setattr(GenesysAnalyticsJobOperator, "ledger", lambda self: MemoryLedger())
+    MemoryStore.entries = {}
     sleeps: list[float] = []
-    monkeypatch.setattr(_polling, "sync_sleep", sleeps.append)
+
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    monkeypatch.setattr(_polling, "sleep", sleep)
     yield sleeps
     TOKENS.clear()
     ratelimit.reset_limiters()
@@ -102,30 +115,30 @@ def _defer(op, context) -> TaskDeferred:
 def test_job_submits_once_and_defers(router) -> None:
     post = router.post(f"{API}{JOBS}").mock(return_value=httpx.Response(202, json={"jobId": "job-1"}))
     ti = FakeTI()
-    deferred = _defer(_job_op(poll_interval=5, timeout=600), {"ti": ti})
+    deferred = _defer(_job_op(poll_interval=5, timeout=600), ctx(ti))
 
     assert post.call_count == 1 and json.loads(post.calls.last.request.content) == QUERY
     assert isinstance(deferred.trigger, AnalyticsJobTrigger) and deferred.method_name == "execute_complete"
     assert deferred.trigger.serialize()[1] == {
         "conn_id": CONN_ID,
-        "job_path": JOBS,
+        "job_kind": "details",
         "job_id": "job-1",
         "poll_interval": 5.0,
         "timeout_seconds": 600.0,
         "max_poll_interval": 120.0,
     }
     assert ti.xcoms == {"job_id": "job-1"}
-    (entry,) = MemoryLedger.entries.values()
-    assert entry["job_id"] == "job-1" and entry["fingerprint"] == _ledger.fingerprint("details", QUERY)
+    (entry,) = MemoryStore.entries.values()
+    assert entry["job_id"] == "job-1" and entry["fingerprint"] == fingerprint("details", QUERY)
 
 
 def test_retry_reuses_the_job_of_an_earlier_try(router) -> None:
     post = router.post(f"{API}{JOBS}").mock(return_value=httpx.Response(202, json={"jobId": "job-1"}))
     router.get(f"{API}{JOBS}/job-1").mock(return_value=httpx.Response(200, json={"state": "PENDING"}))
-    _defer(_job_op(), {"ti": FakeTI(try_number=1)})
-    # Try 2 (the worker died after the POST; XComs of try 1 are gone, the ledger is not).
+    _defer(_job_op(), ctx(FakeTI(try_number=1)))
+    # Try 2 (the worker died after the POST; XComs of try 1 are gone, the task state store is not).
     ti2 = FakeTI(try_number=2)
-    deferred = _defer(_job_op(), {"ti": ti2})
+    deferred = _defer(_job_op(), ctx(ti2))
     assert post.call_count == 1
     assert deferred.trigger.job_id == "job-1" and ti2.xcoms == {"job_id": "job-1"}
 
@@ -140,8 +153,8 @@ def test_retry_resubmits_when_the_earlier_job_is_unusable(router, previous) -> N
     )
     status = httpx.Response(200, json=previous) if previous else httpx.Response(404, json={"message": "gone"})
     router.get(f"{API}{JOBS}/job-1").mock(return_value=status)
-    _defer(_job_op(), {"ti": FakeTI()})
-    assert _defer(_job_op(), {"ti": FakeTI(try_number=2)}).trigger.job_id == "job-2"
+    _defer(_job_op(), ctx())
+    assert _defer(_job_op(), ctx(FakeTI(try_number=2))).trigger.job_id == "job-2"
     assert post.call_count == 2
 
 
@@ -152,8 +165,8 @@ def test_changed_query_is_not_served_by_the_old_job(router) -> None:
             httpx.Response(202, json={"jobId": "job-2"}),
         ]
     )
-    _defer(_job_op(), {"ti": FakeTI()})
-    deferred = _defer(_job_op(query={**QUERY, "order": "desc"}), {"ti": FakeTI(try_number=2)})
+    _defer(_job_op(), ctx())
+    deferred = _defer(_job_op(query={**QUERY, "order": "desc"}), ctx(FakeTI(try_number=2)))
     assert deferred.trigger.job_id == "job-2" and post.call_count == 2
 
 
@@ -165,16 +178,16 @@ def test_non_deferrable_polls_in_the_worker(router, env) -> None:
         side_effect=[httpx.Response(200, json={"state": s}) for s in ("QUEUED", "PENDING", "FULFILLED")]
     )
     op = _job_op(job_kind="aggregates", deferrable=False, poll_interval=2)
-    assert op.execute({"ti": FakeTI()}) == {"job_id": "agg-1", "state": "FULFILLED", "polls": 3}
+    assert op.execute(ctx()) == {"job_id": "agg-1", "state": "FULFILLED", "polls": 3}
     assert env == [2, 3.0]
-    assert MemoryLedger.entries == {}  # outcome handed on: the ledger entry is gone
+    assert MemoryStore.entries == {}  # outcome handed on: the stored job is forgotten
 
 
 def test_execute_complete_validates_events(router) -> None:
     op = _job_op()
-    ctx = {"ti": FakeTI()}
+    context = ctx()
     assert op.execute_complete(
-        ctx, {"status": "success", "job_id": "j", "state": "FULFILLED", "polls": 4}
+        context, {"status": "success", "job_id": "j", "state": "FULFILLED", "polls": 4}
     ) == {
         "job_id": "j",
         "state": "FULFILLED",
@@ -182,16 +195,16 @@ def test_execute_complete_validates_events(router) -> None:
     }
     for bad in (None, {"status": "weird", "job_id": "j"}, {"status": "success"}):
         with pytest.raises(GenesysJobError, match="unusable trigger event"):
-            op.execute_complete(ctx, bad)
+            op.execute_complete(context, bad)
     cancel = router.delete(f"{API}{JOBS}/j").mock(return_value=httpx.Response(204))
     with pytest.raises(GenesysJobError, match="Query too large"):
         op.execute_complete(
-            ctx, {"status": "error", "job_id": "j", "state": "FAILED", "message": "FAILED: Query too large"}
+            context, {"status": "error", "job_id": "j", "state": "FAILED", "message": "FAILED: Query too large"}
         )
     assert cancel.call_count == 0  # already over on the server
     with pytest.raises(GenesysJobError, match="after 600s"):
         op.execute_complete(
-            ctx, {"status": "error", "job_id": "j", "state": "PENDING", "message": "still PENDING after 600s"}
+            context, {"status": "error", "job_id": "j", "state": "PENDING", "message": "still PENDING after 600s"}
         )
     assert cancel.call_count == 1  # a timed-out job is cancelled
 
@@ -205,12 +218,13 @@ def test_on_kill_cancels_the_job(router) -> None:
     assert cancel.call_count == 1
 
 
-def test_templated_fields_and_pool() -> None:
+def test_templated_fields_and_no_forced_pool(router) -> None:
     op = _job_op()
     assert set(op.template_fields) >= {"query", "genesys_cloud_conn_id"}
-    assert op.pool == "genesys_api"
+    # The provider forces no pool: the DAG decides (ours pass genesys_api; the integrity test checks).
+    assert op.pool == "default_pool" and _job_op(pool="genesys_api").pool == "genesys_api"
     with pytest.raises(GenesysValidationError, match="job_kind"):
-        _ = _job_op(job_kind="nope").job_path
+        _job_op(job_kind="nope").execute(ctx())
 
 
 # -- reporting export ---------------------------------------------------------------------------
@@ -272,8 +286,8 @@ def test_export_is_submitted_then_deferred(router) -> None:
     server = ExportServer([{"id": "old", "name": "other", "status": "COMPLETED"}])
     _mount(router, server)
     ti = FakeTI()
-    deferred = _defer(_export_op(), {"ti": ti})
-    assert server.posts == 1 and ti.xcoms == {"export_id": "exp-1"}
+    deferred = _defer(_export_op(), ctx(ti))
+    assert server.posts == 1 and ti.xcoms["export_id"] == "exp-1"
     assert isinstance(deferred.trigger, ReportingExportTrigger) and deferred.trigger.export_id == "exp-1"
 
 
@@ -281,9 +295,9 @@ def test_retry_after_a_lost_answer_reuses_the_export_by_name(router) -> None:
     server = ExportServer(lose_answer=True)
     _mount(router, server)
     # Created on the server, the answer lost: the same try looks the name up again instead of re-POSTing.
-    deferred = _defer(_export_op(), {"ti": FakeTI()})
+    deferred = _defer(_export_op(), ctx())
     assert server.posts == 1 and deferred.trigger.export_id == "exp-1"
-    deferred = _defer(_export_op(), {"ti": FakeTI(try_number=2)})  # and so does a retried task
+    deferred = _defer(_export_op(), ctx(FakeTI(try_number=2)))  # and so does a retried task
     assert server.posts == 1 and deferred.trigger.export_id == "exp-1"
 
 
@@ -292,8 +306,8 @@ def test_existing_export_deep_in_the_list_is_reused(router) -> None:
     mine = {**REQUEST, "id": "mine", "status": "COMPLETED", "downloadUrl": "https://dl/mine"}
     server = ExportServer([*others, mine])
     _mount(router, server)
-    result = _export_op().execute({"ti": FakeTI()})  # already final: no deferral at all
-    assert server.posts == 0
+    result = _export_op().execute(ctx())  # already final: no deferral at all
+    assert server.posts == 0 and result.pop("latency_s") >= 0
     assert result == {
         "export_id": "mine",
         "status": "COMPLETED",
@@ -315,7 +329,7 @@ def test_failed_export_with_the_same_name_is_not_reused(router) -> None:
         ]
     )
     _mount(router, server)
-    assert _defer(_export_op(), {"ti": FakeTI()}).trigger.export_id == "exp-1"
+    assert _defer(_export_op(), ctx()).trigger.export_id == "exp-1"
     assert server.posts == 1
 
 
@@ -325,7 +339,7 @@ def test_same_name_export_on_page_11_is_reused_not_resubmitted(router) -> None:
     mine = {**REQUEST, "id": "mine", "status": "RUNNING"}
     server = ExportServer([*others, mine, {"id": "last", "name": "x", "status": "COMPLETED"}])
     _mount(router, server)
-    deferred = _defer(_export_op(), {"ti": FakeTI(try_number=2)})
+    deferred = _defer(_export_op(), ctx(FakeTI(try_number=2)))
     assert server.posts == 0 and deferred.trigger.export_id == "mine"
     assert deferred.trigger.max_pages == 200  # the trigger's polling walks as far
 
@@ -334,10 +348,10 @@ def test_partial_export_with_the_same_name_is_not_reused(router) -> None:
     partial = {**REQUEST, "id": "partial", "status": "COMPLETED_WITH_PARTIAL_RESULTS", "downloadUrl": "u"}
     server = ExportServer([partial])
     _mount(router, server)
-    deferred = _defer(_export_op(), {"ti": FakeTI()})  # a re-run of the window gets a whole export
+    deferred = _defer(_export_op(), ctx())  # a re-run of the window gets a whole export
     assert server.posts == 1 and deferred.trigger.export_id == "exp-1"
     # The next try finds the new export under the same name, not the partial one further down.
-    again = _defer(_export_op(), {"ti": FakeTI(try_number=2)})
+    again = _defer(_export_op(), ctx(FakeTI(try_number=2)))
     assert server.posts == 1 and again.trigger.export_id == "exp-1"
 
 
@@ -356,7 +370,8 @@ def test_export_non_deferrable_partial_result(router, env) -> None:
         return original(request)
 
     router.get(f"{API}{EXPORTS_PATH}").mock(side_effect=progressing)
-    result = _export_op(deferrable=False, poll_interval=1).execute({"ti": FakeTI()})
+    result = _export_op(deferrable=False, poll_interval=1).execute(ctx())
+    assert result.pop("latency_s") >= 0
     assert result == {
         "export_id": "exp-1",
         "status": "COMPLETED_WITH_PARTIAL_RESULTS",
@@ -376,14 +391,14 @@ def test_export_failure_event_names_the_error_type() -> None:
         "message": "reporting export e FAILED: FAILED_LONG_RUNNING_EXPORT",
     }
     with pytest.raises(GenesysJobError, match="FAILED_LONG_RUNNING_EXPORT"):
-        op.execute_complete({"ti": FakeTI()}, event)
+        op.execute_complete(ctx(), event)
     with pytest.raises(GenesysJobError, match="unusable"):
-        op.execute_complete({"ti": FakeTI()}, {"status": "success"})
+        op.execute_complete(ctx(), {"status": "success"})
 
 
 def test_export_needs_a_name(router) -> None:
     with pytest.raises(GenesysValidationError, match="name"):
-        _export_op(request={**REQUEST, "name": " "}).execute({"ti": FakeTI()})
+        _export_op(request={**REQUEST, "name": " "}).execute(ctx())
 
 
 def test_export_on_kill_only_logs(router) -> None:
@@ -407,8 +422,8 @@ def test_authenticate_returns_non_secret_facts(router) -> None:
         )
     )
     op = GenesysAuthenticateOperator(task_id="authenticate", genesys_cloud_conn_id=CONN_ID)
-    facts = op.execute({"ti": FakeTI()})
+    facts = op.execute(ctx())
     assert facts["requests_per_minute"] == 300 and facts["api_base_url"] == API
     assert facts["live_limit_below_configured"] is True  # the connection says 60000
     assert SECRET not in json.dumps(facts) and TOKEN not in json.dumps(facts)
-    assert op.pool == "genesys_api" and op.template_fields == ("genesys_cloud_conn_id",)
+    assert op.template_fields == ("genesys_cloud_conn_id",)

@@ -294,7 +294,7 @@ def test_post_filter_interval_end_is_exclusive() -> None:
         {"conversationStart": "2024-05-01T23:59:59.999Z"},
         {"conversationStart": "2024-05-02T00:00:00.000Z"},
     ]
-    kept = list(GenesysCloudHook.post_filter_interval(rows, "2024-05-01T00:00:00Z/2024-05-02T00:00:00Z"))
+    kept = list(post_filter_interval(rows, "2024-05-01T00:00:00Z/2024-05-02T00:00:00Z"))
     assert kept == rows[:2]
 
 

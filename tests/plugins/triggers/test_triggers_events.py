@@ -16,9 +16,10 @@ import respx
 
 from genesys_cloud.hooks import ratelimit
 from genesys_cloud.hooks.auth import TOKENS
+from genesys_cloud.hooks.paths import EXPORTS as EXPORTS_PATH
 from genesys_cloud.triggers import _polling
 from genesys_cloud.triggers.analytics_job import AnalyticsJobTrigger
-from genesys_cloud.triggers.reporting_export import EXPORTS_PATH, ReportingExportTrigger
+from genesys_cloud.triggers.reporting_export import ReportingExportTrigger
 
 API = "https://api.triggertest.local"
 LOGIN = "https://login.triggertest.local"
@@ -82,10 +83,9 @@ def _no_secret(payload: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     "trigger",
     [
-        AnalyticsJobTrigger(
-            CONN_ID, JOBS + "/", "job-1", poll_interval=2, timeout_seconds=60, max_poll_interval=10
+        AnalyticsJobTrigger(CONN_ID, job_kind="details", job_id="job-1", poll_interval=2, timeout_seconds=60, max_poll_interval=10
         ),
-        ReportingExportTrigger(CONN_ID, "exp-1", poll_interval=3, timeout_seconds=90, max_pages=4),
+        ReportingExportTrigger(CONN_ID, export_id="exp-1", poll_interval=3, timeout_seconds=90, max_pages=4),
     ],
 )
 def test_serialize_round_trips(trigger) -> None:
@@ -106,8 +106,7 @@ def test_job_polls_with_backoff_until_fulfilled(env: FakeClock) -> None:
         route = router.get(f"{API}{JOBS}/job-1").mock(
             side_effect=[httpx.Response(200, json={"state": s}) for s in states]
         )
-        trigger = AnalyticsJobTrigger(
-            CONN_ID, JOBS, "job-1", poll_interval=2, timeout_seconds=600, max_poll_interval=4
+        trigger = AnalyticsJobTrigger(CONN_ID, job_kind="details", job_id="job-1", poll_interval=2, timeout_seconds=600, max_poll_interval=4
         )
         events = _events(trigger)
     assert events == [{"status": "success", "job_id": "job-1", "state": "FULFILLED", "polls": 4}]
@@ -123,7 +122,7 @@ def test_job_failure_names_the_error_message(state: str) -> None:
         router.get(f"{API}{JOBS}/job-2").mock(
             return_value=httpx.Response(200, json={"state": state, "errorMessage": "Query too large"})
         )
-        (event,) = _events(AnalyticsJobTrigger(CONN_ID, JOBS, "job-2", poll_interval=1))
+        (event,) = _events(AnalyticsJobTrigger(CONN_ID, job_kind="details", job_id="job-2", poll_interval=1))
     assert event["status"] == "error" and event["state"] == state and event["polls"] == 1
     assert "Query too large" in event["message"]
     _no_secret(event)
@@ -133,12 +132,13 @@ def test_job_timeout_is_an_error_event(env: FakeClock) -> None:
     with respx.mock() as router:
         _token(router)
         router.get(f"{API}{JOBS}/job-3").mock(return_value=httpx.Response(200, json={"state": "PENDING"}))
+        cancel = router.delete(f"{API}{JOBS}/job-3").mock(return_value=httpx.Response(204))
         (event,) = _events(
-            AnalyticsJobTrigger(
-                CONN_ID, JOBS, "job-3", poll_interval=10, timeout_seconds=25, max_poll_interval=10
+            AnalyticsJobTrigger(CONN_ID, job_kind="details", job_id="job-3", poll_interval=10, timeout_seconds=25, max_poll_interval=10
             )
         )
     assert event["status"] == "error" and "after 25s" in event["message"] and event["state"] == "PENDING"
+    assert cancel.call_count == 1 and event["cancelled"] is True  # its own timeout cancels the job
     assert (
         sum(env.sleeps) == 25 and event["polls"] == 4
     )  # polls at t=0,10,20,25 (last wait cut to the deadline)
@@ -152,7 +152,7 @@ def test_job_api_error_becomes_an_error_event() -> None:
                 404, json={"status": 404, "code": "not.found", "message": "job not found"}
             )
         )
-        (event,) = _events(AnalyticsJobTrigger(CONN_ID, JOBS, "gone"))
+        (event,) = _events(AnalyticsJobTrigger(CONN_ID, job_kind="details", job_id="gone"))
     assert event["status"] == "error" and "job not found" in event["message"]
     _no_secret(event)
 
@@ -167,7 +167,7 @@ def test_job_trigger_uses_the_async_connection_api(monkeypatch) -> None:
     with respx.mock() as router:
         _token(router)
         router.get(f"{API}{JOBS}/job-4").mock(return_value=httpx.Response(200, json={"state": "FULFILLED"}))
-        (event,) = _events(AnalyticsJobTrigger(CONN_ID, JOBS, "job-4"))
+        (event,) = _events(AnalyticsJobTrigger(CONN_ID, job_kind="details", job_id="job-4"))
     assert event["status"] == "success"
 
 
@@ -203,7 +203,7 @@ def test_export_pages_only_as_far_as_needed() -> None:
     with respx.mock() as router:
         _token(router)
         route = router.get(f"{API}{EXPORTS_PATH}").mock(side_effect=listing)
-        (event,) = _events(ReportingExportTrigger(CONN_ID, "exp-1", max_pages=5))
+        (event,) = _events(ReportingExportTrigger(CONN_ID, export_id="exp-1", max_pages=5))
     assert [int(c.request.url.params["pageNumber"]) for c in route.calls] == [1, 2]
     assert event == {
         "status": "success",
@@ -227,7 +227,7 @@ def test_export_running_then_partial_success(env: FakeClock) -> None:
     with respx.mock() as router:
         _token(router)
         router.get(f"{API}{EXPORTS_PATH}").mock(side_effect=answers)
-        (event,) = _events(ReportingExportTrigger(CONN_ID, "exp-2", poll_interval=5))
+        (event,) = _events(ReportingExportTrigger(CONN_ID, export_id="exp-2", poll_interval=5))
     assert event["status"] == "success" and event["partial"] is True and event["polls"] == 3
     assert event["download_url"] == "https://dl/2" and env.sleeps == [5, 7.5]
 
@@ -240,7 +240,7 @@ def test_export_failure_names_the_error_type(status: str) -> None:
     with respx.mock() as router:
         _token(router)
         router.get(f"{API}{EXPORTS_PATH}").mock(return_value=_listing([failed], 1, 1))
-        (event,) = _events(ReportingExportTrigger(CONN_ID, "exp-3"))
+        (event,) = _events(ReportingExportTrigger(CONN_ID, export_id="exp-3"))
     assert event["status"] == "error" and event["export_status"] == status
     assert event["error_type"] == "FAILED_AS_EXPORT_FILE_SIZE_IS_GREATER_THAN_10MB"
     assert "FAILED_AS_EXPORT_FILE_SIZE_IS_GREATER_THAN_10MB" in event["message"]
@@ -254,7 +254,7 @@ def test_export_not_found_within_max_pages_gives_up() -> None:
     with respx.mock() as router:
         _token(router)
         route = router.get(f"{API}{EXPORTS_PATH}").mock(side_effect=listing)
-        (event,) = _events(ReportingExportTrigger(CONN_ID, "nowhere", max_pages=2))
+        (event,) = _events(ReportingExportTrigger(CONN_ID, export_id="nowhere", max_pages=2))
     assert event["status"] == "error" and "not found in the export list" in event["message"]
     assert "2-page cap" in event["message"]
     assert route.call_count == 2 * 3  # bounded: max_pages per poll, three polls
@@ -269,7 +269,7 @@ def test_export_fail_fast_api_error_is_still_an_error_event() -> None:
                 403, json={"status": 403, "code": "missing.permissions", "message": "no"}
             )
         )
-        (event,) = _events(ReportingExportTrigger(CONN_ID, "exp-1"))
+        (event,) = _events(ReportingExportTrigger(CONN_ID, export_id="exp-1"))
     assert event["status"] == "error" and "403 missing.permissions" in event["message"]
 
 
@@ -284,15 +284,15 @@ def test_export_on_page_11_is_found_by_walking_to_page_count() -> None:
     with respx.mock() as router:
         _token(router)
         route = router.get(f"{API}{EXPORTS_PATH}").mock(side_effect=listing)
-        (event,) = _events(ReportingExportTrigger(CONN_ID, "deep"))
+        (event,) = _events(ReportingExportTrigger(CONN_ID, export_id="deep"))
     assert event["status"] == "success" and event["download_url"] == "https://dl/deep"
     assert [int(c.request.url.params["pageNumber"]) for c in route.calls] == list(range(1, 12))
 
 
 def test_export_walk_warns_past_50_pages_and_stops_at_the_cap(caplog: pytest.LogCaptureFixture) -> None:
-    from genesys_cloud.triggers.reporting_export import MAX_LIST_PAGES, WARN_LIST_PAGES, find_export
+    from genesys_cloud.hooks.exports import MAX_LIST_PAGES, WARN_LIST_PAGES, ExportVerbs
 
-    class Listing:
+    class Listing(ExportVerbs):
         def __init__(self) -> None:
             self.pages: list[int] = []
 
@@ -301,12 +301,12 @@ def test_export_walk_warns_past_50_pages_and_stops_at_the_cap(caplog: pytest.Log
             self.pages.append(page)
             return {"entities": [_export(f"x-{page}", "COMPLETED")], "pageNumber": page, "pageCount": 10_000}
 
-    caplog.set_level(logging.WARNING, logger="genesys_cloud.triggers.reporting_export")
+    caplog.set_level(logging.WARNING, logger="genesys_cloud.hooks.exports")
     hook = Listing()
-    assert asyncio.run(find_export(hook, "x-120")) == _export("x-120", "COMPLETED")
+    assert asyncio.run(hook.afind_reporting_export(export_id="x-120")) == _export("x-120", "COMPLETED")
     assert hook.pages == list(range(1, 121)) and WARN_LIST_PAGES < 120 < MAX_LIST_PAGES
     assert "past page 50" in caplog.text and "safety cap" not in caplog.text
     hook = Listing()
-    assert asyncio.run(find_export(hook, "nowhere")) is None
+    assert asyncio.run(hook.afind_reporting_export(export_id="nowhere")) is None
     assert hook.pages == list(range(1, MAX_LIST_PAGES + 1))  # bounded even when pageCount is absurd
     assert "safety cap of 200 pages" in caplog.text

@@ -1,0 +1,48 @@
+"""What the conversation report delivers: its partition's objects, manifest facts, webhook body, audit row."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from genesys_pipelines.conversation_report.params import ReportParams
+from genesys_pipelines.conversation_report.steps import SESSIONS
+from genesys_pipelines.windows import Window
+
+EVENT = "report_published"
+
+
+def delivery(pipeline: str, params: ReportParams, window: Window, planned: Mapping[str, Any],
+             flat: Mapping[str, Any], report: Mapping[str, Any]) -> dict[str, Any]:
+    """The provider ``Delivery`` fields: the staged session table and report files, presigned for
+    ``url_expiry_hours``, the webhook body and the ``report_published`` audit row."""
+    started = time.monotonic()
+    summary = {"conversations": flat["conversations"], "session_rows": flat["rows"], "groups": report["groups"],
+               "duplicates_dropped": flat["duplicates"], "mode": planned["mode"]}
+
+    def payload(published: Any) -> dict[str, Any]:
+        manifest = published.manifest
+        objects = [{"name": o["name"], "key": o["key"], "size": o["size"], "sha256": o["sha256"],
+                    "url": published.urls[o["name"]]} for o in manifest["objects"]]
+        return {"event": EVENT, "dag_id": pipeline, "window": window.to_dict(), "bucket": manifest["bucket"],
+                "manifest_key": manifest["manifest_key"], "url_expiry_hours": params.url_expiry_hours,
+                "objects": objects, **summary}
+
+    def audit(published: Any) -> list[dict[str, Any]]:
+        seconds = {"extract": flat["extract_seconds"], "flatten": flat["seconds"], "aggregate": report["seconds"],
+                   "publish": round(time.monotonic() - started, 3)}
+        return [{"event": EVENT, "entity_type": "partition", "entity_id": published.partition, "status": "success",
+                 "latency_ms": round(sum(seconds.values()) * 1000, 1), "record_count": flat["conversations"],
+                 "details": {**summary, "day_hits": planned["day_hits"], "seconds": seconds,
+                             "webhook_status": (published.webhook or {}).get("status_code")}}]
+
+    return {
+        "event": EVENT,
+        "staged": [SESSIONS, *(f"report.{fmt}" for fmt in params.formats)],
+        "manifest_extra": {"group_by": list(params.group_by), "conversations": flat["conversations"],
+                           "groups": report["groups"]},
+        "payload": payload,
+        "audit": audit,
+        "url_expiry_hours": params.url_expiry_hours,
+    }

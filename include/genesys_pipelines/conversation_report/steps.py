@@ -1,0 +1,101 @@
+"""The conversation report's steps, over an injected API client and the run's object store.
+
+Pure of Airflow: ``api`` has the hook's analytics verbs (``details_total_hits``,
+``details_job_availability``); ``store`` is the run's partition publisher (``download``, ``stage_file``,
+``stage_bytes``), so these run the same in the DAG, the benchmark and tests.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from genesys_pipelines.conversation_report.params import ReportParams
+from genesys_pipelines.conversation_report.query import build_async_query, build_query, choose_mode
+from genesys_pipelines.windows import Window, format_interval, parse_instant, utc_days
+
+#: The sync details query refuses to page past this many results (genesys-api.md §2.1).
+DETAILS_CEILING = 100_000
+SESSIONS = "sessions.parquet"
+
+
+class DataNotYetAvailable(RuntimeError):
+    """The window ends after the datalake's ``dataAvailabilityDate`` (retryable: the data lands later)."""
+
+
+def day_hits(api: Any, query: Mapping[str, Any]) -> dict[str, int]:
+    """``totalHits`` of the sync query per UTC day of its interval (one 1-row page each).
+
+    The sync query matches whole days and its ceiling applies per query, so the day is the unit that
+    decides between the sync query and the async job.
+    """
+    start, end = (parse_instant(v) for v in query["interval"].split("/"))
+    return {day[0].date().isoformat(): api.details_total_hits(query, format_interval(day))
+            for day in utc_days((start, end))}
+
+
+def check_data_availability(api: Any, window_end: datetime) -> str:
+    """The async details job reads the datalake: data before ``dataAvailabilityDate`` is guaranteed to be
+    there. A window ending after it would give a silently incomplete (yet "complete") partition, so fail
+    with a retryable error instead; the task's retries try again later. Returns the availability date."""
+    available = api.details_job_availability()
+    if window_end > available:
+        raise DataNotYetAvailable(
+            f"analytics data is available up to {available.isoformat()}, but the window ends "
+            f"{window_end.isoformat()}: the async details job would miss data; retrying later"
+        )
+    return available.isoformat()
+
+
+def plan(api: Any, params: ReportParams, window: Window, work_prefix: str) -> dict[str, Any]:
+    """The query bodies and the extraction method: sync while each UTC day's totalHits is under the
+    ceiling, else the async job (only on a window the datalake already holds)."""
+    query = build_query(params, window.interval()).to_api()
+    hits = day_hits(api, query) if params.mode == "auto" else {}
+    mode = choose_mode(params.mode, hits, DETAILS_CEILING)
+    available = check_data_availability(api, window.end) if mode == "async" else None
+    return {
+        "mode": mode,
+        "method": "sync" if mode == "sync" else "job",
+        "data_availability_date": available,
+        "day_hits": hits,
+        "query": query,
+        "async_query": build_async_query(params, window.interval()).to_api(),
+        "chunks_prefix": f"{work_prefix}chunks/",
+    }
+
+
+def flatten(store: Any, extracted: Mapping[str, Any]) -> dict[str, Any]:
+    """K-way merge of the extraction's sorted chunks into the session table (dedupe on conversationId),
+    staged as ``sessions.parquet``."""
+    from genesys_pipelines.conversation_report.chunks import write_session_table
+
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="conversation_report_") as tmp:
+        paths = store.download(list(extracted["chunk_keys"]), Path(tmp) / "chunks")
+        target = Path(tmp) / SESSIONS
+        merged = write_session_table(paths, str(target))
+        key = store.stage_file(SESSIONS, target, content_type="application/vnd.apache.parquet", rows=merged.rows)
+    return {"session_key": key, "conversations": merged.conversations, "rows": merged.rows,
+            "duplicates": extracted["duplicates"] + merged.duplicates, "extract_seconds": extracted["seconds"],
+            "seconds": round(time.monotonic() - started, 3)}
+
+
+def aggregate(store: Any, params: ReportParams, window: Window, flat: Mapping[str, Any]) -> dict[str, Any]:
+    """Vectorised per-group report from the session table, staged in the requested formats."""
+    from genesys_pipelines.conversation_report.aggregate import aggregate as aggregate_report
+    from genesys_pipelines.conversation_report.aggregate import read_session_batches
+    from genesys_pipelines.conversation_report.export import CONTENT_TYPES, render
+
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="conversation_report_") as tmp:
+        [path] = store.download([flat["session_key"]], Path(tmp))
+        rows = aggregate_report(read_session_batches(path), params.group_by)
+    window_doc = {"start": window.start.isoformat(), "end": window.end.isoformat(), "tz": window.tz}
+    for fmt, data in render(rows, params.group_by, window_doc, params.formats).items():
+        store.stage_bytes(f"report.{fmt}", data, content_type=CONTENT_TYPES[fmt], rows=len(rows))
+    return {"groups": len(rows), "seconds": round(time.monotonic() - started, 3)}

@@ -1,0 +1,116 @@
+"""Outbound resource verbs (campaigns, schedules, contact lists, wrap-up code mappings; genesys-api.md §3a/d/e).
+
+A mixin of :class:`~genesys_cloud.hooks.genesys_cloud.GenesysCloudHook`: every verb goes through the
+hook's transport (rate budget, retries, typed errors) and returns the shared API model, checked on the
+way in (:func:`~genesys_cloud.hooks.policy.as_model`): a broken answer fails naming the field instead of
+reaching a plan or a write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from genesys_cloud.exceptions import GenesysNotFoundError, GenesysPayloadError
+from genesys_cloud.hooks import paths
+from genesys_cloud.hooks.paths import api_path
+from genesys_cloud.hooks.policy import as_model
+from genesys_pipelines.models.outbound import (
+    Campaign,
+    CampaignProgress,
+    CampaignSchedule,
+    CampaignStats,
+    ContactList,
+    WrapUpCodeMapping,
+)
+
+#: The campaign listing's largest page.
+CAMPAIGNS_PAGE_SIZE = 100
+#: ``maxCallsPerAgentDecimal`` is only read and written with this flag (SDK: campaign PUT/POST).
+DECIMAL_CALLS = {"useMaxCallsPerAgentDecimal": "true"}
+
+
+class OutboundVerbs:
+    """Campaigns and their schedules. Mixed into the hook (``self`` has ``get``/``put``/``paginate``...)."""
+
+    # -- campaigns ------------------------------------------------------------------------------------
+    def list_campaigns(
+        self, *, contact_list_id: str | None = None, queue_id: str | None = None
+    ) -> Iterator[Campaign]:
+        """Every campaign of the listing (100 a page), optionally filtered server-side; each has an id."""
+        params: dict[str, Any] = {}
+        if contact_list_id:
+            params["contactListId"] = contact_list_id
+        if queue_id:
+            params["distributionQueueId"] = queue_id
+        for entity in self.paginate(paths.CAMPAIGNS, params or None, page_size=CAMPAIGNS_PAGE_SIZE):
+            yield as_model(Campaign, entity, "campaign in the listing", require=("id",))
+
+    def get_campaign(self, campaign_id: str, *, decimal_calls: bool = False) -> Campaign:
+        """One campaign (404 → GenesysNotFoundError); ``decimal_calls`` also reads
+        ``maxCallsPerAgentDecimal``."""
+        body = self.get(api_path(paths.CAMPAIGN, campaign_id=campaign_id),
+                        params=dict(DECIMAL_CALLS) if decimal_calls else None)
+        return as_model(Campaign, body, f"campaign {campaign_id}", require=("id",))
+
+    def find_campaign(self, campaign_id: str, *, decimal_calls: bool = False) -> Campaign | None:
+        """:meth:`get_campaign`, or None when the campaign does not exist (404)."""
+        try:
+            return self.get_campaign(campaign_id, decimal_calls=decimal_calls)
+        except GenesysNotFoundError:
+            return None
+
+    def put_campaign(self, campaign: Campaign | Mapping[str, Any], *, decimal_calls: bool = False) -> Any:
+        """PUT the full campaign with its ``version`` (409 → GenesysConflictError); never retried blindly."""
+        body = campaign.to_api() if isinstance(campaign, Campaign) else dict(campaign)
+        return self.put(api_path(paths.CAMPAIGN, campaign_id=body.get("id")), body,
+                        params=dict(DECIMAL_CALLS) if decimal_calls else None)
+
+    def campaign_stats(self, campaign_id: str) -> CampaignStats:
+        """Live ``CampaignStats`` (cumulative state now, not window data)."""
+        body = self.get(api_path(paths.CAMPAIGN_STATS, campaign_id=campaign_id))
+        return as_model(CampaignStats, body, f"stats of campaign {campaign_id}")
+
+    def campaign_progress(self, campaign_id: str) -> CampaignProgress:
+        body = self.get(api_path(paths.CAMPAIGN_PROGRESS, campaign_id=campaign_id))
+        return as_model(CampaignProgress, body, f"progress of campaign {campaign_id}")
+
+    # -- schedules ------------------------------------------------------------------------------------
+    def get_campaign_schedule(self, campaign_id: str) -> CampaignSchedule | None:
+        """The campaign's schedule, or None when it has none (the API answers 404)."""
+        try:
+            body = self.get(api_path(paths.CAMPAIGN_SCHEDULE, campaign_id=campaign_id))
+        except GenesysNotFoundError:
+            return None
+        return as_model(CampaignSchedule, body, f"schedule of campaign {campaign_id}")
+
+    def list_campaign_schedules(self) -> list[CampaignSchedule]:
+        """Every campaign schedule (the API answers one unpaged array)."""
+        body = self.get(paths.CAMPAIGN_SCHEDULES)
+        if not isinstance(body, list):
+            raise GenesysPayloadError(f"malformed {paths.CAMPAIGN_SCHEDULES}: expected an array of schedules")
+        return [as_model(CampaignSchedule, item, "schedule in the listing") for item in body]
+
+    def put_campaign_schedule(self, campaign_id: str, schedule: CampaignSchedule | Mapping[str, Any]) -> Any:
+        body = schedule.to_api() if isinstance(schedule, CampaignSchedule) else dict(schedule)
+        return self.put(api_path(paths.CAMPAIGN_SCHEDULE, campaign_id=campaign_id), body)
+
+    def delete_campaign_schedule(self, campaign_id: str) -> None:
+        """DELETE the schedule; an absent one (404) is the desired state already."""
+        try:
+            self.delete(api_path(paths.CAMPAIGN_SCHEDULE, campaign_id=campaign_id))
+        except GenesysNotFoundError:
+            pass
+
+    # -- contact lists and wrap-up codes ----------------------------------------------------------------
+    def contact_list_size(self, contact_list_id: str) -> int | None:
+        """The list's ``size`` (``includeSize=true``), or None when the list is gone or has no size."""
+        try:
+            body = self.get(api_path(paths.CONTACT_LIST, contact_list_id=contact_list_id), {"includeSize": "true"})
+        except GenesysNotFoundError:
+            return None
+        size = as_model(ContactList, body, f"contact list {contact_list_id}").size
+        return int(size) if isinstance(size, int | float) else None
+
+    def wrapup_code_mappings(self) -> WrapUpCodeMapping:
+        return as_model(WrapUpCodeMapping, self.get(paths.WRAPUP_CODE_MAPPINGS), "wrap-up code mappings")

@@ -1,0 +1,154 @@
+"""The one delivery step every pipeline ends with: publish → presign → signed webhook → audit rows.
+
+A pipeline says *what* to deliver (a :class:`Delivery`, usually built by a pure function of the pipeline's
+``output`` module: the objects to stage now and those staged earlier, the manifest's extra facts, how to
+build the webhook body and the audit rows from what was published); this step does it the same way for
+all of them:
+
+1. **publish** the partition atomically (:meth:`PartitionPublisher.publish`); a retry of this step after a
+   successful publish finds staging empty and the partition complete with the same facts, and reuses it
+   instead of failing (the webhook or the audit may be what failed last time);
+2. **presign** the published objects the delivery wants links for (URLs go only to the webhook body,
+   never to the return value);
+3. **webhook**, signed, with the standard idempotency key (:func:`standard_key`): a retried task
+   re-delivers under the same key;
+4. **audit** rows, built by the pipeline from the published facts and the webhook's answer (dicts of
+   :class:`~genesys_cloud.sinks.audit.AuditRow` fields; the run's identity and window are added here),
+   upserted.
+
+Storage is reached only through :class:`~genesys_cloud.sinks.object_store.PartitionPublisher`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from genesys_cloud.sinks.object_store import PartitionPublisher
+    from genesys_pipelines.windows import Window
+
+
+@dataclass
+class Published:
+    """What the delivery did: the manifest (None without a partition), object keys and links by name,
+    and the webhook's answer (None when none was sent)."""
+
+    manifest: dict[str, Any] | None = None
+    keys: dict[str, str] = field(default_factory=dict)
+    urls: dict[str, str] = field(default_factory=dict, repr=False)
+    webhook: dict[str, Any] | None = None
+
+    @property
+    def manifest_key(self) -> str | None:
+        return (self.manifest or {}).get("manifest_key")
+
+    @property
+    def partition(self) -> str | None:
+        return (self.manifest or {}).get("partition")
+
+    def to_xcom(self) -> dict[str, Any]:
+        """The small, link-free facts for XCom: manifest key, object keys, the manifest's extra facts and
+        the webhook's answer (presigned URLs never go to XCom or logs: they grant access for days)."""
+        return {"manifest_key": self.manifest_key, "partition": self.partition, "keys": dict(self.keys),
+                "extra": (self.manifest or {}).get("extra"), "webhook": self.webhook}
+
+
+@dataclass
+class Delivery:
+    """One pipeline's delivery.
+
+    :param event: the webhook event name, part of its idempotency key.
+    :param audit: builds the audit rows (dicts of ``AuditRow`` fields: event, entity_type, entity_id,
+        status, latency_ms, record_count, details) from what was published.
+    :param objects: objects to stage now, ``name -> (bytes, content type, rows or None)``.
+    :param staged: names of objects earlier tasks of the run staged (charts, session tables...).
+    :param manifest_extra: deterministic facts written into the manifest.
+    :param payload: builds the webhook body from what was published; None sends no webhook.
+    :param presign: which published object names get a presigned URL (default: all).
+    :param url_expiry_hours: lifetime of those URLs.
+    :param partition: whether there is a partition to publish (False: webhook and audit only).
+    """
+
+    event: str
+    audit: Callable[[Published], list[dict[str, Any]]]
+    objects: dict[str, tuple[bytes, str, int | None]] = field(default_factory=dict)
+    staged: list[str] = field(default_factory=list)
+    manifest_extra: dict[str, Any] = field(default_factory=dict)
+    payload: Callable[[Published], dict[str, Any]] | None = None
+    presign: Callable[[str], bool] = lambda name: True
+    url_expiry_hours: float = 24
+    partition: bool = True
+
+    @property
+    def names(self) -> list[str]:
+        """Exactly the objects this delivery publishes (anything else staged by an earlier try is not)."""
+        return [*self.objects, *self.staged]
+
+
+def standard_key(context: Mapping[str, Any], window_start: datetime | str, window_end: datetime | str,
+                 event: str) -> str:
+    """The idempotency key of a delivery: (dag, window, task, map index, event); never the payload."""
+    from genesys_cloud.context import run_identity
+    from genesys_cloud.sinks.webhook import idempotency_key
+
+    identity = run_identity(context)
+    return idempotency_key(identity["dag_id"] or "", window_start, window_end, identity["task_id"] or "",
+                           identity["map_index"], event)
+
+
+def publish_or_reuse(publisher: PartitionPublisher, names: list[str] | None,
+                     extra: dict[str, Any]) -> dict[str, Any]:
+    """Publish exactly ``names``; a retry after a successful publish (staging already cleared) reuses the
+    partition's manifest when it carries the same facts, instead of failing on an empty staging area."""
+    if not publisher.staged():
+        manifest = publisher.read_manifest()
+        if manifest is not None and manifest.get("extra") == extra:
+            return {**manifest, "bucket": publisher.bucket, "manifest_key": publisher.manifest_key}
+    return publisher.publish(extra_manifest=extra, names=names)
+
+
+def publisher_for(context: Mapping[str, Any], window: Window) -> PartitionPublisher:
+    """The run's publisher of the window's partition (keyed by the window's local day or interval)."""
+    from genesys_cloud.context import run_identity
+    from genesys_cloud.sinks.object_store import PartitionPublisher
+
+    identity = run_identity(context)
+    return PartitionPublisher(identity["dag_id"] or "", window.local_start(), window.local_end(),
+                              str(identity["run_id"]))
+
+
+def deliver(
+    context: Mapping[str, Any],
+    delivery: Delivery,
+    *,
+    window: Window | None = None,
+    bounds: tuple[datetime | str, datetime | str] | None = None,
+) -> Published:
+    """Run the four steps (see the module doc) for the run's ``window`` (its partition and the webhook
+    key's bounds; ``bounds`` overrides the latter, e.g. a provisioning run's ``run_after`` twice)."""
+    from genesys_cloud.sinks.audit import record_entries
+    from genesys_cloud.sinks.webhook import WebhookSink
+
+    if bounds is None:
+        if window is None:
+            raise ValueError("deliver() needs the run's window or explicit bounds")
+        bounds = (window.start, window.end)
+    published = Published()
+    if delivery.partition:
+        if window is None:
+            raise ValueError("a delivery with a partition needs the run's window")
+        publisher = publisher_for(context, window)
+        for name, (data, content_type, rows) in delivery.objects.items():
+            publisher.stage_bytes(name, data, content_type, rows=rows)
+        published.manifest = publish_or_reuse(publisher, delivery.names, delivery.manifest_extra)
+        published.keys = {o["name"]: o["key"] for o in published.manifest["objects"]}
+        published.urls = {name: publisher.presign(key, delivery.url_expiry_hours)
+                          for name, key in sorted(published.keys.items()) if delivery.presign(name)}
+    if delivery.payload is not None:
+        answer = WebhookSink().deliver(delivery.payload(published), standard_key(context, *bounds, delivery.event))
+        published.webhook = {"status_code": answer.get("status_code"), "attempts": answer.get("attempts")}
+    record_entries(context, bounds[0], bounds[1], delivery.audit(published))
+    return published
