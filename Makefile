@@ -60,4 +60,4 @@ lock:
 	  comm -13 <(grep -v '^#' requirements.txt | sort) <(/tmp/genesys-lock-venv/bin/pip freeze --exclude-editable | sort) ) > requirements-dev.txt
 
 clean:
-	rm -rf $(VENV) .airflow .devstack
+	rm -rf $(VENV) .airflow .devstack .devstack-ui

@@ -34,5 +34,7 @@ def test_a_manual_run_runs_its_tasks_on_a_random_port(tmp_path: Path) -> None:
             )
             assert state == "success", f"{task_id} ended {state}\n{log_tail(ui.log)}"
     finally:
-        ui.stop()
+        stop_s = ui.stop()
+    print(f"make airflow: started in {ui.started_s:.1f} s, stopped in {stop_s:.1f} s")
     assert processes_with_home(ui.home) == [], "processes left behind after the launcher stopped"
+    assert stop_s <= 15, f"the launcher took {stop_s:.1f} s to stop (at most 15 s)\n{log_tail(ui.log)}"
