@@ -10,7 +10,7 @@ It prints how long the start (to a healthy UI) and the stop took. Login: admin /
 It also writes .airflow/airflow.env, the environment of the components, which `bin/airflow` (the
 airflow CLI for this project) reads, so CLI commands from the project root use the same Airflow.
 
-    python tools/airflow_ui.py [--home DIR] [--port N]      (AIRFLOW_PORT also sets the port)
+    python tools/airflow_ui.py [--home DIR] [--port N] [--dags-folder DIR]   (AIRFLOW_PORT also sets the port)
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def ui_env(home: Path, port: int, stack_env: Mapping[str, str], bucket: str, passwords: Path) -> dict[str, str]:
+def ui_env(home: Path, port: int, stack_env: Mapping[str, str], bucket: str, passwords: Path,
+           dags_folder: Path | None = None) -> dict[str, str]:
     """The environment of every Airflow component the launcher starts (and of `bin/airflow`).
 
     The API server listens on ``port``; tasks reach the metadata DB through its Execution API, whose URL
@@ -65,6 +66,7 @@ def ui_env(home: Path, port: int, stack_env: Mapping[str, str], bucket: str, pas
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+        **({"AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder)} if dags_folder else {}),
     }
 
 
@@ -144,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--home", type=Path, default=ROOT / ".airflow", help="AIRFLOW_HOME (default .airflow/)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("AIRFLOW_PORT", "0") or 0),
                         help="UI/API port (default: AIRFLOW_PORT, else a free port)")
+    parser.add_argument("--dags-folder", type=Path, help="another DAGs folder (default: the project's dags/)")
     args = parser.parse_args(argv)
     home = args.home.resolve()
     logs = home / "launcher"
@@ -163,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
         procs["db-migrate"] = spawn([sys.executable, "-m", "airflow", "db", "migrate"], logs / "db-migrate.log",
                                     base_env)
         stack = start_stack(home / "devstack", clock=None, s3_data_dir=home / "s3", audit_db=home / "audit.db")
-        env = ui_env(home, port, stack.settings_env(), stack.bucket, passwords)
+        env = ui_env(home, port, stack.settings_env(), stack.bucket, passwords,
+                     args.dags_folder.resolve() if args.dags_folder else None)
         write_env_file(home / "airflow.env", env)
         env = {**os.environ, **env, MARKER: marker}
         if procs.pop("db-migrate").wait() != 0:
