@@ -21,6 +21,7 @@ import json
 import os
 import shlex
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -54,10 +55,13 @@ def ui_env(home: Path, port: int, stack_env: Mapping[str, str], bucket: str, pas
     The API server listens on ``port``; tasks reach the metadata DB through its Execution API, whose URL
     defaults to port 8080, so it must name the port actually used (else every task dies before it starts).
     The scheduler's and triggerer's log servers get free ports (defaults 8793/8794 would clash with a
-    second Airflow on the machine).
+    second Airflow on the machine). SQLite waits up to 60 s for a lock instead of Python's 5 s: a CLI
+    command (`bin/airflow backfill create --reprocess-behavior completed` clears task instances) otherwise
+    fails with "database is locked" while the scheduler writes.
     """
     return {
         **embedded_airflow_env(home, stack_env, bucket, ROOT),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_db(home),
         "AIRFLOW__API__PORT": str(port),
         "AIRFLOW__API__HOST": "127.0.0.1",
         "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
@@ -68,6 +72,18 @@ def ui_env(home: Path, port: int, stack_env: Mapping[str, str], bucket: str, pas
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
         **({"AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder)} if dags_folder else {}),
     }
+
+
+def metadata_db(home: Path) -> str:
+    return f"sqlite:///{home / 'airflow.db'}?timeout=60"
+
+
+def use_wal(database: Path) -> None:
+    """Write-ahead logging for the metadata DB (kept in the file): a CLI command reading it no longer blocks
+    the scheduler's commits, which with SQLite's default journal made `backfill create --reprocess-behavior
+    completed` fail with "database is locked" while runs were active."""
+    with sqlite3.connect(database) as db:
+        db.execute("PRAGMA journal_mode=WAL")
 
 
 def write_env_file(path: Path, env: Mapping[str, str]) -> None:
@@ -162,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # The metadata DB migrates while the sandbox and the local S3 start (it needs neither).
         base_env = {**os.environ, "AIRFLOW_HOME": str(home), MARKER: marker,
-                    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}"}
+                    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_db(home)}
         procs["db-migrate"] = spawn([sys.executable, "-m", "airflow", "db", "migrate"], logs / "db-migrate.log",
                                     base_env)
         stack = start_stack(home / "devstack", clock=None, s3_data_dir=home / "s3", audit_db=home / "audit.db")
@@ -172,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         env = {**os.environ, **env, MARKER: marker}
         if procs.pop("db-migrate").wait() != 0:
             raise RuntimeError(f"airflow db migrate failed; see {logs / 'db-migrate.log'}")
+        use_wal(home / "airflow.db")
         subprocess.run([sys.executable, "-m", "genesys_cloud.bootstrap"], env=env, check=True)
         url = f"http://127.0.0.1:{port}"
         for name in COMPONENTS:

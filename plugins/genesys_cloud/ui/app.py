@@ -9,7 +9,8 @@ same check ``GET /api/v2/dags/{dag_id}/dagRuns`` makes. No token: 401; a bad or 
 Routes:
 - ``GET /`` — the pipelines with outputs that the user may read;
 - ``GET /dags/{dag_id}`` — partitions (newest first), their files, charts and audit rows;
-  ``?run_id=`` narrows to the windows that run wrote (the DAG-run tab);
+  ``?run_id=`` narrows to the windows that run wrote (the DAG-run tab; audit rows are keyed by window,
+  so a later run of the same window takes them over);
 - ``GET /dags/{dag_id}/partitions`` — the same as JSON;
 - ``GET /dags/{dag_id}/download?key=`` — presigns the object now and redirects to it (303). The URL
   lives only in that redirect: never stored, logged, or written into a page.
@@ -51,6 +52,16 @@ def dag_reader(request: Request, user: Any = Depends(airflow_user)) -> Any:
     return user
 
 
+class PartitionQuery:
+    """``?run_id=`` (only the windows that run wrote last) and ``?limit=`` (newest partitions first)."""
+
+    def __init__(self, run_id: str | None = None, limit: int = Query(30, ge=1, le=366)) -> None:
+        self.run_id, self.limit = run_id, limit
+
+    def partitions(self, dag_id: str) -> list[outputs.Partition]:
+        return outputs.partitions(dag_id, limit=self.limit, run_id=self.run_id)
+
+
 def readable_dag_ids(user: Any) -> set[str]:
     from airflow.api_fastapi.app import get_auth_manager
 
@@ -70,13 +81,9 @@ def create_app() -> FastAPI:
 
     @app.get("/dags/{dag_id}", response_class=HTMLResponse)
     def dag_outputs(
-        request: Request,
-        dag_id: str,
-        run_id: str | None = None,
-        limit: int = Query(30, ge=1, le=366),
-        user: Any = Depends(dag_reader),
+        request: Request, dag_id: str, query: PartitionQuery = Depends(), user: Any = Depends(dag_reader)
     ) -> HTMLResponse:
-        parts = outputs.partitions(dag_id, limit=limit, run_id=run_id)
+        parts, run_id = query.partitions(dag_id), query.run_id
         body = [_partition_html(request, dag_id, p) for p in parts]
         if not parts:
             body.append(f"<p>No output partitions{' for this run' if run_id else ''} yet.</p>")
@@ -88,12 +95,9 @@ def create_app() -> FastAPI:
 
     @app.get("/dags/{dag_id}/partitions")
     def dag_partitions(
-        dag_id: str,
-        run_id: str | None = None,
-        limit: int = Query(30, ge=1, le=366),
-        user: Any = Depends(dag_reader),
+        dag_id: str, query: PartitionQuery = Depends(), user: Any = Depends(dag_reader)
     ) -> JSONResponse:
-        parts = outputs.partitions(dag_id, limit=limit, run_id=run_id)
+        parts = query.partitions(dag_id)
         body = [
             {"partition": p.name, "prefix": p.prefix, "complete": p.manifest is not None, "window": p.window,
              "objects": p.objects, "audit_rows": p.audit_rows}
