@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NAME ?=
 
-.PHONY: venv compose-tool demo test lint airflow bench stack-test chaos lock clean
+.PHONY: venv compose-tool browser-tool demo test lint airflow bench stack-test chaos lock clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,10 +24,18 @@ compose-tool:
 	  (apt-get update -qq >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null 2>&1) \
 	  || echo "docker-compose not installed: compose file checked structurally only"; }
 
+# Debian's Chromium (+ chromedriver) for the browser test (tests/e2e/test_browser.py), driven by the Python
+# `playwright` package from requirements-dev.txt (Playwright's own browser download is not used). The test
+# fails with an install hint, never skips, when the browser is missing.
+browser-tool:
+	@command -v chromium >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get update -qq >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1) \
+	  || echo "chromium not installed: tests/e2e/test_browser.py will fail (apt-get install -y chromium chromium-driver)"; }
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
-test: $(STAMP) compose-tool
+test: $(STAMP) compose-tool browser-tool
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q -p no:cacheprovider
 
@@ -60,4 +68,4 @@ lock:
 	  comm -13 <(grep -v '^#' requirements.txt | sort) <(/tmp/genesys-lock-venv/bin/pip freeze --exclude-editable | sort) ) > requirements-dev.txt
 
 clean:
-	rm -rf $(VENV) .airflow .devstack
+	rm -rf $(VENV) .airflow .devstack .devstack-ui

@@ -6,11 +6,14 @@ its own AIRFLOW_HOME, so it neither sees nor touches the test harness' sandbox o
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +68,44 @@ class RunningUI:
         headers = {"Authorization": f"Bearer {self.token()}"}
         return httpx.request(method, f"{self.url}/api/v2{path}", headers=headers, timeout=30, **kwargs)
 
+    def outputs(self, dag_id: str, **params: str) -> list[dict[str, Any]]:
+        """The outputs page's partitions of ``dag_id`` (JSON), as the logged-in admin."""
+        answer = httpx.get(f"{self.url}/genesys-outputs/dags/{dag_id}/partitions", params=params, timeout=60,
+                           headers={"Authorization": f"Bearer {self.token()}"})
+        answer.raise_for_status()
+        return answer.json()
+
+    def download(self, dag_id: str, key: str) -> bytes:
+        """A file through the outputs page: its redirect to a presigned URL, followed."""
+        answer = httpx.get(f"{self.url}/genesys-outputs/dags/{dag_id}/download", params={"key": key}, timeout=60,
+                           headers={"Authorization": f"Bearer {self.token()}"}, follow_redirects=True)
+        answer.raise_for_status()
+        return answer.content
+
+    def wait_backfill_done(self, dag_id: str, timeout: float) -> dict[str, Any]:
+        """The DAG's newest backfill once completed, with its runs (all must have ended)."""
+        def done() -> dict[str, Any] | None:
+            backfills = self.api("GET", "/backfills", params={"dag_id": dag_id}).json()["backfills"]
+            newest = max(backfills, key=lambda b: b["id"]) if backfills else None
+            return newest if newest and newest.get("completed_at") else None
+
+        return wait_for(done, timeout, f"the backfill of {dag_id} to complete", interval=5)
+
+    def runs(self, dag_id: str) -> list[dict[str, Any]]:
+        return self.api("GET", f"/dags/{dag_id}/dagRuns", params={"limit": 100}).json()["dag_runs"]
+
+    def wait_run(self, dag_id: str, run_id: str, timeout: float) -> str:
+        """The run's final state (success or failed)."""
+        def ended() -> str | None:
+            state = self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}").json().get("state")
+            return state if state in ("success", "failed") else None
+
+        return wait_for(ended, timeout, f"run {run_id} of {dag_id} to end", interval=3)
+
+    def env(self) -> dict[str, str]:
+        """The components' environment, from the launcher's airflow.env (what bin/airflow uses)."""
+        return launcher_env(self.home)
+
     def stop(self, timeout: float = 120.0) -> float:
         """SIGTERM the launcher (as Ctrl-C / `kill` would); returns the seconds it took to exit."""
         started = time.monotonic()
@@ -107,6 +148,69 @@ def start_ui(home: Path, timeout: float = 240.0, **env: str) -> RunningUI:
         time.sleep(1)
     ui.stop()
     raise TimeoutError(f"the UI was not healthy after {timeout:.0f} s:\n{log_tail(log)}")
+
+
+def launcher_env(home: Path) -> dict[str, str]:
+    """``export KEY='value'`` lines of ``home/airflow.env`` as a dict."""
+    env = {}
+    for line in (home / "airflow.env").read_text().splitlines():
+        if line.startswith("export "):
+            key, _, value = line[len("export "):].partition("=")
+            env[key] = shlex.split(value)[0] if value else ""
+    return env
+
+
+SEED = r"""
+import json, sys
+from genesys_cloud.sinks.audit import AuditRow, AuditSink
+from genesys_cloud.sinks.object_store import PartitionPublisher
+dag_id, start, end, files = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+publisher = PartitionPublisher(dag_id, start, end, run_id="seeded")
+for name, text in files.items():
+    publisher.stage_bytes(name, text.encode(), "text/csv" if name.endswith(".csv") else "application/json")
+manifest = publisher.publish()
+sink = AuditSink()
+sink.ensure_schema()
+sink.record([AuditRow(dag_id=dag_id, run_id="seeded", window_start=start, window_end=end, task_id="publish",
+                      event="seeded", status="SUCCESS", record_count=len(files))])
+print(json.dumps(manifest["manifest_key"]))
+"""
+
+
+def seed_partition(home: Path, dag_id: str, start: str, end: str, files: dict[str, str]) -> str:
+    """Publish a partition and one audit row with the launcher's settings (as a task would); its manifest key."""
+    out = subprocess.run(  # noqa: S603 - our interpreter
+        [sys.executable, "-c", SEED, dag_id, start, end, json.dumps(files)],
+        env={**user_env(), **launcher_env(home)}, capture_output=True, text=True, timeout=120, check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def readme_blocks(containing: str) -> list[str]:
+    """The README's fenced ``bash`` blocks that contain ``containing``, each as its list of command lines."""
+    text = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```bash\n(.*?)```", text, flags=re.S)
+    return [textwrap.dedent(b).strip() for b in blocks if containing in b]
+
+
+def run_readme_block(block: str, home: Path, timeout: float = 180) -> subprocess.CompletedProcess:
+    """Run a README block verbatim with bash from the project root, in a user's environment.
+
+    ``GENESYS_AIRFLOW_HOME`` points `bin/airflow` at the test's launcher home instead of the project's
+    `.airflow/` (a user's `make airflow` uses the default and needs nothing). A "database is locked"
+    answer is retried as the README's error table tells a user to (at most twice more); every try is
+    printed, so a retry shows in the test output.
+    """
+    for attempt in range(3):
+        done = subprocess.run(  # noqa: S603 - bash running the README's own text
+            ["bash", "-euo", "pipefail", "-c", block], cwd=ROOT, env=user_env(GENESYS_AIRFLOW_HOME=str(home)),
+            capture_output=True, text=True, timeout=timeout,
+        )
+        if done.returncode == 0 or "database is locked" not in done.stderr + done.stdout:
+            return done
+        print(f"README block answered 'database is locked' (try {attempt + 1}); running it again")
+        time.sleep(5)
+    return done
 
 
 def log_tail(log: Path, lines: int = 60) -> str:
