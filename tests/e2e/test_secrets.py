@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,8 +34,22 @@ def issued_tokens(stack: Any) -> list[str]:
     return [t["token"] for t in stack.admin.get("/_sandbox/tokens").json()]
 
 
+# Issue 16: presigned links (up to 7 days of access) and AWS access key ids count as leaks too. Own patterns
+# (not the provider's genesys_cloud.sinks.links) so a gap there cannot hide a leak here.
+PRESIGNED_SIGNATURE = re.compile(r"(?:X-Amz-Signature|[?&]Signature)=[0-9A-Za-z%/+]{16,}", re.IGNORECASE)
+AWS_ACCESS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b")
+
+
 def secrets_in(text: str, secrets: list[str]) -> list[str]:
-    return [s[:6] + "…" for s in secrets if s and s in text]
+    found = [s[:6] + "…" for s in secrets if s and s in text]
+    found += [f"presigned signature {m[:24]}…" for m in PRESIGNED_SIGNATURE.findall(text)]
+    return found + [f"AWS access key id {m[:8]}…" for m in AWS_ACCESS_KEY_ID.findall(text)]
+
+
+def test_the_scan_counts_presigned_links_and_access_keys() -> None:
+    url = "http://s3/b/k.csv?X-Amz-Credential=AKIAZ7GENESYSTEST016%2F2026&X-Amz-Signature=" + "0a" * 32
+    assert len(secrets_in(f"Done. Returned value was: {url}", [])) == 2
+    assert secrets_in("Done. Returned value was: {'keys': {'a.csv': 'p/date=2026-06-10/a.csv'}}", []) == []
 
 
 @pytest.fixture(scope="module")

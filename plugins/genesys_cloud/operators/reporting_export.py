@@ -102,7 +102,10 @@ class GenesysReportingExportOperator(S3Destination, GenesysWaitingOperator):
             "latency_s": None if started is None else round(time.time() - float(started), 3),
         }
         if self.s3_key is None:
-            return {**result, "download_url": event.get("download_url")}
+            from genesys_cloud.sinks.links import withhold_links
+
+            # The return value goes to XCom: a presigned download link is withheld (pass s3_key to keep the file).
+            return {**result, "download_url": withhold_links(event.get("download_url"))}
         return {**result, **self._store(event)}
 
     def _store(self, event: dict[str, Any]) -> dict[str, Any]:

@@ -41,6 +41,13 @@ class Published:
     urls: dict[str, str] = field(default_factory=dict, repr=False)
     webhook: dict[str, Any] | None = None
 
+    def __repr__(self) -> str:
+        from genesys_cloud.sinks.links import withhold_links
+
+        # Links never reach a log line, whether in ``urls`` or carried by the manifest's extra facts.
+        return (f"Published(manifest={withhold_links(self.manifest)!r}, keys={self.keys!r}, "
+                f"urls=<{len(self.urls)} withheld>, webhook={withhold_links(self.webhook)!r})")
+
     @property
     def manifest_key(self) -> str | None:
         return (self.manifest or {}).get("manifest_key")
@@ -51,9 +58,12 @@ class Published:
 
     def to_xcom(self) -> dict[str, Any]:
         """The small, link-free facts for XCom: manifest key, object keys, the manifest's extra facts and
-        the webhook's answer (presigned URLs never go to XCom or logs: they grant access for days)."""
-        return {"manifest_key": self.manifest_key, "partition": self.partition, "keys": dict(self.keys),
-                "extra": (self.manifest or {}).get("extra"), "webhook": self.webhook}
+        the webhook's answer (presigned URLs never go to XCom or logs: they grant access for days; any that a
+        pipeline put into the manifest's extra facts are withheld here)."""
+        from genesys_cloud.sinks.links import withhold_links
+
+        return withhold_links({"manifest_key": self.manifest_key, "partition": self.partition, "keys": dict(self.keys),
+                "extra": (self.manifest or {}).get("extra"), "webhook": self.webhook})
 
 
 @dataclass

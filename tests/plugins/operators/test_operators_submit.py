@@ -427,3 +427,12 @@ def test_authenticate_returns_non_secret_facts(router) -> None:
     assert facts["live_limit_below_configured"] is True  # the connection says 60000
     assert SECRET not in json.dumps(facts) and TOKEN not in json.dumps(facts)
     assert op.template_fields == ("genesys_cloud_conn_id",)
+
+
+def test_a_presigned_download_link_never_reaches_the_return_value(router) -> None:
+    """Issue 16: the operator's return value goes to XCom (and logs); a presigned link there grants access."""
+    url = "https://dl.s3.amazonaws.com/e.csv?X-Amz-Credential=AKIAIOSFODNN7EXAMPLE&X-Amz-Signature=" + "f" * 64
+    server = ExportServer([{**REQUEST, "id": "mine", "status": "COMPLETED", "downloadUrl": url}])
+    _mount(router, server)
+    result = _export_op().execute(ctx())
+    assert result["export_id"] == "mine" and url not in str(result) and "X-Amz-Signature" not in str(result)

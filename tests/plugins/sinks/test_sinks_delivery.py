@@ -75,3 +75,31 @@ def test_the_publisher_of_a_run_is_keyed_by_its_window_and_run() -> None:
     store = publisher_for(context("scheduled__x"), WINDOW)
     assert store.partition == "delivery_test/date=2026-06-09/" and "scheduled__x" in store.staging_prefix
     assert store.work_prefix.startswith("delivery_test/_work/")
+
+
+def test_xcom_facts_never_carry_a_presigned_link() -> None:
+    """Issue 16: presigned URLs reached XCom and the task log. The facts returned to XCom are links-free
+    even when a pipeline's manifest extras carry one."""
+    from genesys_cloud.sinks.delivery import Published
+
+    url = ("http://s3/b/k.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAZ7GENESYSTEST016%2F20260611"
+           "&X-Amz-Signature=0123456789abcdef")
+    published = Published(manifest={"manifest_key": "p/_manifest.json", "partition": "p/",
+                                    "extra": {"link": url, "rows": 3}},
+                          keys={"a.csv": "p/a.csv"}, urls={"a.csv": url})
+    facts = str(published.to_xcom())
+    assert "0123456789abcdef" not in facts and "AKIAZ7GENESYSTEST016" not in facts and "rows" in facts
+    assert url not in repr(published)  # the links themselves are kept out of reprs (logs)
+
+
+def test_links_are_withheld_wherever_they_nest_and_counted_by_the_scan() -> None:
+    from genesys_cloud.sinks.links import WITHHELD, leaks_in, withhold_links
+
+    v4 = "https://b.s3.amazonaws.com/k?X-Amz-Credential=x&X-Amz-Signature=" + "ab" * 32
+    v2 = "https://b.s3.amazonaws.com/k?AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Signature=abc%3D&Expires=1"
+    value = {"a": [v4, ("ok", v2)], "n": 3, "plain": "https://example.com/report.csv"}
+    assert withhold_links(value) == {"a": [WITHHELD, ("ok", WITHHELD)], "n": 3,
+                                     "plain": "https://example.com/report.csv"}
+    assert leaks_in(f"log {v4} and {v2}") == {"presigned_signatures": 1, "aws_access_key_ids": 1}
+    assert leaks_in("Done. Returned value was: {'keys': {'a.csv': 'p/a.csv'}}") == {
+        "presigned_signatures": 0, "aws_access_key_ids": 0}
