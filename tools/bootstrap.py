@@ -117,6 +117,66 @@ def apply(settings: Mapping[str, Any]) -> dict[str, list[str]]:
     return report
 
 
+# Public defaults of the sandbox and the local profile: fine on loopback, never with a real org.
+SANDBOX_DEFAULTS = {"GENESYS_WEBHOOK_SECRET": "sandbox-webhook-secret", "GENESYS_CLIENT_SECRET": "sandbox-secret",
+                    "_AIRFLOW_WWW_USER_PASSWORD": "admin", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+def deployment_problems(env: Mapping[str, str]) -> tuple[list[str], list[str]]:
+    """``(errors, warnings)`` of a deployment's environment: fail closed on a real org.
+
+    With ``GENESYS_REGION`` set (a real org) a missing or public-default webhook signing secret, client
+    secret or UI admin password, a missing or malformed Fernet key, or the local S3's ``testing`` keys
+    without a local endpoint are errors: the start-up stops instead of running on a default. On the sandbox
+    (no region) the same gaps are warnings, except a malformed Fernet key, which is always an error.
+    """
+    errors: list[str] = []
+    warnings: list[str] = []
+    real = bool((env.get("GENESYS_REGION") or "").strip())
+    gaps = errors if real else warnings
+    where = f"GENESYS_REGION={env.get('GENESYS_REGION')!r} (a real org)" if real else "the sandbox"
+    for name, what in (("GENESYS_WEBHOOK_SECRET", "the webhook signing secret"),
+                       ("GENESYS_CLIENT_SECRET", "the OAuth client secret"),
+                       ("_AIRFLOW_WWW_USER_PASSWORD", "the UI admin password")):
+        value = env.get(name) or ""
+        if not value:
+            gaps.append(f"{name} ({what}) is not set; with {where} it must be")
+        elif value == SANDBOX_DEFAULTS[name] and real:
+            errors.append(f"{name} ({what}) is the public sandbox default {value!r}; set a real one")
+    fernet = env.get("AIRFLOW__CORE__FERNET_KEY") or ""
+    if not fernet:
+        gaps.append("AIRFLOW__CORE__FERNET_KEY is empty: connection passwords would be stored unencrypted "
+                    "(generate one: python -c \"from cryptography.fernet import Fernet; "
+                    "print(Fernet.generate_key().decode())\")")
+    else:
+        from cryptography.fernet import Fernet
+
+        try:
+            for key in fernet.split(","):  # Airflow accepts a comma-separated list (key rotation)
+                Fernet(key.strip().encode())
+        except ValueError:
+            errors.append("AIRFLOW__CORE__FERNET_KEY is not a valid Fernet key (32 url-safe base64 bytes)")
+    if real and env.get("AWS_SECRET_ACCESS_KEY") == "testing" and not env.get("GENESYS_S3_ENDPOINT_URL"):
+        errors.append("AWS_SECRET_ACCESS_KEY is the local S3's 'testing' key but no local endpoint is set; "
+                      "use real credentials or an instance role (leave both keys empty)")
+    return errors, warnings
+
+
+def check(env: Mapping[str, str] | None = None) -> int:
+    """Print the deployment's problems; 2 when there are errors (the start-up must stop), else 0."""
+    import sys
+
+    errors, warnings = deployment_problems(os.environ if env is None else env)
+    for line in warnings:
+        print(f"bootstrap: warning: {line}", file=sys.stderr)
+    for line in errors:
+        print(f"bootstrap: error: {line}", file=sys.stderr)
+    if errors:
+        print(f"bootstrap: refusing to start: {len(errors)} error(s) above (README: Security)", file=sys.stderr)
+        return 2
+    return 0
+
+
 def embedded_airflow_env(home: Path | str, stack_env: Mapping[str, str], bucket: str,
                          project_root: Path | str = DEFAULT_SETTINGS.parents[1]) -> dict[str, str]:
     """Environment for an embedded Airflow (SQLite, LocalExecutor) on the local stack.
@@ -153,7 +213,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("settings", nargs="?", default=str(DEFAULT_SETTINGS))
     parser.add_argument("--print-env", action="store_true", help="print AIRFLOW_CONN_* lines instead")
+    parser.add_argument("--check", action="store_true",
+                        help="only check the environment (fail closed on a real org) and exit 2 on errors")
     args = parser.parse_args(argv)
+    status = check()
+    if args.check or status:
+        return status
     settings = load_settings(args.settings)
     if args.print_env:
         for key, value in connection_env(settings).items():

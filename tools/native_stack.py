@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bootstrap import connection_env, load_settings
+from cryptography.fernet import Fernet
 
 from genesys_sandbox.devstack import Stack, free_port, start_stack, wait_http
 
@@ -213,7 +214,8 @@ def _base_env() -> dict[str, str]:
 
 
 # The Airflow CLI arguments of each component, as in docker-compose.yaml's `command:` (after `airflow`).
-INIT_COMMANDS = (("airflow", "db", "migrate"), ("python", "tools/bootstrap.py"))
+INIT_COMMANDS = (("python", "tools/bootstrap.py", "--check"), ("airflow", "db", "migrate"),
+                 ("python", "tools/bootstrap.py"))
 
 
 def component_commands(api_port: int, worker_concurrency: int) -> dict[str, list[str]]:
@@ -256,7 +258,8 @@ def airflow_env(
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{api_port}/execution/",
         "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(16),
         "AIRFLOW__API__SECRET_KEY": secrets.token_hex(16),
-        "AIRFLOW__CORE__FERNET_KEY": "",
+        # A fresh key per stack: connection passwords are encrypted in the metadata DB, as in production.
+        "AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode(),
         "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "false",

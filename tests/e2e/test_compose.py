@@ -143,8 +143,20 @@ def test_components_run_what_the_native_stack_runs(compose: dict[str, Any], env_
         subcommand = [w for w in native[component] if not w.startswith("--")][: len(words)]
         assert words == subcommand, (service, words, native[component])
     init = "\n".join(_command_words(compose["services"]["airflow-init"]["command"]))
-    positions = [init.find(" ".join(step)) for step in native_stack.INIT_COMMANDS]
-    assert -1 not in positions and positions == sorted(positions), init
+    position = 0
+    for step in native_stack.INIT_COMMANDS:  # each step found after the previous one, in order
+        found = init.find(" ".join(step), position)
+        assert found >= position, (step, init)
+        position = found + len(" ".join(step))
+
+
+def test_only_the_ui_port_is_published_and_init_fails_closed(compose: dict[str, Any]) -> None:
+    """Issue 16: the sandbox (it lists the tokens it issued) and the local S3 are never published on the
+    host; airflow-init checks the environment before anything else."""
+    published = {name: service["ports"] for name, service in compose["services"].items() if service.get("ports")}
+    assert published == {"airflow-apiserver": ["8080:8080"]}
+    init = "\n".join(_command_words(compose["services"]["airflow-init"]["command"]))
+    assert init.find("tools/bootstrap.py --check") < init.find("airflow db migrate")
 
 
 def test_settings_match_the_native_run(compose: dict[str, Any], env_example: dict[str, str],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from bootstrap import apply, connection_env, load_settings
 
 
@@ -51,3 +52,55 @@ def test_bootstrap_updates_a_changed_connection(airflow_db, monkeypatch) -> None
     report = apply(load_settings())
     assert "genesys_cloud_default" in report["updated"]
     assert apply(load_settings())["updated"] == []
+
+
+REAL = {"GENESYS_REGION": "mypurecloud.ie", "GENESYS_WEBHOOK_SECRET": "a-long-real-webhook-secret",
+        "GENESYS_CLIENT_SECRET": "real-client-secret", "_AIRFLOW_WWW_USER_PASSWORD": "a-real-password",
+        "AIRFLOW__CORE__FERNET_KEY": "ZmDfcTF7_60GrrY167zsiPd67pEvs0aGOv2oasOM1Pg="}
+
+
+def test_a_complete_real_deployment_passes_the_check(capsys) -> None:
+    from bootstrap import check, deployment_problems
+
+    assert deployment_problems(REAL) == ([], [])
+    assert check(REAL) == 0
+
+
+@pytest.mark.parametrize(("change", "named"), [
+    ({"GENESYS_WEBHOOK_SECRET": ""}, "GENESYS_WEBHOOK_SECRET"),
+    ({"GENESYS_WEBHOOK_SECRET": "sandbox-webhook-secret"}, "GENESYS_WEBHOOK_SECRET"),
+    ({"AIRFLOW__CORE__FERNET_KEY": ""}, "AIRFLOW__CORE__FERNET_KEY"),
+    ({"AIRFLOW__CORE__FERNET_KEY": "not-a-key"}, "AIRFLOW__CORE__FERNET_KEY"),
+    ({"_AIRFLOW_WWW_USER_PASSWORD": ""}, "_AIRFLOW_WWW_USER_PASSWORD"),
+    ({"_AIRFLOW_WWW_USER_PASSWORD": "admin"}, "_AIRFLOW_WWW_USER_PASSWORD"),
+    ({"GENESYS_CLIENT_SECRET": "sandbox-secret"}, "GENESYS_CLIENT_SECRET"),
+    ({"AWS_SECRET_ACCESS_KEY": "testing"}, "AWS_SECRET_ACCESS_KEY"),
+])
+def test_a_real_region_fails_closed_on_a_missing_or_default_secret(change, named, capsys) -> None:
+    """Issue 16: with a real region, no default secret is ever used: start-up stops naming the variable."""
+    from bootstrap import check
+
+    env = {**REAL, **change}
+    assert check(env) == 2
+    err = capsys.readouterr().err
+    assert named in err and "refusing to start" in err
+
+
+def test_bootstrap_refuses_to_apply_on_a_real_region_without_secrets(monkeypatch, capsys) -> None:
+    from bootstrap import main
+
+    for name, value in {**REAL, "GENESYS_WEBHOOK_SECRET": ""}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("GENESYS_WEBHOOK_SECRET")
+    assert main(["--check"]) == 2
+    assert main([]) == 2  # the apply step (compose airflow-init, native stack) stops before touching the DB
+    assert "GENESYS_WEBHOOK_SECRET" in capsys.readouterr().err
+
+
+def test_the_sandbox_only_warns_but_a_malformed_fernet_key_is_always_an_error() -> None:
+    from bootstrap import deployment_problems
+
+    errors, warnings = deployment_problems({})
+    assert errors == [] and any("FERNET" in w for w in warnings)
+    errors, _ = deployment_problems({"AIRFLOW__CORE__FERNET_KEY": "short"})
+    assert errors and "Fernet" in errors[0]
