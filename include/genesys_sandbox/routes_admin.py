@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import time
 from typing import Any
 
@@ -115,23 +116,38 @@ def config(request: Request) -> dict[str, Any]:
     return {**state.config.public(), "fixtures": state.org.fixtures}
 
 
-def signature(secret: str, timestamp: int, body: bytes) -> str:
-    """The ``X-Signature`` header value for ``body`` signed at ``timestamp``."""
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={mac}"
+def signature(secret: str, timestamp: int, body: bytes, *, method: str = "POST", path: str = "",
+              key: str = "") -> str:
+    """The v2 ``X-Signature`` header value: HMAC over version, timestamp, method, request target,
+    idempotency key and body (the provider's documented contract, implemented here on its own)."""
+    message = f"v2\n{timestamp}\n{method.upper()}\n{path}\n{key}\n".encode() + body
+    return f"t={timestamp},v2={hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()}"
 
 
-def _verify(secret: str, header: str | None, body: bytes, now: float) -> str | None:
+def _legacy_v1_accepted() -> bool:
+    """Migration opt-in (the same variable as the sender's): accept a v1-only signature."""
+    return os.environ.get("GENESYS_WEBHOOK_LEGACY_V1", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _verify(secret: str, header: str | None, body: bytes, now: float, *, method: str = "POST", path: str = "",
+            key: str = "") -> str | None:
     """None when the signature is valid and fresh, else why it is refused."""
     if not header:
         return "missing X-Signature header"
     parts = dict(p.strip().partition("=")[::2] for p in header.split(","))
-    timestamp, given = parts.get("t", ""), parts.get("v1", "")
-    if not timestamp.lstrip("-").isdigit() or not given:
-        return "malformed X-Signature header (expected t=<unix>,v1=<hex>)"
+    timestamp = parts.get("t", "")
+    if not timestamp.lstrip("-").isdigit() or not (parts.get("v2") or parts.get("v1")):
+        return "malformed X-Signature header (expected t=<unix>,v2=<hex>)"
     if abs(now - int(timestamp)) > SIGNATURE_TOLERANCE_SECONDS:
         return "stale signature timestamp"
-    expected = signature(secret, int(timestamp), body).split("v1=", 1)[1]
+    if parts.get("v2"):
+        expected = signature(secret, int(timestamp), body, method=method, path=path, key=key).split("v2=", 1)[1]
+        given = parts["v2"]
+    elif _legacy_v1_accepted():
+        expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+        given = parts["v1"]
+    else:
+        return "v1 signature refused: v2 required"
     if not hmac.compare_digest(expected, given):
         return "signature mismatch"
     return None
@@ -141,7 +157,11 @@ def _verify(secret: str, header: str | None, body: bytes, now: float) -> str | N
 async def receive_webhook(name: str, request: Request) -> JSONResponse:
     state = _state(request)
     body = await request.body()
-    reason = _verify(state.config.webhook_secret, request.headers.get("x-signature"), body, time.time())
+    raw_path = request.scope.get("raw_path") or request.url.path.encode()
+    query = request.scope.get("query_string") or b""
+    target = raw_path.decode("latin-1") + (f"?{query.decode('latin-1')}" if query else "")
+    reason = _verify(state.config.webhook_secret, request.headers.get("x-signature"), body, time.time(),
+                     method=request.method, path=target, key=request.headers.get("idempotency-key") or "")
     if reason is not None:
         raise ApiError(401, f"Webhook rejected: {reason}")
     try:

@@ -36,7 +36,7 @@ def issued_tokens(stack: Any) -> list[str]:
 
 # Issue 16: presigned links (up to 7 days of access) and AWS access key ids count as leaks too. Own patterns
 # (not the provider's genesys_cloud.sinks.links) so a gap there cannot hide a leak here.
-PRESIGNED_SIGNATURE = re.compile(r"(?:X-Amz-Signature|[?&]Signature)=[0-9A-Za-z%/+]{16,}", re.IGNORECASE)
+PRESIGNED_SIGNATURE = re.compile(r"(?i:X-Amz-Signature)=[0-9A-Fa-f]{16,}|[?&]Signature=[0-9A-Za-z%/+]{16,}")
 AWS_ACCESS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b")
 
 
@@ -182,9 +182,10 @@ def test_webhook_receiver_refuses_tampering(devstack: Any, case: str, expected: 
     now = int(time.time())
     secret = "not-the-secret" if case == "wrong secret" else WEBHOOK_SECRET
     signed_at = now - 3600 if case == "stale timestamp" else now
-    header = sign(secret, signed_at, body)
+    key = f"probe-{case}-{now}"
+    header = sign(secret, signed_at, body, method="POST", path="/_sandbox/webhooks/probe", idempotency_key=key)
     sent = body.replace(b"probe", b"prob3") if case == "tampered body" else body
-    headers = {"Content-Type": "application/json", "Idempotency-Key": f"probe-{case}-{now}"}
+    headers = {"Content-Type": "application/json", "Idempotency-Key": key}
     if case != "no signature":
         headers["X-Signature"] = header
     answer = httpx.post(f"{devstack.sandbox_url}/_sandbox/webhooks/probe", content=sent, headers=headers)

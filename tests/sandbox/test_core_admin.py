@@ -51,7 +51,8 @@ def test_counters_are_per_endpoint_template() -> None:
 
 def _post(client, body: bytes, *, key: str | None = "k1", ts: int | None = None, sig: str | None = None):
     timestamp = int(time.time()) if ts is None else ts
-    headers = {"Content-Type": "application/json", "X-Signature": sig or signature(SECRET, timestamp, body)}
+    signed = signature(SECRET, timestamp, body, path="/_sandbox/webhooks/bi", key=key or "")
+    headers = {"Content-Type": "application/json", "X-Signature": sig or signed}
     if key:
         headers["Idempotency-Key"] = key
     return client.post("/_sandbox/webhooks/bi", content=body, headers=headers)
@@ -62,9 +63,10 @@ def test_webhook_receiver_verifies_signatures() -> None:
     body = json.dumps({"dag": "campaign_stats", "rows": 3}).encode()
     ok = _post(client, body)
     assert ok.status_code == 200 and ok.json()["duplicate"] is False
-    tampered_sig = signature(SECRET, int(time.time()), body)
+    tampered_sig = signature(SECRET, int(time.time()), body, path="/_sandbox/webhooks/bi", key="k2")
     assert _post(client, body.replace(b"3", b"4"), key="k2", sig=tampered_sig).status_code == 401
-    assert _post(client, body, key="k3", sig=signature("wrong-secret", int(time.time()), body)).status_code == 401
+    wrong = signature("wrong-secret", int(time.time()), body, path="/_sandbox/webhooks/bi", key="k3")
+    assert _post(client, body, key="k3", sig=wrong).status_code == 401
     assert _post(client, body, key="k4", ts=int(time.time()) - 301).status_code == 401
     no_sig = client.post("/_sandbox/webhooks/bi", content=body, headers={"Idempotency-Key": "k5"})
     assert no_sig.status_code == 401 and no_sig.json()["status"] == 401
@@ -83,3 +85,26 @@ def test_webhook_receiver_dedupes_on_idempotency_key() -> None:
     assert _post(client, body, key="other").json()["duplicate"] is False
     assert [d["body"] for d in client.get("/_sandbox/webhooks/bi").json()] == [{"n": 1}, {"n": 1}]
     assert client.get("/_sandbox/webhooks/none").json() == []
+
+
+def test_webhook_signature_v2_covers_key_method_and_path(monkeypatch) -> None:
+    """Issue 16: a replay inside the tolerance with a new idempotency key (or to another path, or with
+    another method) is refused; a v1-only signature passes only with the migration opt-in."""
+    import hashlib
+    import hmac
+
+    client = make_client()
+    body = b'{"n": 1}'
+    now = int(time.time())
+    first = signature(SECRET, now, body, path="/_sandbox/webhooks/bi", key="orig")
+    assert _post(client, body, key="orig", sig=first).status_code == 200
+    assert _post(client, body, key="replayed-with-new-key", sig=first).status_code == 401
+    other_path = signature(SECRET, now, body, path="/_sandbox/webhooks/other", key="p1")
+    assert _post(client, body, key="p1", sig=other_path).status_code == 401
+    put = signature(SECRET, now, body, method="PUT", path="/_sandbox/webhooks/bi", key="m1")
+    assert _post(client, body, key="m1", sig=put).status_code == 401
+    v1 = f"t={now},v1=" + hmac.new(SECRET.encode(), f"{now}.".encode() + body, hashlib.sha256).hexdigest()
+    refused = _post(client, body, key="legacy", sig=v1)
+    assert refused.status_code == 401 and "v2 required" in refused.text
+    monkeypatch.setenv("GENESYS_WEBHOOK_LEGACY_V1", "true")
+    assert _post(client, body, key="legacy", sig=v1).status_code == 200

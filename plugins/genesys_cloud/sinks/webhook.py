@@ -2,8 +2,13 @@
 
 Wire format (what a receiver verifies):
 
-* ``X-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`` where ``<body>`` is the
-  exact request body bytes;
+* ``X-Signature: t=<unix seconds>,v2=<hex HMAC-SHA256(secret, "v2\n<t>\n<METHOD>\n<path>\n<key>\n" + body)>``
+  where ``<path>`` is the request target (path and query, as sent), ``<key>`` the ``Idempotency-Key`` header
+  and ``<body>`` the exact request body bytes (:func:`signed_message`): a replay inside the tolerance with
+  a new key, method or path fails verification, so a deduplicating receiver cannot be fooled;
+* migration: with ``GENESYS_WEBHOOK_LEGACY_V1=true`` the header also carries the old
+  ``v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`` so receivers not yet on v2 keep working; verifiers accept
+  a v1-only header only when asked to (``accept_v1``); drop the opt-in once every receiver checks v2;
 * ``Idempotency-Key``: derived from the run's identity only (:func:`idempotency_key`), never from the
   payload, so a retried task re-delivers with the same key even when a presigned URL inside changed;
 * ``Content-Type: application/json``; the body is JSON with sorted keys and no insignificant whitespace.
@@ -72,11 +77,35 @@ def canonical_json(payload: dict[str, Any]) -> bytes:
     ).encode("utf-8")
 
 
-def sign(secret: str, timestamp: int, body_bytes: bytes) -> str:
-    """Header value ``t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">``."""
-    message = f"{int(timestamp)}.".encode() + body_bytes
-    digest = hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
-    return f"t={int(timestamp)},v1={digest}"
+LEGACY_V1_ENV = "GENESYS_WEBHOOK_LEGACY_V1"
+
+
+def legacy_v1_enabled() -> bool:
+    """The migration opt-in: also send the v1 signature (timestamp and body only)."""
+    import os
+
+    return os.environ.get(LEGACY_V1_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def signed_message(timestamp: int, method: str, path: str, key: str, body_bytes: bytes) -> bytes:
+    """What v2 signs: version, timestamp, method, request target, idempotency key (one per line), body."""
+    for name, value in (("method", method), ("path", path), ("idempotency key", key)):
+        if "\n" in value or "\r" in value:
+            raise WebhookSignatureError(f"webhook {name} must not contain a line break")
+    return f"v2\n{int(timestamp)}\n{method.upper()}\n{path}\n{key}\n".encode() + body_bytes
+
+
+def _hmac(secret: str, message: bytes) -> str:
+    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
+def sign(secret: str, timestamp: int, body_bytes: bytes, *, method: str, path: str, idempotency_key: str,
+         legacy_v1: bool = False) -> str:
+    """Header value ``t=<unix>,v2=<hex>`` (plus ``,v1=<hex of "<t>.<body>">`` with ``legacy_v1``)."""
+    header = f"t={int(timestamp)},v2={_hmac(secret, signed_message(timestamp, method, path, idempotency_key, body_bytes))}"
+    if legacy_v1:
+        header += f",v1={_hmac(secret, f'{int(timestamp)}.'.encode() + body_bytes)}"
+    return header
 
 
 def verify_signature(
@@ -84,19 +113,32 @@ def verify_signature(
     header: str,
     body_bytes: bytes,
     *,
+    method: str,
+    path: str,
+    idempotency_key: str,
     now: float | None = None,
     tolerance_seconds: int = DEFAULT_TOLERANCE_SECONDS,
+    accept_v1: bool = False,
 ) -> int:
-    """Check an ``X-Signature`` header for a receiver; returns its timestamp or raises WebhookSignatureError."""
+    """Check an ``X-Signature`` header for a receiver; returns its timestamp or raises WebhookSignatureError.
+
+    v2 is checked whenever present; a header with only v1 passes only with ``accept_v1`` (migration)."""
     try:
-        parts = dict(item.split("=", 1) for item in header.split(","))
+        parts = dict(item.strip().split("=", 1) for item in header.split(","))
         timestamp = int(parts["t"])
-        received = parts["v1"]
     except (KeyError, ValueError) as exc:
         raise WebhookSignatureError("malformed X-Signature header") from exc
-    expected = sign(secret, timestamp, body_bytes).split("v1=", 1)[1]
+    if "v2" in parts:
+        expected = _hmac(secret, signed_message(timestamp, method, path, idempotency_key, body_bytes))
+        received = parts["v2"]
+    elif "v1" in parts and accept_v1:
+        expected, received = _hmac(secret, f"{timestamp}.".encode() + body_bytes), parts["v1"]
+    elif "v1" in parts:
+        raise WebhookSignatureError(f"v1 signature refused: v2 required (or set {LEGACY_V1_ENV} while migrating)")
+    else:
+        raise WebhookSignatureError("malformed X-Signature header (no v2 signature)")
     if not hmac.compare_digest(expected, received):
-        raise WebhookSignatureError("signature does not match the body")
+        raise WebhookSignatureError("signature does not match the body, method, path or idempotency key")
     current = time.time() if now is None else now
     if abs(current - timestamp) > tolerance_seconds:
         raise WebhookSignatureError("signature timestamp outside the tolerance window")
@@ -208,6 +250,8 @@ class WebhookSink:
         """
         target = self._target()
         body = canonical_json(payload)
+        path = httpx.URL(target.url).raw_path.decode("ascii")  # the request target, as sent
+        legacy = legacy_v1_enabled()
         attempts = 0
 
         def _attempt(client: httpx.Client) -> httpx.Response:
@@ -217,7 +261,8 @@ class WebhookSink:
                 "Content-Type": "application/json",
                 IDEMPOTENCY_HEADER: idempotency_key,
                 # A fresh timestamp per attempt: receivers reject stale signatures.
-                SIGNATURE_HEADER: sign(target.secret, int(time.time()), body),
+                SIGNATURE_HEADER: sign(target.secret, int(time.time()), body, method="POST", path=path,
+                                       idempotency_key=idempotency_key, legacy_v1=legacy),
             }
             try:
                 response = client.post(target.url, content=body, headers=headers)

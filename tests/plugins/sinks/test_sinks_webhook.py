@@ -61,7 +61,8 @@ def receiver() -> Iterator[Receiver]:
                 if status:
                     return self._reply(status, {"error": "scripted"}, headers)
             try:
-                verify_signature(SECRET, self.headers.get("X-Signature", ""), body)
+                verify_signature(SECRET, self.headers.get("X-Signature", ""), body, method=self.command,
+                                 path=self.path, idempotency_key=self.headers.get("Idempotency-Key", ""))
             except WebhookSignatureError as exc:
                 return self._reply(401, {"error": str(exc)})
             key = self.headers["Idempotency-Key"]
@@ -108,15 +109,47 @@ KEY = idempotency_key(
 def test_signature_format_and_verification() -> None:
     body = canonical_json({"b": 1, "a": [1, 2]})
     assert body == b'{"a":[1,2],"b":1}'
-    header = sign("k", 1700000000, body)
-    assert header.startswith("t=1700000000,v1=") and len(header.split("v1=")[1]) == 64
-    assert verify_signature("k", header, body, now=1700000010) == 1700000000
+    where = {"method": "POST", "path": "/hooks/bi?team=7", "idempotency_key": "key-1"}
+    header = sign("k", 1700000000, body, **where)
+    assert header.startswith("t=1700000000,v2=") and len(header.split("v2=")[1]) == 64
+    assert verify_signature("k", header, body, now=1700000010, **where) == 1700000000
     with pytest.raises(WebhookSignatureError, match="does not match"):
-        verify_signature("k", header, body.replace(b"1", b"2"), now=1700000010)
+        verify_signature("k", header, body.replace(b"1", b"2"), now=1700000010, **where)
     with pytest.raises(WebhookSignatureError, match="does not match"):
-        verify_signature("other", header, body, now=1700000010)
+        verify_signature("other", header, body, now=1700000010, **where)
     with pytest.raises(WebhookSignatureError, match="tolerance"):
-        verify_signature("k", header, body, now=1700000000 + 3600)
+        verify_signature("k", header, body, now=1700000000 + 3600, **where)
+
+
+@pytest.mark.parametrize("changed", [{"idempotency_key": "key-2"}, {"method": "PUT"}, {"path": "/hooks/other"},
+                                     {"path": "/hooks/bi?team=8"}])
+def test_signature_v2_covers_the_key_method_and_path(changed) -> None:
+    """Issue 16: a replay inside the tolerance with a new idempotency key (or another method or path)
+    fails verification (v1 signed only timestamp and body)."""
+    body = canonical_json({"event": "published"})
+    where = {"method": "POST", "path": "/hooks/bi?team=7", "idempotency_key": "key-1"}
+    header = sign("k", 1700000000, body, **where)
+    with pytest.raises(WebhookSignatureError, match="does not match"):
+        verify_signature("k", header, body, now=1700000000, **{**where, **changed})
+
+
+def test_legacy_v1_is_sent_only_on_opt_in_and_accepted_only_on_request(monkeypatch) -> None:
+    import hashlib
+    import hmac
+
+    from genesys_cloud.sinks.webhook import legacy_v1_enabled
+
+    body = canonical_json({"event": "published"})
+    where = {"method": "POST", "path": "/hooks/bi", "idempotency_key": "key-1"}
+    assert "v1=" not in sign("k", 1700000000, body, **where) and not legacy_v1_enabled()
+    monkeypatch.setenv("GENESYS_WEBHOOK_LEGACY_V1", "true")
+    both = sign("k", 1700000000, body, **where, legacy_v1=legacy_v1_enabled())
+    v1 = hmac.new(b"k", b"1700000000." + body, hashlib.sha256).hexdigest()
+    assert both.endswith(f",v1={v1}")  # an old receiver still verifies "<t>.<body>"
+    old_only = f"t=1700000000,v1={v1}"
+    with pytest.raises(WebhookSignatureError, match="v2 required"):
+        verify_signature("k", old_only, body, now=1700000000, **where)
+    assert verify_signature("k", old_only, body, now=1700000000, accept_v1=True, **where) == 1700000000
 
 
 def test_idempotency_key_depends_on_identity_only() -> None:
@@ -154,7 +187,8 @@ def test_tampered_body_is_rejected(receiver: Receiver, connection) -> None:
     headers = {
         "Content-Type": "application/json",
         "Idempotency-Key": KEY,
-        "X-Signature": sign(SECRET, int(time.time()), body),
+        "X-Signature": sign(SECRET, int(time.time()), body, method="POST",
+                            path=httpx.URL(receiver.url).raw_path.decode(), idempotency_key=KEY),
     }
     tampered = httpx.post(receiver.url, content=canonical_json({"rows": 4}), headers=headers)
     assert tampered.status_code == 401
@@ -272,7 +306,8 @@ def test_sandbox_receiver_verifies_and_dedupes(sandbox) -> None:
     body = canonical_json({"event": "published"})
     headers = {
         "Idempotency-Key": "other",
-        "X-Signature": sign("sandbox-webhook-secret", int(time.time()), body),
+        "X-Signature": sign("sandbox-webhook-secret", int(time.time()), body, method="POST",
+                            path=httpx.URL(sink._target().url).raw_path.decode(), idempotency_key="other"),
     }
     tampered = httpx.post(sink._target().url, content=canonical_json({"event": "tampered"}), headers=headers)
     assert tampered.status_code == 401
