@@ -119,7 +119,9 @@ def validated_run(parse: Callable[[Mapping[str, Any]], Any]) -> dict[str, Any]:
 
     context = get_current_context()
     try:
-        spec = RunSpec(params=parse(dict(context["params"])), window=window_from_context(context))
+        # `replace_partition` is a run-conf flag read by the delivery step, not a pipeline param.
+        params = {k: v for k, v in dict(context["params"]).items() if k != "replace_partition"}
+        spec = RunSpec(params=parse(params), window=window_from_context(context))
     except InvalidParam as exc:
         raise AirflowFailException(f"invalid param {exc}") from exc
     return spec.to_xcom()

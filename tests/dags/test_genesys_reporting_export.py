@@ -36,6 +36,9 @@ def day_before(day: str, n: int) -> str:
 def run(dag: Any, day: str, **conf: Any) -> Any:
     """The scheduled run (04:00 UTC) whose window is the reporting day ``day``."""
     logical = datetime.combine(date.fromisoformat(day) + timedelta(days=1), datetime.min.time(), UTC).replace(hour=4)
+    # These tests read the day's partition: a narrower selection replaces it deliberately (else it would
+    # publish under selection=<digest>/, see tests/plugins/sinks/test_sinks_delivery.py).
+    conf.setdefault("replace_partition", True)
     return dag.test(logical_date=logical, run_after=logical, run_conf=conf)
 
 

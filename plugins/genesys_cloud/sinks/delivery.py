@@ -21,6 +21,7 @@ Storage is reached only through :class:`~genesys_cloud.sinks.object_store.Partit
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from genesys_cloud.sinks.object_store import PartitionPublisher
     from genesys_pipelines.windows import Window
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -98,15 +101,68 @@ class Delivery:
         return [*self.objects, *self.staged]
 
 
+#: The params that select *which* entities a run covers (views, queues, campaigns...): a run whose values
+#: differ from the DAG's defaults is narrower (or other) than the pipeline's day.
+SELECTION_PARAMS = ("campaign_ids", "status_filter", "division_ids", "queue_ids", "media_type", "filters",
+                    "exports")
+#: A run-conf flag (not a form field): a non-default selection replaces the day's partition.
+REPLACE_PARTITION = "replace_partition"
+
+
+def _normalised(value: Any) -> str | None:
+    import json
+
+    if value in (None, "", [], (), {}):
+        return None  # "empty" means "all" for every selection param
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _dag_default(context: Mapping[str, Any], name: str) -> Any:
+    params = getattr(context.get("dag"), "params", None) or {}
+    try:
+        value = params[name]
+    except (KeyError, TypeError):
+        return None
+    return getattr(value, "value", value)
+
+
+def run_selection(context: Mapping[str, Any]) -> dict[str, Any]:
+    """The run's selection params whose values differ from the DAG's defaults (empty for a default run)."""
+    params = context.get("params") or {}
+    return {name: params[name] for name in SELECTION_PARAMS
+            if name in params and _normalised(params[name]) != _normalised(_dag_default(context, name))}
+
+
+def selection_digest(context: Mapping[str, Any]) -> str | None:
+    """12 hex of sha256 over the run's non-default selection; None for a default run."""
+    import hashlib
+    import json
+
+    selection = run_selection(context)
+    if not selection:
+        return None
+    canonical = json.dumps({k: _normalised(v) for k, v in sorted(selection.items())}, sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
+def replaces_partition(context: Mapping[str, Any]) -> bool:
+    """True when the run asks (conf ``replace_partition``) to replace the day's partition anyway."""
+    dag_run = context.get("dag_run")
+    conf = getattr(dag_run, "conf", None) or {}
+    flag = conf.get(REPLACE_PARTITION, (context.get("params") or {}).get(REPLACE_PARTITION, False))
+    return flag is True or str(flag).strip().lower() in ("1", "true", "yes", "on")
+
+
 def standard_key(context: Mapping[str, Any], window_start: datetime | str, window_end: datetime | str,
                  event: str) -> str:
-    """The idempotency key of a delivery: (dag, window, task, map index, event); never the payload."""
+    """The idempotency key of a delivery: (dag, window, task, map index, event, and the selection digest
+    of a non-default run); never the payload."""
     from genesys_cloud.context import run_identity
     from genesys_cloud.sinks.webhook import idempotency_key
 
     identity = run_identity(context)
     return idempotency_key(identity["dag_id"] or "", window_start, window_end, identity["task_id"] or "",
-                           identity["map_index"], event)
+                           identity["map_index"], event, selection=selection_digest(context))
 
 
 def publish_or_reuse(publisher: PartitionPublisher, names: list[str] | None,
@@ -121,13 +177,22 @@ def publish_or_reuse(publisher: PartitionPublisher, names: list[str] | None,
 
 
 def publisher_for(context: Mapping[str, Any], window: Window) -> PartitionPublisher:
-    """The run's publisher of the window's partition (keyed by the window's local day or interval)."""
+    """The run's publisher of the window's partition (keyed by the window's local day or interval).
+
+    A run whose selection differs from the DAG's defaults (one view, one queue, a subset of campaigns)
+    publishes to ``{partition}selection=<digest>/`` so it never replaces (and deletes) the day's full
+    output; with conf ``replace_partition: true`` it replaces the day's partition deliberately."""
     from genesys_cloud.context import run_identity
     from genesys_cloud.sinks.object_store import PartitionPublisher
 
     identity = run_identity(context)
+    digest = selection_digest(context)
+    if digest is not None and replaces_partition(context):
+        log.warning("Selection %s differs from the defaults; replacing the day's partition as asked (%s)",
+                    sorted(run_selection(context)), REPLACE_PARTITION)
+        digest = None
     return PartitionPublisher(identity["dag_id"] or "", window.local_start(), window.local_end(),
-                              str(identity["run_id"]))
+                              str(identity["run_id"]), selection=digest)
 
 
 def deliver(

@@ -8,7 +8,17 @@ Layout (``{pipeline}`` is the pipeline's output prefix):
   zone; a local day expressed in UTC offsets is not midnight-aligned and becomes an ``interval=``.
 * ``{pipeline}/interval={start}_{end}/`` otherwise, both bounds in UTC, compact ISO
   (``20240501T000000Z``): no ``:`` or ``+``, safe in file systems and URLs.
+* ``{partition}selection=<digest>/`` for a run whose selection (views, queues, campaigns...) differs from
+  the pipeline's default: a narrower manual run gets its own partition under the day's, instead of
+  replacing the day's full output (see ``genesys_cloud.sinks.delivery.publisher_for``). Publishing the
+  day's partition never touches its ``selection=`` sub-partitions.
 * ``{pipeline}/_staging/{run_id}/{partition token}/`` holds a run's staged objects until publish.
+
+Concurrent publishes of one partition are serialised by a lock object (``{partition}_lock``) created with
+a conditional write (``If-None-Match: *``: exactly one writer succeeds, S3 answers 412 to the others);
+a lock older than :data:`LOCK_STALE_SECONDS` (a crashed publisher) is taken over, and a retry of the
+run that holds it proceeds. Completeness (:func:`partition_is_complete`) compares each object's sha256
+with the manifest, not just its size.
 
 Publishing one partition: (1) delete the old ``_manifest.json`` (from now on readers see the partition as
 incomplete), (2) delete the partition's old objects that the new set does not contain, (3) copy the
@@ -42,6 +52,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MANIFEST_NAME = "_manifest.json"
+LOCK_NAME = "_lock"
+SELECTION_TOKEN = "selection="
+#: A publish takes seconds; a lock this old belongs to a publisher that died mid-way.
+LOCK_STALE_SECONDS = 15 * 60
 MANIFEST_VERSION = 1
 SSE = "AES256"
 DEFAULT_BUCKET = "genesys-pipelines"
@@ -147,11 +161,17 @@ class PartitionPublisher:
         run_id: str,
         bucket: str | None = None,
         aws_conn_id: str | None = None,
+        selection: str | None = None,
     ) -> None:
         self.pipeline = pipeline.strip("/")
         self.window_start = _as_datetime(window_start)
         self.window_end = _as_datetime(window_end)
         self.partition = partition_prefix(self.pipeline, self.window_start, self.window_end)
+        if selection:
+            if _SAFE.search(selection):
+                raise ObjectStoreError(f"invalid selection token {selection!r}")
+            self.partition += f"{SELECTION_TOKEN}{selection}/"
+        self.selection = selection or None
         self.run_id = run_id
         self.bucket = bucket or _default_bucket()
         self.aws_conn_id = aws_conn_id or settings().aws_conn_id
@@ -169,6 +189,39 @@ class PartitionPublisher:
     @property
     def manifest_key(self) -> str:
         return f"{self.partition}{MANIFEST_NAME}"
+
+    @property
+    def lock_key(self) -> str:
+        return f"{self.partition}{LOCK_NAME}"
+
+    def _acquire(self) -> None:
+        """Create the partition's lock object with a conditional write; one publisher at a time."""
+        from botocore.exceptions import ClientError
+
+        client = self.hook.get_conn()
+        for _ in range(2):
+            try:
+                client.put_object(Bucket=self.bucket, Key=self.lock_key, Body=self.run_id.encode(),
+                                  ContentType="text/plain", ServerSideEncryption=SSE, IfNoneMatch="*")
+                return
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code")
+                if code not in ("PreconditionFailed", "412", "ConditionalRequestConflict", "409"):
+                    raise
+            held = client.get_object(Bucket=self.bucket, Key=self.lock_key)
+            holder = held["Body"].read().decode(errors="replace")
+            age = (datetime.now(UTC) - held["LastModified"]).total_seconds()
+            if holder == self.run_id or age > LOCK_STALE_SECONDS:  # our own earlier try, or a dead publisher
+                log.warning("Taking over the lock of s3://%s/%s (held by %s for %.0f s)", self.bucket,
+                            self.partition, holder, age)
+                client.delete_object(Bucket=self.bucket, Key=self.lock_key)
+                continue
+            raise ObjectStoreError(f"s3://{self.bucket}/{self.partition} is being published by run {holder!r} "
+                                   f"(lock {age:.0f} s old); retry once it is done")
+        raise ObjectStoreError(f"could not take the lock of s3://{self.bucket}/{self.partition}")
+
+    def _release(self) -> None:
+        self.hook.get_conn().delete_object(Bucket=self.bucket, Key=self.lock_key)
 
     def staging_key(self, name: str) -> str:
         return f"{self.staging_prefix}{_check_name(name)}"
@@ -295,6 +348,15 @@ class PartitionPublisher:
                 "stage objects first or pass allow_empty=True for an empty partition"
             )
         manifest = self.build_manifest(objects, extra_manifest)
+        self._acquire()
+        try:
+            self._replace(manifest, objects, leftovers)
+        finally:
+            self._release()
+        return {**manifest, "bucket": self.bucket, "manifest_key": self.manifest_key}
+
+    def _replace(self, manifest: dict[str, Any], objects: list[StagedObject], leftovers: list[StagedObject]) -> None:
+        """Steps (1)-(5) of the module doc, under the partition's lock."""
         hook, bucket = self.hook, self.bucket
 
         # (1) Readers stop trusting the partition before anything in it changes.
@@ -302,7 +364,8 @@ class PartitionPublisher:
         # (2) Old objects the new set does not overwrite would otherwise linger under the new manifest.
         new_keys = {entry["key"] for entry in manifest["objects"]}
         existing = hook.list_keys(bucket_name=bucket, prefix=self.partition) or []
-        stale = sorted(k for k in existing if k not in new_keys and k != self.manifest_key)
+        stale = sorted(k for k in existing if k not in new_keys and k not in (self.manifest_key, self.lock_key)
+                       and not k[len(self.partition):].startswith(SELECTION_TOKEN))  # narrower runs' own
         if stale:
             hook.delete_objects(bucket=bucket, keys=stale)
         # (3) Server-side copies; metadata (sha256, rows, content type) travels with the object.
@@ -332,7 +395,6 @@ class PartitionPublisher:
             len(objects),
             manifest["total_rows"],
         )
-        return {**manifest, "bucket": bucket, "manifest_key": self.manifest_key}
 
     def read_manifest(self) -> dict[str, Any] | None:
         """The partition's manifest, or None when the partition is not (or no longer) complete."""
@@ -432,21 +494,40 @@ def read_manifest(hook: S3Hook, bucket: str, manifest_key: str) -> dict[str, Any
     return json.loads(hook.read_key(manifest_key, bucket_name=bucket))
 
 
+def _sha256_of_object(hook: S3Hook, bucket: str, key: str) -> str | None:
+    from botocore.exceptions import ClientError
+
+    digest = hashlib.sha256()
+    try:
+        body = hook.get_conn().get_object(Bucket=bucket, Key=key)["Body"]
+    except ClientError:
+        return None
+    for block in iter(lambda: body.read(1 << 20), b""):  # streamed: an object is never whole in memory
+        digest.update(block)
+    return digest.hexdigest()
+
+
 def partition_is_complete(
     pipeline: str,
     window_start: datetime | str,
     window_end: datetime | str,
     bucket: str | None = None,
     aws_conn_id: str | None = None,
+    selection: str | None = None,
 ) -> bool:
-    """True when the partition has a manifest and every object it lists exists with the listed size."""
+    """True when the partition has a manifest and every object it lists exists with the listed size and
+    sha256 (the bytes are hashed: a same-size object from an interleaved publish does not pass)."""
     hook = s3_hook(aws_conn_id)
     bucket = bucket or _default_bucket()
     prefix = partition_prefix(pipeline, window_start, window_end)
+    if selection:
+        prefix += f"{SELECTION_TOKEN}{selection}/"
     manifest = read_manifest(hook, bucket, f"{prefix}{MANIFEST_NAME}")
     if manifest is None:
         return False
     sizes = {
         meta["Key"]: int(meta["Size"]) for meta in hook.get_file_metadata(prefix=prefix, bucket_name=bucket)
     }
-    return all(sizes.get(entry["key"]) == entry["size"] for entry in manifest["objects"])
+    return all(sizes.get(entry["key"]) == entry["size"]
+               and _sha256_of_object(hook, bucket, entry["key"]) == entry["sha256"]
+               for entry in manifest["objects"])

@@ -152,8 +152,13 @@ def idempotency_key(
     task_id: str,
     map_index: int | None,
     event: str,
+    selection: str | None = None,
 ) -> str:
-    """sha256 hex of the delivery's identity: the same run step and window always give the same key."""
+    """sha256 hex of the delivery's identity: the same run step and window always give the same key.
+
+    ``selection``: the digest of a run's selection when it differs from the pipeline's default (a narrower
+    manual run is a different delivery: a deduplicating receiver must hear of it); None keeps the key of
+    a default run unchanged."""
 
     def _iso(value: str | datetime) -> str:
         return value.isoformat() if isinstance(value, datetime) else str(value)
@@ -166,6 +171,8 @@ def idempotency_key(
         -1 if map_index is None else int(map_index),
         event,
     ]
+    if selection:
+        identity.append(f"selection={selection}")
     return hashlib.sha256(json.dumps(identity, separators=(",", ":")).encode("utf-8")).hexdigest()
 
 

@@ -103,3 +103,33 @@ def test_links_are_withheld_wherever_they_nest_and_counted_by_the_scan() -> None
     assert leaks_in(f"log {v4} and {v2}") == {"presigned_signatures": 1, "aws_access_key_ids": 1}
     assert leaks_in("Done. Returned value was: {'keys': {'a.csv': 'p/a.csv'}}") == {
         "presigned_signatures": 0, "aws_access_key_ids": 0}
+
+
+def _narrow(run_id: str = "manual__narrow", **conf: Any) -> dict[str, Any]:
+    dag = SimpleNamespace(params={"campaign_ids": [], "queue_ids": (), "timezone": "UTC"})
+    return {**context(run_id), "dag": dag, "dag_run": SimpleNamespace(conf=conf),
+            "params": {"campaign_ids": ["c1"], "queue_ids": (), "timezone": "Europe/Paris"}}
+
+
+def test_a_narrower_run_gets_its_own_partition_and_webhook_key() -> None:
+    """Issue 16: one campaign's manual run no longer replaces (and deletes) the day's partition, and its
+    webhook key differs, so a deduplicating receiver hears of it."""
+    from genesys_cloud.sinks.delivery import run_selection, selection_digest
+
+    assert run_selection(_narrow()) == {"campaign_ids": ["c1"]}  # timezone is not a selection
+    digest = selection_digest(_narrow())
+    assert digest and len(digest) == 12
+    store = publisher_for(_narrow(), WINDOW)
+    assert store.partition == f"delivery_test/date=2026-06-09/selection={digest}/"
+    default_key = standard_key(context(), WINDOW.start, WINDOW.end, "rows")
+    assert standard_key(_narrow(), WINDOW.start, WINDOW.end, "rows") != default_key
+    # defaults given explicitly are still the default run
+    same = {**_narrow(), "params": {"campaign_ids": [], "queue_ids": []}}
+    assert selection_digest(same) is None and publisher_for(same, WINDOW).partition == "delivery_test/date=2026-06-09/"
+    assert standard_key(same, WINDOW.start, WINDOW.end, "rows") == default_key
+
+
+def test_replace_partition_lets_a_narrower_run_replace_the_day() -> None:
+    store = publisher_for(_narrow(replace_partition=True), WINDOW)
+    assert store.partition == "delivery_test/date=2026-06-09/"
+    assert "/selection=" in publisher_for(_narrow(replace_partition="false"), WINDOW).partition

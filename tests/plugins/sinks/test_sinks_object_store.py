@@ -280,3 +280,49 @@ def test_default_bucket_comes_from_settings(monkeypatch) -> None:
     monkeypatch.setenv("GENESYS_BUCKET", "other-bucket")
     assert PartitionPublisher("p", *DAY, run_id="r").bucket == "other-bucket"
     assert object_store.MANIFEST_NAME == "_manifest.json"
+
+
+# -- issue 16: narrower runs, concurrent publishes, completeness by digest ----------------------------
+def test_a_selection_partition_lives_under_the_day_and_the_day_never_deletes_it(s3) -> None:
+    _stage_day("full-1", [{"id": 1}, {"id": 2}]).publish()
+    narrow = PartitionPublisher("campaign_stats", *DAY, run_id="narrow", selection="0123456789ab")
+    assert narrow.partition == "campaign_stats/date=2024-05-01/selection=0123456789ab/"
+    narrow.stage_bytes("summary.csv", b"campaign,attempted\nc9,1\n", "text/csv", rows=1)
+    narrow.publish()
+    # the day's full output is intact beside the narrower run's own partition
+    assert partition_is_complete("campaign_stats", *DAY)
+    assert partition_is_complete("campaign_stats", *DAY, selection="0123456789ab")
+    _stage_day("full-2", [{"id": 1}]).publish()  # re-publishing the day keeps the selection partition
+    assert _keys(s3, narrow.partition) == [f"{narrow.partition}_manifest.json", f"{narrow.partition}summary.csv"]
+    with pytest.raises(ObjectStoreError, match="selection"):
+        PartitionPublisher("campaign_stats", *DAY, run_id="x", selection="../other")
+
+
+def test_a_second_publisher_of_one_partition_waits_for_the_lock(s3) -> None:
+    """Two runs publishing one partition at once: the conditional write lets exactly one in."""
+    first, second = _stage_day("run-a", [{"id": 1}]), _stage_day("run-b", [{"id": 2}])
+    s3.put_object(Bucket=BUCKET, Key=first.lock_key, Body=b"run-a")  # run-a is mid-publish
+    with pytest.raises(ObjectStoreError, match="being published by run 'run-a'"):
+        second.publish()
+    assert _keys(s3, second.staging_prefix)  # nothing published, its staging kept for the retry
+    first.publish()  # the holder itself (a retry of run-a) proceeds and releases the lock
+    assert first.lock_key not in _keys(s3, first.partition)
+    second.publish()  # once released, the other run publishes
+    assert json.loads(s3.get_object(Bucket=BUCKET, Key=second.manifest_key)["Body"].read())["total_rows"] == 2
+
+
+def test_a_stale_lock_of_a_dead_publisher_is_taken_over(s3, monkeypatch) -> None:
+    pub = _stage_day("run-c", [{"id": 1}])
+    s3.put_object(Bucket=BUCKET, Key=pub.lock_key, Body=b"dead-run")
+    monkeypatch.setattr(object_store, "LOCK_STALE_SECONDS", -1)
+    pub.publish()
+    assert partition_is_complete("campaign_stats", *DAY)
+
+
+def test_completeness_checks_the_digest_not_just_the_size(s3) -> None:
+    pub = _stage_day("run-d", [{"id": 1}])
+    pub.publish()
+    assert partition_is_complete("campaign_stats", *DAY)
+    # an interleaved writer replaced an object with other bytes of the same size
+    s3.put_object(Bucket=BUCKET, Key=pub.object_key("summary.csv"), Body=b"campaign,attempted\nc2,3\n")
+    assert not partition_is_complete("campaign_stats", *DAY)
