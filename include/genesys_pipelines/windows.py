@@ -76,6 +76,25 @@ def utc_days(interval: tuple[datetime, datetime]) -> list[tuple[datetime, dateti
     return pieces
 
 
+def day_start(day: date, tzinfo: Any) -> datetime:
+    """The first instant of local ``day`` in ``tzinfo``.
+
+    Usually local midnight. Where a DST change happens at midnight (America/Santiago, Asia/Beirut,
+    America/Havana, Africa/Cairo...) the spring-forward day has no 00:00: it begins at 01:00, the instant
+    the gap ends (a nonexistent wall time with ``fold=0`` maps to exactly that instant). An ambiguous
+    midnight (clocks back at 01:00 to 00:00) gives the first one.
+    """
+    return datetime.combine(day, time(0), tzinfo).astimezone(timezone.utc).astimezone(tzinfo)
+
+
+def is_local_day(start: datetime, end: datetime) -> bool:
+    """True when ``[start, end)`` is exactly one calendar day in ``start``'s zone (23/24/25 h on DST days,
+    a day that starts at 01:00 because its midnight does not exist included)."""
+    local_end = end.astimezone(start.tzinfo)
+    first = start.date()
+    return start == day_start(first, start.tzinfo) and local_end == day_start(first + timedelta(days=1), start.tzinfo)
+
+
 @dataclass(frozen=True)
 class Window:
     """A half-open time range ``[start, end)`` in UTC, with the reporting time zone it was cut in."""
@@ -106,8 +125,7 @@ class Window:
 
     def is_single_day(self) -> bool:
         """True when the window is exactly one calendar day in its time zone (23/24/25 h on DST days)."""
-        ls, le = self.local_start(), self.local_end()
-        return ls.time() == time(0) and le.time() == time(0) and le.date() - ls.date() == timedelta(days=1)
+        return is_local_day(self.local_start(), self.local_end())
 
     def day(self) -> date:
         """The reporting day of a single-day window."""
@@ -136,7 +154,11 @@ class Window:
         """The window covering the ``days`` reporting days that end where this one starts."""
         tzinfo = zone(self.tz)
         local_start = self.local_start()
-        start = datetime.combine(local_start.date() - timedelta(days=days), local_start.time(), tzinfo)
+        earlier = local_start.date() - timedelta(days=days)
+        if local_start == day_start(local_start.date(), tzinfo):  # a day's start (maybe 01:00 after a gap)
+            start = day_start(earlier, tzinfo)
+        else:
+            start = datetime.combine(earlier, local_start.time(), tzinfo)
         return Window(start, self.start, self.tz, self.source)
 
     # -- transport (XCom, asset event extra) ---------------------------------------------------------

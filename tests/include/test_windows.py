@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -163,3 +164,34 @@ def test_dag_default_args_back_off_exponentially() -> None:
     assert args["retries"] >= 2 and args["owner"] == "data-platform"
     # Airflow 3.3 uses the value as the multiplier: True (== 1) would mean no backoff at all.
     assert args["retry_exponential_backoff"] == 2.0 and args["max_retry_delay"].total_seconds() == 1800
+
+
+# Issue 16: zones whose DST change is at midnight: the spring-forward day has no 00:00 (it starts at 01:00).
+MIDNIGHT_DST_DAYS = [
+    ("America/Santiago", "2026-09-06"),  # 00:00 -> 01:00 (first Sunday of September)
+    ("Asia/Beirut", "2026-03-29"),       # 00:00 -> 01:00 (last Sunday of March)
+    ("America/Havana", "2026-03-08"),    # 00:00 -> 01:00 (second Sunday of March)
+    ("Africa/Cairo", "2026-04-24"),      # 00:00 -> 01:00 (last Friday of April)
+]
+
+
+@pytest.mark.parametrize(("tz", "day"), MIDNIGHT_DST_DAYS)
+def test_a_day_without_midnight_is_still_a_date_partition(tz: str, day: str) -> None:
+    from datetime import date
+
+    from genesys_pipelines.windows import day_start, reporting_day_before
+
+    d = date.fromisoformat(day)
+    start = day_start(d, ZoneInfo(tz))
+    assert start.hour == 1 and start.minute == 0  # midnight does not exist that day
+    # the reporting day of the run at the next day's 06:00 local, and the days either side
+    for offset in (-1, 0, 1):
+        target = d + timedelta(days=offset)
+        run = datetime.combine(target + timedelta(days=1), datetime.min.time(), ZoneInfo(tz)).replace(hour=6)
+        window = reporting_day_before(run, tz, "logical_date")
+        assert window.is_single_day() and window.partition() == f"date={target.isoformat()}"
+        assert window.day() == target
+    window = reporting_day_before(datetime.combine(d + timedelta(days=1), datetime.min.time(),
+                                                   ZoneInfo(tz)).replace(hour=6), tz, "logical_date")
+    assert (window.end - window.start).total_seconds() == 23 * 3600
+    assert window.shifted_back(1).partition() == f"date={(d - timedelta(days=1)).isoformat()}"

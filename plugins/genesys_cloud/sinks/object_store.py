@@ -39,7 +39,7 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -82,10 +82,11 @@ def _compact_utc(moment: datetime) -> str:
 
 
 def _one_local_day(start: datetime, end: datetime) -> bool:
-    local_end = end.astimezone(start.tzinfo)
-    midnight = (start.hour, start.minute, start.second, start.microsecond) == (0, 0, 0, 0)
-    end_midnight = (local_end.hour, local_end.minute, local_end.second, local_end.microsecond) == (0, 0, 0, 0)
-    return midnight and end_midnight and local_end.date() == start.date() + timedelta(days=1)
+    # The first instant of a local day is not always 00:00 (DST changes at midnight): one definition, in
+    # the pure window module.
+    from genesys_pipelines.windows import is_local_day
+
+    return is_local_day(start, end)
 
 
 def partition_prefix(pipeline: str, window_start: datetime | str, window_end: datetime | str) -> str:
@@ -236,6 +237,10 @@ class PartitionPublisher:
     ) -> str:
         """Upload ``data`` to the staging area (always overwrites); returns its staging key."""
         key = self.staging_key(name)
+        if _is_csv(name, content_type):  # formula cells from API names are neutralised (csv_safety)
+            from genesys_cloud.sinks.csv_safety import neutralise_csv_bytes
+
+            data = neutralise_csv_bytes(data)
         # put_object always replaces (S3Hook.load_bytes needs replace=True for the same effect) and, unlike
         # load_bytes, keeps sha256/rows as object metadata, so any task of the run can stage and publish.
         self.hook.get_conn().put_object(
@@ -253,6 +258,10 @@ class PartitionPublisher:
     ) -> str:
         """Upload a local file (multipart when large) to the staging area; returns its staging key."""
         key = self.staging_key(name)
+        if _is_csv(name, content_type):
+            from genesys_cloud.sinks.csv_safety import neutralise_csv_file
+
+            neutralise_csv_file(path)
         upload_file(self.hook, self.bucket, key, path, content_type=content_type, rows=rows)
         return key
 
@@ -450,6 +459,10 @@ class PartitionPublisher:
                 f"could not presign s3://{self.bucket}/{key} (see the S3Hook log for the cause)"
             )
         return url
+
+
+def _is_csv(name: str, content_type: str | None) -> bool:
+    return name.lower().endswith(".csv") or (content_type or "").split(";")[0].strip().lower() == "text/csv"
 
 
 def _metadata(sha256: str, rows: int | None) -> dict[str, str]:

@@ -326,3 +326,29 @@ def test_completeness_checks_the_digest_not_just_the_size(s3) -> None:
     # an interleaved writer replaced an object with other bytes of the same size
     s3.put_object(Bucket=BUCKET, Key=pub.object_key("summary.csv"), Body=b"campaign,attempted\nc2,3\n")
     assert not partition_is_complete("campaign_stats", *DAY)
+
+
+@pytest.mark.parametrize(("tz", "day"), [("America/Santiago", "2026-09-06"), ("Asia/Beirut", "2026-03-29"),
+                                           ("America/Havana", "2026-03-08"), ("Africa/Cairo", "2026-04-24")])
+def test_days_whose_midnight_does_not_exist_are_date_partitions(tz: str, day: str) -> None:
+    from datetime import date, timedelta
+
+    from genesys_pipelines.windows import reporting_day_before
+
+    d = date.fromisoformat(day)
+    run = datetime.combine(d + timedelta(days=1), datetime.min.time(), ZoneInfo(tz)).replace(hour=6)
+    window = reporting_day_before(run, tz, "logical_date")
+    assert partition_prefix("p", window.local_start(), window.local_end()) == f"p/date={day}/"
+
+
+def test_staged_csv_outputs_carry_no_formula(s3, tmp_path) -> None:
+    """Issue 16: a campaign named `=HYPERLINK(...)` reaches the published CSV as text, not a formula."""
+    pub = PartitionPublisher("campaign_stats", *DAY, run_id="csv")
+    pub.stage_bytes("summary.csv", b"campaign,attempted\n=HYPERLINK(\"http://x\"),3\n", "text/csv", rows=1)
+    path = tmp_path / "sessions.csv"
+    path.write_text("queue,n\n@queue,1\n")
+    pub.stage_file("sessions.csv", path, rows=1)
+    pub.publish()
+    assert pub.read_object("summary.csv") == b"campaign,attempted\n\"'=HYPERLINK(\"\"http://x\"\")\",3\n"
+    assert pub.read_object("sessions.csv") == b"queue,n\n'@queue,1\n"
+    assert partition_is_complete("campaign_stats", *DAY)  # sha256 of the neutralised bytes
