@@ -189,6 +189,11 @@ def create_bucket(endpoint: str, bucket: str) -> None:
     existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
     if bucket not in existing:
         s3.create_bucket(Bucket=bucket)
+    # Default encryption (SSE-S3), as every AWS bucket has since 2023: objects written without an SSE
+    # header (Airflow's object-storage XCom through s3fs) are encrypted like the outputs. Set on every
+    # start: a restored bucket (S3Mirror) does not keep its configuration.
+    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": False}]})
 
 
 # -- a local S3 that survives a restart ---------------------------------------------------------------
