@@ -30,7 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 SUITE = ["tests/e2e/test_chaos.py::test_faulted_run_equals_clean_run", "tests/e2e/test_bad_input.py",
-         "tests/e2e/test_secrets.py"]
+         "tests/e2e/test_secrets.py", "tests/e2e/test_infra_faults.py"]
 BACKFILL_DAGS = ("genesys_conversation_report", "genesys_campaign_execution_stats")
 BUDGET_PER_MINUTE = 300
 BACKFILL_TIMEOUT = 4 * 3600.0

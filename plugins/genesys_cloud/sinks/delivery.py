@@ -22,7 +22,8 @@ Storage is reached only through :class:`~genesys_cloud.sinks.object_store.Partit
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -195,6 +196,22 @@ def publisher_for(context: Mapping[str, Any], window: Window) -> PartitionPublis
                               str(identity["run_id"]), selection=digest)
 
 
+@contextmanager
+def _object_store_errors(publisher: PartitionPublisher) -> Iterator[None]:
+    """S3 unreachable or refusing: one clear ObjectStoreError naming the bucket and partition (nothing was
+    published: the manifest is written last, and a retry of the task publishes the same objects)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from genesys_cloud.exceptions import ObjectStoreError
+
+    try:
+        yield
+    except (BotoCoreError, ClientError) as exc:
+        raise ObjectStoreError(f"object store unavailable or refusing while publishing s3://{publisher.bucket}/"
+                               f"{publisher.partition} ({type(exc).__name__}: {exc}); nothing was published, "
+                               "a retry of the task publishes it") from exc
+
+
 def deliver(
     context: Mapping[str, Any],
     delivery: Delivery,
@@ -216,12 +233,13 @@ def deliver(
         if window is None:
             raise ValueError("a delivery with a partition needs the run's window")
         publisher = publisher_for(context, window)
-        for name, (data, content_type, rows) in delivery.objects.items():
-            publisher.stage_bytes(name, data, content_type, rows=rows)
-        published.manifest = publish_or_reuse(publisher, delivery.names, delivery.manifest_extra)
-        published.keys = {o["name"]: o["key"] for o in published.manifest["objects"]}
-        published.urls = {name: publisher.presign(key, delivery.url_expiry_hours)
-                          for name, key in sorted(published.keys.items()) if delivery.presign(name)}
+        with _object_store_errors(publisher):
+            for name, (data, content_type, rows) in delivery.objects.items():
+                publisher.stage_bytes(name, data, content_type, rows=rows)
+            published.manifest = publish_or_reuse(publisher, delivery.names, delivery.manifest_extra)
+            published.keys = {o["name"]: o["key"] for o in published.manifest["objects"]}
+            published.urls = {name: publisher.presign(key, delivery.url_expiry_hours)
+                              for name, key in sorted(published.keys.items()) if delivery.presign(name)}
     if delivery.payload is not None:
         answer = WebhookSink().deliver(delivery.payload(published), standard_key(context, *bounds, delivery.event))
         published.webhook = {"status_code": answer.get("status_code"), "attempts": answer.get("attempts")}
