@@ -8,7 +8,7 @@ NAME ?=
 
 .PHONY: venv compose-tool browser-tool demo test lint airflow bench stack-test chaos lock clean
 
-$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+$(STAMP): requirements.txt requirements-local.txt requirements-dev.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt -r requirements-dev.txt
@@ -56,16 +56,23 @@ stack-test: $(STAMP)
 chaos: $(STAMP)
 	$(PY) tools/chaos.py
 
-# Regenerate the pinned locks from requirements.in / requirements-dev.in in a throwaway venv.
+# Regenerate the pinned locks from requirements.in / requirements-local.in / requirements-dev.in in a
+# throwaway venv. `--all` keeps the setuptools pin (pip freeze drops it by default). No hashes: computing
+# them needs every artifact from the index (pip-compile --generate-hashes where that is allowed).
 lock:
 	rm -rf /tmp/genesys-lock-venv && $(PYTHON) -m venv /tmp/genesys-lock-venv
 	/tmp/genesys-lock-venv/bin/pip install -q --upgrade pip
 	/tmp/genesys-lock-venv/bin/pip install -q -r requirements.in
-	( echo "# The tested lock of requirements.in (Python 3.11). Regenerate with: make lock"; \
-	  /tmp/genesys-lock-venv/bin/pip freeze --exclude-editable ) > requirements.txt
+	( echo "# The tested runtime lock of requirements.in (Python 3.11). Regenerate with: make lock."; \
+	  echo "# No moto here: the local S3 emulator is requirements-local.txt (dev, tests, the compose \`local\` profile)."; \
+	  /tmp/genesys-lock-venv/bin/pip freeze --all --exclude-editable | grep -v -e '^pip==' -e '^wheel==' ) > requirements.txt
+	/tmp/genesys-lock-venv/bin/pip install -q -r requirements-local.in
+	( echo "# The local S3 emulator (moto) and what only it needs, on top of requirements.txt. make lock."; \
+	  comm -13 <(grep -v '^#' requirements.txt | sort) <(/tmp/genesys-lock-venv/bin/pip freeze --all --exclude-editable | grep -v -e '^pip==' -e '^wheel==' | sort) ) > requirements-local.txt
 	/tmp/genesys-lock-venv/bin/pip install -q -r requirements-dev.in
 	( echo "# Dev/test tools on top of requirements.txt (Python 3.11). Regenerate with: make lock"; \
-	  comm -13 <(grep -v '^#' requirements.txt | sort) <(/tmp/genesys-lock-venv/bin/pip freeze --exclude-editable | sort) ) > requirements-dev.txt
+	  echo "-r requirements-local.txt"; \
+	  comm -13 <(grep -hv -e '^#' -e '^-r' requirements.txt requirements-local.txt | sort) <(/tmp/genesys-lock-venv/bin/pip freeze --all --exclude-editable | grep -v -e '^pip==' -e '^wheel==' | sort) ) > requirements-dev.txt
 
 clean:
 	rm -rf $(VENV) .airflow .devstack .devstack-ui

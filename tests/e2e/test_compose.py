@@ -125,13 +125,18 @@ def test_image_is_the_official_airflow_with_the_lock_and_the_project(compose: di
     dockerfile = DOCKERFILE.read_text()
     pinned = re.search(r"^apache-airflow==(\S+)$", (ROOT / "requirements.txt").read_text(), re.M)
     assert pinned and pinned.group(1).startswith("3.3.")
-    assert re.search(rf"^FROM apache/airflow:{re.escape(pinned.group(1))}-python3\.11\s*$", dockerfile, re.M)
+    assert re.search(rf"^FROM apache/airflow:{re.escape(pinned.group(1))}-python3\.11 AS base\s*$", dockerfile, re.M)
     assert re.search(r"pip install .*-r \S*requirements\.txt", dockerfile)
     assert re.search(r"pip install .*--no-deps .*/opt/genesys", dockerfile)
     assert "_PIP_ADDITIONAL_REQUIREMENTS" not in COMPOSE.read_text() + ENV_EXAMPLE.read_text()
     assert ".venv" in (ROOT / ".dockerignore").read_text().split()
     airflow_services = [s for n, s in compose["services"].items() if n.startswith("airflow-")]
-    assert {s.get("build") for s in airflow_services} == {"."}
+    assert [s.get("build") for s in airflow_services] == [{"context": ".", "target": "runtime"}] * len(airflow_services)
+    # the local S3 emulator lives only in the `local` target (issue 16: moto out of the runtime image)
+    for name in ("genesys-sandbox", "local-s3"):
+        assert compose["services"][name]["build"] == {"context": ".", "target": "local"}
+    assert re.search(r"^FROM base AS local\nRUN pip install .*-r \S*requirements-local\.txt", dockerfile, re.M)
+    assert dockerfile.rstrip().splitlines()[-1] == "FROM base AS runtime"  # the default target
     assert len({s.get("image") for s in airflow_services}) == 1
 
 
