@@ -48,6 +48,8 @@ PER_DAG_CONF: dict[str, dict[str, Any]] = {
     "genesys_campaign_pacing_forecast": {
         "apply": False,
         "campaign_ids": [FIXTURES["normal_campaign"], FIXTURES["no_planning_group_campaign"]],
+        # a narrower selection than the default publishes under selection=<digest>/ unless it replaces the day
+        "replace_partition": True,
     },
 }
 RUN_TIMEOUT = 600.0
