@@ -128,7 +128,8 @@ def deployment_problems(env: Mapping[str, str]) -> tuple[list[str], list[str]]:
     With ``GENESYS_REGION`` set (a real org) a missing or public-default webhook signing secret, client
     secret or UI admin password, a missing or malformed Fernet key, or the local S3's ``testing`` keys
     without a local endpoint are errors: the start-up stops instead of running on a default. On the sandbox
-    (no region) the same gaps are warnings, except a malformed Fernet key, which is always an error.
+    (no region) the settings file's public defaults apply and only an empty Fernet key is a warning; a
+    malformed Fernet key is always an error.
     """
     errors: list[str] = []
     warnings: list[str] = []
@@ -139,8 +140,8 @@ def deployment_problems(env: Mapping[str, str]) -> tuple[list[str], list[str]]:
                        ("GENESYS_CLIENT_SECRET", "the OAuth client secret"),
                        ("_AIRFLOW_WWW_USER_PASSWORD", "the UI admin password")):
         value = env.get(name) or ""
-        if not value:
-            gaps.append(f"{name} ({what}) is not set; with {where} it must be")
+        if not value and real:  # on the sandbox the settings file's public defaults apply
+            errors.append(f"{name} ({what}) is not set; with {where} it must be")
         elif value == SANDBOX_DEFAULTS[name] and real:
             errors.append(f"{name} ({what}) is the public sandbox default {value!r}; set a real one")
     fernet = env.get("AIRFLOW__CORE__FERNET_KEY") or ""
@@ -172,7 +173,7 @@ def check(env: Mapping[str, str] | None = None) -> int:
     for line in errors:
         print(f"bootstrap: error: {line}", file=sys.stderr)
     if errors:
-        print(f"bootstrap: refusing to start: {len(errors)} error(s) above (README: Security)", file=sys.stderr)
+        print(f"bootstrap: refusing to start: {len(errors)} error(s) above (README: 'Start it')", file=sys.stderr)
         return 2
     return 0
 
