@@ -78,16 +78,22 @@ def genesys_campaign_execution_stats() -> None:
     @task(outlets=[ASSET], trigger_rule="none_failed")
     def deliver(cfg: dict[str, Any], validated: list[dict[str, Any]], snapshot: dict[str, Any] | None) -> dict:
         """Publish the partition, send the signed webhook, write the audit rows; emit the asset event."""
+        from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
         from genesys_cloud.sinks.delivery import Delivery, deliver
         from genesys_pipelines.campaign_stats.output import delivery
+        from genesys_pipelines.restatement.source import availability
 
         run, context = spec(cfg), get_current_context()
         what = delivery(list(validated or []), run.window, pipeline=DAG_ID, snapshot=snapshot,
                         deliver_webhook=run.params.deliver_webhook,
-                        include_live_snapshot=run.params.include_live_snapshot)
+                        include_live_snapshot=run.params.include_live_snapshot,
+                        params=cfg["params"], data_availability=availability(GenesysCloudHook()))
         published = deliver(context, Delivery(**what), window=run.window).to_xcom()
-        context["outlet_events"][ASSET].extra = {"window": cfg["window"], "manifest_key": published["manifest_key"],
-                                                 "summary": published["extra"]["summary"]}
+        block = published["extra"].get("restatement") or {}
+        # A restated day emits its event again, marked: consumers (pacing) treat it as stale, not as new data.
+        context["outlet_events"][ASSET].extra = {
+            "window": cfg["window"], "manifest_key": published["manifest_key"], "summary": published["extra"]["summary"],
+            "restatement": {"version": block.get("version", 1), "restated_from": block.get("restated_from")}}
         return published
 
     @task

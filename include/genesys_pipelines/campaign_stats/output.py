@@ -159,6 +159,8 @@ def delivery(
     snapshot: Mapping[str, Any] | None,
     deliver_webhook: bool,
     include_live_snapshot: bool,
+    params: Mapping[str, Any] | None = None,
+    data_availability: Any = None,
 ) -> dict[str, Any]:
     """What the run delivers (the provider's ``Delivery`` fields): the two files, the summary in the manifest,
     the webhook body with the object URLs, one audit row per campaign and a run summary row.
@@ -195,7 +197,20 @@ def delivery(
         "manifest_extra": {"summary": run_summary},
         "payload": payload if deliver_webhook else None,
         "audit": audit,
+        # Late-arriving data: the counts the rows came from, to compare with later (None without params).
+        "restatement": restatement(rows, window, params, data_availability),
     }
+
+
+def restatement(rows: Sequence[Mapping[str, Any]], window: Window, params: Mapping[str, Any] | None,
+                data_availability: Any) -> dict[str, Any] | None:
+    """The delivery's restatement facts (``genesys_pipelines.restatement``): source fingerprint, finality and
+    the params that rebuild the partition; None when the caller gives no params."""
+    if params is None:
+        return None
+    from genesys_pipelines.restatement.source import run_conf, stats_source
+
+    return {"source": stats_source(list(rows), window, data_availability), "run_conf": run_conf(params, window)}
 
 
 def flags_failure(run_summary: Mapping[str, Any]) -> str:
