@@ -124,3 +124,39 @@ def test_late_data_on_one_day_restates_that_day_only(sandbox: Any, airflow_db: P
 
     # The next sweep finds the day consistent again: nothing to re-run.
     assert xcom(sweep_run(45), "changed") == []
+
+
+def test_a_restated_campaign_stats_day_re_emits_its_asset_event_marked(sandbox: Any, airflow_db: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    stats, day = "genesys_campaign_execution_stats", "2026-06-09"
+    monkeypatch.setenv("GENESYS_SETTLE_HOURS", "240")
+    stale = sandbox.list_keys(f"{stats}/date={day}/")
+    if stale:
+        sandbox.s3.delete_objects(Bucket=sandbox.bucket, Delete={"Objects": [{"Key": k} for k in stale]})
+    logical = datetime(2026, 6, 10, 3, tzinfo=UTC)
+    assert str(load(stats).test(logical_date=logical, run_after=logical).state) == "success"
+    first = json.loads(sandbox.read(f"{stats}/date={day}/_manifest.json"))["extra"]["restatement"]
+    assert first["version"] == 1 and first["source"]["kind"] == "aggregates"
+
+    sandbox.admin.post("/_sandbox/late_data", json={"day": day, "conversations": 400}).raise_for_status()
+    swept = load(SWEEP).test(logical_date=datetime(2026, 6, 11, 5, 40, tzinfo=UTC),
+                             run_after=datetime(2026, 6, 11, 5, 40, tzinfo=UTC),
+                             run_conf={"start": day, "end": "2026-06-10", "pipelines": [stats]})
+    assert not failed(swept), failed(swept)
+    [rerun] = xcom(swept, "changed")
+    assert rerun["trigger_dag_id"] == stats and "attempted" in rerun["note"]
+
+    again = load(stats).test(logical_date=datetime(2026, 6, 11, 5, 41, tzinfo=UTC),
+                             run_after=datetime(2026, 6, 11, 5, 41, tzinfo=UTC), run_conf=rerun["conf"])
+    assert str(again.state) == "success"
+    block = json.loads(sandbox.read(f"{stats}/date={day}/_manifest.json"))["extra"]["restatement"]
+    assert block["version"] == 2 and block["restated_from"]
+    with create_session() as session:
+        extras = session.scalars(select(AssetEvent.extra).join(AssetModel, AssetEvent.asset_id == AssetModel.id).where(
+            AssetModel.name == "genesys://campaign_execution_stats", AssetEvent.source_run_id == again.run_id)).all()
+    assert [e["restatement"]["version"] for e in extras] == [2]
+    assert extras[0]["restatement"]["restated_from"] == block["restated_from"]
