@@ -75,25 +75,22 @@ def genesys_campaign_execution_stats() -> None:
 
         return steps.live_snapshot(GenesysCloudHook(), campaign_batches)
 
-    @task(outlets=[ASSET], trigger_rule="none_failed")
-    def deliver(cfg: dict[str, Any], validated: list[dict[str, Any]], snapshot: dict[str, Any] | None) -> dict:
-        """Publish the partition, send the signed webhook, write the audit rows; emit the asset event."""
-        from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
-        from genesys_cloud.sinks.delivery import Delivery, deliver
-        from genesys_pipelines.campaign_stats.output import delivery
-        from genesys_pipelines.restatement.source import availability
+    @task(pool=API_POOL)
+    def data_availability() -> str | None:
+        """The data lake's dataAvailabilityDate for the manifest (None if the client may not read it)."""
+        from genesys_cloud.sinks.sweep import data_availability_iso
+        return data_availability_iso()
 
+    @task(outlets=[ASSET], trigger_rule="none_failed")
+    def deliver(cfg: dict[str, Any], validated: list, snapshot: dict | None, available: str | None) -> dict:
+        """Publish the partition, send the signed webhook, write the audit rows; emit the asset event."""
+        from genesys_cloud.sinks.delivery import Delivery, deliver
+        from genesys_pipelines.campaign_stats.output import asset_extra, delivery
         run, context = spec(cfg), get_current_context()
-        what = delivery(list(validated or []), run.window, pipeline=DAG_ID, snapshot=snapshot,
-                        deliver_webhook=run.params.deliver_webhook,
-                        include_live_snapshot=run.params.include_live_snapshot,
-                        params=cfg["params"], data_availability=availability(GenesysCloudHook()))
+        what = delivery(list(validated or []), run.window, pipeline=DAG_ID, snapshot=snapshot, params=cfg["params"],
+                        data_availability=available)
         published = deliver(context, Delivery(**what), window=run.window).to_xcom()
-        block = published["extra"].get("restatement") or {}
-        # A restated day emits its event again, marked: consumers (pacing) treat it as stale, not as new data.
-        context["outlet_events"][ASSET].extra = {
-            "window": cfg["window"], "manifest_key": published["manifest_key"], "summary": published["extra"]["summary"],
-            "restatement": {"version": block.get("version", 1), "restated_from": block.get("restated_from")}}
+        context["outlet_events"][ASSET].extra = asset_extra(cfg["window"], published)
         return published
 
     @task
@@ -116,7 +113,7 @@ def genesys_campaign_execution_stats() -> None:
     rule >> raw
     normalised = normalise.partial(rule=rule, cfg=cfg).expand(result=raw)
     validated = validate.partial(cfg=cfg).expand(normalised=normalised)
-    delivered = deliver(cfg, validated, live_snapshot(cfg, campaign_batches))
+    delivered = deliver(cfg, validated, live_snapshot(cfg, campaign_batches), data_availability())
     check_flags(cfg, delivered)
 
 

@@ -41,9 +41,16 @@ def window_key(window: Window) -> str:
 
 
 def facts(kind: str, days: Mapping[str, Any], probe: Mapping[str, Any], window: Window,
-          available: datetime | None, settle: float | None = None) -> dict[str, Any]:
-    """The ``source`` facts of a restatement block."""
+          available: datetime | str | None, settle: float | None = None) -> dict[str, Any]:
+    """The ``source`` facts of a restatement block (``available``: a datetime or its ISO text)."""
     settle = settle_hours() if settle is None else settle
+    if isinstance(available, str):
+        available = datetime.fromisoformat(available)
+    if available is not None:
+        # Floored to the hour: the date moves every minute, and two builds of the same content (a fresh
+        # bucket, a demo digest) within the hour must write the same manifest bytes. Flooring is on the
+        # safe side of the finality rule (a window becomes final later, never earlier).
+        available = available.replace(minute=0, second=0, microsecond=0)
     return {"kind": kind, "days": dict(days), "probe": dict(probe),
             "data_availability_date": available.isoformat() if available else None,
             "final": is_final(window.end, available, settle), "settle_hours": settle}
@@ -56,7 +63,7 @@ def details_source(api: Any, query: Mapping[str, Any], window: Window) -> dict[s
     return facts(fingerprint.DETAILS, days, probe, window, availability(api))
 
 
-def stats_source(rows: list[Mapping[str, Any]], window: Window, available: datetime | None) -> dict[str, Any]:
+def stats_source(rows: list[Mapping[str, Any]], window: Window, available: datetime | str | None) -> dict[str, Any]:
     """The campaign statistics' source facts: the counts the rows were built from (no extra request) and
     the one aggregates query that reads them again."""
     days = {window_key(window): fingerprint.stats_fingerprint_from_rows(rows)}

@@ -28,3 +28,13 @@ def read_partition_manifests(pipelines: Iterable[str], days: Iterable[date], *, 
             if match and match.group(1) in wanted and "/_staging/" not in key and "/_work/" not in key:
                 out.append((pipeline, wanted[match.group(1)], read_manifest(hook, bucket, key)))
     return out
+
+
+def data_availability_iso() -> str | None:
+    """The data lake's ``dataAvailabilityDate`` as ISO text, recorded in manifests (None when the
+    connection's client may not read it: the fact is optional for pipelines other than the report)."""
+    from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
+    from genesys_pipelines.restatement.source import availability
+
+    available = availability(GenesysCloudHook())
+    return available.isoformat() if available else None

@@ -196,3 +196,9 @@ def test_the_details_source_costs_one_request_per_utc_day_and_reprobes_the_same_
     probed = source.probe_day(again, {"source": facts, "window": {"start": DAY.start.isoformat(), "end": DAY.end.isoformat()}})
     assert again.bodies == api.bodies  # the sweep sends exactly the request the run fingerprinted with
     assert probed == {"2026-03-14": {"total_hits": 8, "latest_end": "2026-03-14T22:00:00.000Z"}}
+
+
+def test_the_recorded_availability_is_floored_to_the_hour() -> None:
+    facts = source.facts("details", {}, {}, DAY, "2026-03-17T00:59:59.999+00:00", settle=48)
+    assert facts["data_availability_date"] == "2026-03-17T00:00:00+00:00" and facts["final"] is True
+    assert source.facts("details", {}, {}, DAY, None, settle=48)["final"] is False
