@@ -191,3 +191,22 @@ async def late_data(request: Request) -> dict[str, Any]:
     with analytics.lock:
         analytics.queries.clear()  # cached match indexes of closed days would hide the new conversations
     return {"day": day.isoformat(), "added": count, "conversations": total}
+
+
+@router.post("/data_availability")
+async def data_availability(request: Request) -> dict[str, Any]:
+    """Move ``dataAvailabilityDate``: ``{"lag_hours": H}`` puts it H hours behind the clock (default 1;
+    a lagging data lake keeps recent days from being final). ``/_sandbox/reset`` restores the default."""
+    from datetime import UTC, datetime, timedelta
+
+    from genesys_sandbox.routes_analytics import data_availability_ms
+
+    body = await _optional_json(request)
+    lag = body.get("lag_hours")
+    if not isinstance(lag, int | float) or isinstance(lag, bool) or lag < 0:
+        raise ApiError(400, "lag_hours must be a non-negative number", fields=["lag_hours"])
+    state = _state(request)
+    with state.lock:
+        state.extensions["data_availability_lag"] = timedelta(hours=float(lag))
+    available = datetime.fromtimestamp(data_availability_ms(request) / 1000, UTC)
+    return {"lag_hours": float(lag), "dataAvailabilityDate": format_instant(available)}
