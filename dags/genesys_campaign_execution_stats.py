@@ -76,8 +76,8 @@ def genesys_campaign_execution_stats() -> None:
         return steps.live_snapshot(GenesysCloudHook(), campaign_batches)
 
     @task(pool=API_POOL)
-    def data_availability() -> str | None:
-        """The data lake's dataAvailabilityDate for the manifest (None if the client may not read it)."""
+    def data_availability(cfg: dict[str, Any]) -> str | None:
+        """The data lake's dataAvailabilityDate for the manifest; ``cfg``: only once the params are valid."""
         from genesys_cloud.sinks.sweep import data_availability_iso
         return data_availability_iso()
 
@@ -113,7 +113,7 @@ def genesys_campaign_execution_stats() -> None:
     rule >> raw
     normalised = normalise.partial(rule=rule, cfg=cfg).expand(result=raw)
     validated = validate.partial(cfg=cfg).expand(normalised=normalised)
-    delivered = deliver(cfg, validated, live_snapshot(cfg, campaign_batches), data_availability())
+    delivered = deliver(cfg, validated, live_snapshot(cfg, campaign_batches), data_availability(cfg))
     check_flags(cfg, delivered)
 
 
