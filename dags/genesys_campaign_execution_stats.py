@@ -75,19 +75,22 @@ def genesys_campaign_execution_stats() -> None:
 
         return steps.live_snapshot(GenesysCloudHook(), campaign_batches)
 
+    @task(pool=API_POOL)
+    def data_availability(cfg: dict[str, Any]) -> str | None:
+        """The data lake's dataAvailabilityDate for the manifest; ``cfg``: only once the params are valid."""
+        from genesys_cloud.sinks.sweep import data_availability_iso
+        return data_availability_iso()
+
     @task(outlets=[ASSET], trigger_rule="none_failed")
-    def deliver(cfg: dict[str, Any], validated: list[dict[str, Any]], snapshot: dict[str, Any] | None) -> dict:
+    def deliver(cfg: dict[str, Any], validated: list, snapshot: dict | None, available: str | None) -> dict:
         """Publish the partition, send the signed webhook, write the audit rows; emit the asset event."""
         from genesys_cloud.sinks.delivery import Delivery, deliver
-        from genesys_pipelines.campaign_stats.output import delivery
-
+        from genesys_pipelines.campaign_stats.output import asset_extra, delivery
         run, context = spec(cfg), get_current_context()
-        what = delivery(list(validated or []), run.window, pipeline=DAG_ID, snapshot=snapshot,
-                        deliver_webhook=run.params.deliver_webhook,
-                        include_live_snapshot=run.params.include_live_snapshot)
+        what = delivery(list(validated or []), run.window, pipeline=DAG_ID, snapshot=snapshot, params=cfg["params"],
+                        data_availability=available)
         published = deliver(context, Delivery(**what), window=run.window).to_xcom()
-        context["outlet_events"][ASSET].extra = {"window": cfg["window"], "manifest_key": published["manifest_key"],
-                                                 "summary": published["extra"]["summary"]}
+        context["outlet_events"][ASSET].extra = asset_extra(cfg["window"], published)
         return published
 
     @task
@@ -110,7 +113,7 @@ def genesys_campaign_execution_stats() -> None:
     rule >> raw
     normalised = normalise.partial(rule=rule, cfg=cfg).expand(result=raw)
     validated = validate.partial(cfg=cfg).expand(normalised=normalised)
-    delivered = deliver(cfg, validated, live_snapshot(cfg, campaign_batches))
+    delivered = deliver(cfg, validated, live_snapshot(cfg, campaign_batches), data_availability(cfg))
     check_flags(cfg, delivered)
 
 

@@ -43,9 +43,12 @@ def genesys_conversation_report() -> None:
         """The query bodies and the method: sync while each day's totalHits is under the ceiling, else the job."""
         from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
         from genesys_pipelines.conversation_report import steps
+        from genesys_pipelines.restatement.source import details_source
 
-        run = spec(cfg)
-        return steps.plan(GenesysCloudHook(), run.params, run.window, store(cfg).work_prefix)
+        run, hook = spec(cfg), GenesysCloudHook()
+        planned = steps.plan(hook, run.params, run.window, store(cfg).work_prefix)
+        # The source fingerprint, read BEFORE extracting: data landing during the run shows as a change later.
+        return {**planned, "source": details_source(hook, planned["query"], run.window)}
 
     @task
     def flatten(cfg: dict[str, Any], extracted: dict[str, Any]) -> dict[str, Any]:

@@ -185,3 +185,48 @@ async def receive_webhook(name: str, request: Request) -> JSONResponse:
 @router.get("/webhooks/{name}")
 def list_webhook(name: str, request: Request) -> list[dict[str, Any]]:
     return list(_state(request).webhooks.deliveries.get(name, []))
+
+
+@router.post("/late_data")
+async def late_data(request: Request) -> dict[str, Any]:
+    """Late-arriving data: ``{"day": "YYYY-MM-DD", "conversations": N}`` adds N conversations to a past
+    UTC day (its totalHits, latest conversationEnd, aggregates and details change; other days do not)."""
+    from datetime import date
+
+    from genesys_sandbox.routes_analytics import analytics_state
+
+    body = await _optional_json(request)
+    count = body.get("conversations")
+    if not isinstance(count, int) or count < 1:
+        raise ApiError(400, "conversations must be a positive integer", fields=["conversations"])
+    try:
+        day = date.fromisoformat(str(body.get("day")))
+    except ValueError:
+        raise ApiError(400, "day must be an ISO date (YYYY-MM-DD)", fields=["day"]) from None
+    state = _state(request)
+    if day >= state.clock.today():
+        raise ApiError(400, "day must be in the past (late data lands on a closed day)", fields=["day"])
+    analytics = analytics_state(request)
+    total = analytics.synth.add_late(day, count)
+    with analytics.lock:
+        analytics.queries.clear()  # cached match indexes of closed days would hide the new conversations
+    return {"day": day.isoformat(), "added": count, "conversations": total}
+
+
+@router.post("/data_availability")
+async def data_availability(request: Request) -> dict[str, Any]:
+    """Move ``dataAvailabilityDate``: ``{"lag_hours": H}`` puts it H hours behind the clock (default 1;
+    a lagging data lake keeps recent days from being final). ``/_sandbox/reset`` restores the default."""
+    from datetime import UTC, datetime, timedelta
+
+    from genesys_sandbox.routes_analytics import data_availability_ms
+
+    body = await _optional_json(request)
+    lag = body.get("lag_hours")
+    if not isinstance(lag, int | float) or isinstance(lag, bool) or lag < 0:
+        raise ApiError(400, "lag_hours must be a non-negative number", fields=["lag_hours"])
+    state = _state(request)
+    with state.lock:
+        state.extensions["data_availability_lag"] = timedelta(hours=float(lag))
+    available = datetime.fromtimestamp(data_availability_ms(request) / 1000, UTC)
+    return {"lag_hours": float(lag), "dataAvailabilityDate": format_instant(available)}

@@ -138,7 +138,9 @@ def get_job(request: Request, job_id: str, kind: str) -> Job:
 
 def data_availability_ms(request: Request) -> int:
     """Data older than this is in the datalake: an hour behind the clock, on the minute."""
-    available = sandbox(request).clock.now() - DATA_AVAILABILITY_LAG
+    state = sandbox(request)
+    # ``POST /_sandbox/data_availability`` may set another lag (a lagging data lake); reset restores it.
+    available = state.clock.now() - state.extensions.get("data_availability_lag", DATA_AVAILABILITY_LAG)
     return int(available.replace(second=0, microsecond=0).timestamp() * 1000)
 
 

@@ -234,13 +234,25 @@ class Synth:
         self._success_rate = np.array([c.success_rate for c in org.campaigns] or [0.0])
         # The org's ids as JSON literals, filled by genesys_sandbox.synth_json on first use.
         self.json_strings: Any = None
+        # Late-arriving data (admin ``POST /_sandbox/late_data``): extra conversations per day ordinal.
+        self.late: dict[int, int] = {}
 
     # --- day level ------------------------------------------------------------------------------
 
     def conversations_for_day(self, day: date) -> int:
         """How many conversations the day holds: scale x weekday factor x a small seeded wobble."""
         wobble = 0.9 + 0.2 * (_mix(self.seed, day.toordinal(), 7) % 10_000) / 10_000
-        return max(1, int(round(self.scale * _DOW_VOLUME[day.weekday()] * wobble)))
+        return max(1, int(round(self.scale * _DOW_VOLUME[day.weekday()] * wobble))) + self.late.get(day.toordinal(), 0)
+
+    def add_late(self, day: date, conversations: int) -> int:
+        """Late-arriving data: ``conversations`` more on ``day`` (a past day's data changes, as when the
+        data lake catches up); the day's cached blocks and aggregate cube are dropped. The day's new count."""
+        with self._lock:
+            self.late[day.toordinal()] = self.late.get(day.toordinal(), 0) + int(conversations)
+            for key in [k for k in self._blocks if k[0] == day.toordinal()]:
+                del self._blocks[key]
+            self._cubes.pop(day.toordinal(), None)
+        return self.conversations_for_day(day)
 
     def blocks_for_day(self, day: date) -> int:
         return -(-self.conversations_for_day(day) // BLOCK)

@@ -157,14 +157,22 @@ def delivery(
     *,
     pipeline: str,
     snapshot: Mapping[str, Any] | None,
-    deliver_webhook: bool,
-    include_live_snapshot: bool,
+    deliver_webhook: bool | None = None,
+    include_live_snapshot: bool | None = None,
+    params: Mapping[str, Any] | None = None,
+    data_availability: Any = None,
 ) -> dict[str, Any]:
     """What the run delivers (the provider's ``Delivery`` fields): the two files, the summary in the manifest,
     the webhook body with the object URLs, one audit row per campaign and a run summary row.
 
     ``validated`` is the list of the mapped validate tasks' outputs (``{"rows", "latency_ms"}`` each).
+    ``params`` (the run's params as JSON) adds the restatement facts, and gives ``deliver_webhook`` and
+    ``include_live_snapshot`` when they are not passed; ``data_availability`` is the datalake's date seen.
     """
+    if deliver_webhook is None:
+        deliver_webhook = bool((params or {}).get("deliver_webhook", True))
+    if include_live_snapshot is None:
+        include_live_snapshot = bool((params or {}).get("include_live_snapshot", False))
     rows = [row for batch in validated for row in batch["rows"]]
     latency = {row["campaign_id"]: batch["latency_ms"] for batch in validated for row in batch["rows"]}
     run_summary = summary(rows)
@@ -195,7 +203,29 @@ def delivery(
         "manifest_extra": {"summary": run_summary},
         "payload": payload if deliver_webhook else None,
         "audit": audit,
+        # Late-arriving data: the counts the rows came from, to compare with later (None without params).
+        "restatement": restatement(rows, window, params, data_availability),
     }
+
+
+def restatement(rows: Sequence[Mapping[str, Any]], window: Window, params: Mapping[str, Any] | None,
+                data_availability: Any) -> dict[str, Any] | None:
+    """The delivery's restatement facts (``genesys_pipelines.restatement``): source fingerprint, finality and
+    the params that rebuild the partition; None when the caller gives no params."""
+    if params is None:
+        return None
+    from genesys_pipelines.restatement.source import run_conf, stats_source
+
+    return {"source": stats_source(list(rows), window, data_availability), "run_conf": run_conf(params, window)}
+
+
+def asset_extra(window: Mapping[str, Any], published: Mapping[str, Any]) -> dict[str, Any]:
+    """The asset event's extra: the window, the manifest key, the summary and the partition's restatement
+    version. A restated day (``version`` > 1) emits its event again, marked: consumers such as the pacing
+    forecast must treat it as stale data, not as a new day."""
+    block = (published.get("extra") or {}).get("restatement") or {}
+    return {"window": dict(window), "manifest_key": published["manifest_key"], "summary": published["extra"]["summary"],
+            "restatement": {"version": block.get("version", 1), "restated_from": block.get("restated_from")}}
 
 
 def flags_failure(run_summary: Mapping[str, Any]) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 from genesys_pipelines.conversation_report.params import ReportParams
 from genesys_pipelines.conversation_report.steps import SESSIONS
+from genesys_pipelines.restatement.source import run_conf
 from genesys_pipelines.windows import Window
 
 EVENT = "report_published"
@@ -45,4 +46,7 @@ def delivery(pipeline: str, params: ReportParams, window: Window, planned: Mappi
         "payload": payload,
         "audit": audit,
         "url_expiry_hours": params.url_expiry_hours,
+        # Late-arriving data: the source fingerprint the plan step read before extracting (None: not read).
+        "restatement": ({"source": planned["source"], "run_conf": run_conf(params.model_dump(mode="json"), window)}
+                        if planned.get("source") else None),
     }

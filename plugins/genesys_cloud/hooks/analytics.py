@@ -61,6 +61,12 @@ class AnalyticsVerbs:
         answer = self.query(paths.DETAILS_QUERY, body) or {}
         return int(answer.get("totalHits") or 0)
 
+    def details_probe(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """One page of the sync details query as sent (a read: retried); the raw answer. The restatement
+        fingerprint sends ``pageSize 1`` ordered by ``conversationEnd`` (see ``restatement.fingerprint``)."""
+        answer = self.query(paths.DETAILS_QUERY, dict(_body(body)))
+        return answer if isinstance(answer, dict) else {}
+
     def iter_conversation_details(self, query: Any, page_size: int = 100) -> Iterator[dict[str, Any]]:
         """Lazily yield the conversations of a sync details query (see :class:`pagination.DetailsPager`):
         ascending by ``conversationStart``, duplicates across page boundaries dropped, split by UTC day

@@ -95,6 +95,10 @@ class Delivery:
     presign: Callable[[str], bool] = lambda name: True
     url_expiry_hours: float = 24
     partition: bool = True
+    #: ``{"source": …, "run_conf": …}`` (``genesys_pipelines.restatement.source``): the manifest then carries a
+    #: restatement block (fingerprints, version, ``restated_from``) and a changed partition is delivered as a
+    #: ``restated`` event (see :func:`restate`).
+    restatement: dict[str, Any] | None = None
 
     @property
     def names(self) -> list[str]:
@@ -236,12 +240,66 @@ def deliver(
         with _object_store_errors(publisher):
             for name, (data, content_type, rows) in delivery.objects.items():
                 publisher.stage_bytes(name, data, content_type, rows=rows)
-            published.manifest = publish_or_reuse(publisher, delivery.names, delivery.manifest_extra)
+            extra = dict(delivery.manifest_extra)
+            if delivery.restatement is not None:
+                extra = restate(publisher, delivery, extra)
+            published.manifest = publish_or_reuse(publisher, delivery.names, extra)
             published.keys = {o["name"]: o["key"] for o in published.manifest["objects"]}
             published.urls = {name: publisher.presign(key, delivery.url_expiry_hours)
                               for name, key in sorted(published.keys.items()) if delivery.presign(name)}
+    restated = restated_block(published)
     if delivery.payload is not None:
-        answer = WebhookSink().deliver(delivery.payload(published), standard_key(context, *bounds, delivery.event))
+        body, key = delivery.payload(published), standard_key(context, *bounds, delivery.event)
+        if restated is not None:
+            body, key = restated_event(body, restated), standard_key(
+                context, *bounds, f"{RESTATED}:{restated['content_digest']}")
+        answer = WebhookSink().deliver(body, key)
         published.webhook = {"status_code": answer.get("status_code"), "attempts": answer.get("attempts")}
-    record_entries(context, bounds[0], bounds[1], delivery.audit(published))
+    entries = delivery.audit(published)
+    if restated is not None:
+        entries = [*entries, restated_audit(published, restated)]
+    record_entries(context, bounds[0], bounds[1], entries)
     return published
+
+
+# -- late-arriving data: restated partitions ---------------------------------------------------------------
+RESTATED = "restated"
+
+
+def restate(publisher: PartitionPublisher, delivery: Delivery, extra: dict[str, Any]) -> dict[str, Any]:
+    """``extra`` with the partition's restatement block: compares the content about to be published (the
+    staged objects; on a retry after publishing, the published ones) with the current manifest
+    (:func:`genesys_pipelines.restatement.versions.next_block`)."""
+    from genesys_pipelines.restatement.versions import BLOCK, content_digest, next_block
+
+    previous = publisher.read_manifest()
+    wanted = set(delivery.names)
+    staged = [{"name": o.name, "sha256": o.sha256} for o in publisher.staged() if o.name in wanted]
+    objects = staged or ((previous or {}).get("objects") or [])
+    digest = content_digest(objects, extra)
+    spec = delivery.restatement or {}
+    block, _outcome = next_block(previous, digest, spec["source"], spec.get("run_conf") or {})
+    return {**extra, BLOCK: block}
+
+
+def restated_block(published: Published) -> dict[str, Any] | None:
+    """The published restatement block when the partition is a restatement (version 2 or more)."""
+    from genesys_pipelines.restatement.versions import BLOCK
+
+    block = ((published.manifest or {}).get("extra") or {}).get(BLOCK)
+    return block if block and int(block.get("version") or 1) > 1 else None
+
+
+def restated_event(body: dict[str, Any], block: dict[str, Any]) -> dict[str, Any]:
+    """The webhook body of a restated partition: the pipeline's body, ``event: restated`` and the versions.
+    Its idempotency key adds the content digest, so a receiver that deduplicated the first delivery of the
+    window does receive the restatement (and a retry or re-run of it stays one delivery)."""
+    return {**body, "event": RESTATED,
+            "restatement": {k: block.get(k) for k in ("version", "content_digest", "restated_from", "reason")}}
+
+
+def restated_audit(published: Published, block: dict[str, Any]) -> dict[str, Any]:
+    """The audit row saying why the partition was restated (one per version: a re-run updates it)."""
+    return {"event": RESTATED, "entity_type": "partition", "entity_id": f"{published.partition}#v{block['version']}",
+            "status": RESTATED, "latency_ms": None, "record_count": None,
+            "details": {k: block.get(k) for k in ("version", "content_digest", "restated_from", "reason")}}

@@ -1,0 +1,61 @@
+"""Late-arriving data: re-probe the recent non-final partitions and re-run exactly the changed windows.
+
+Table of contents only: the decisions are pure functions of ``include/genesys_pipelines/restatement``;
+the re-runs go through Airflow itself (``TriggerDagRunOperator``, mapped, deterministic run ids). The user
+documentation is ``genesys_restatement_sweep.md`` (the DAG's doc_md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pendulum
+from _common import API_POOL, default_args, doc, validate_params
+from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
+from airflow.sdk import dag, task
+
+from genesys_cloud.params import dag_params
+from genesys_pipelines.restatement.params import SweepParams, parse_params
+
+DAG_ID = "genesys_restatement_sweep"
+
+
+@dag(dag_id=DAG_ID, schedule="30 5 * * *", start_date=pendulum.datetime(2026, 1, 1, tz="UTC"), catchup=False,
+     max_active_runs=1, tags=["genesys", "restatement", "late-data"], doc_md=doc(DAG_ID),
+     params=dag_params(SweepParams), default_args=default_args())
+def genesys_restatement_sweep() -> None:
+    @task(pool=API_POOL)
+    def find(cfg: dict[str, Any]) -> list[dict[str, Any]]:
+        """The swept days' manifests that are not final (manifests read from S3; one availability read)."""
+        from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
+        from genesys_cloud.sinks.sweep import read_partition_manifests
+        from genesys_pipelines.restatement import sweep
+        from genesys_pipelines.restatement.source import availability
+
+        params = SweepParams.model_validate(cfg["params"])
+        manifests = read_partition_manifests(params.pipelines, sweep.days_of(cfg["window"], params.days))
+        return sweep.candidates(manifests, availability(GenesysCloudHook()))
+
+    @task(pool=API_POOL, map_index_template="{{ found['pipeline'] }} {{ found['day'] }}")
+    def probe(found: dict[str, Any]) -> dict[str, Any]:
+        """One request for the day (1-row details probe or one aggregates query); what changed."""
+        from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
+        from genesys_pipelines.restatement import sweep
+        from genesys_pipelines.restatement.source import probe_day
+
+        return sweep.outcome(found, probe_day(GenesysCloudHook(), found))
+
+    @task
+    def changed(cfg: dict[str, Any], probed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The re-runs to trigger: exactly the changed windows (none on a dry run)."""
+        from genesys_pipelines.restatement import sweep
+
+        return sweep.triggers(list(probed or []), dry_run=SweepParams.model_validate(cfg["params"]).dry_run)
+
+    cfg = validate_params(parse_params)
+    reruns = changed(cfg, probe.expand(found=find(cfg)))
+    TriggerDagRunOperator.partial(task_id="restate", reset_dag_run=True, wait_for_completion=False,
+                                  logical_date=None).expand_kwargs(reruns)
+
+
+genesys_restatement_sweep()

@@ -1,0 +1,102 @@
+"""Read a window's source facts (fingerprints per day, availability, finality) and the params to rebuild it.
+
+Pure of Airflow: ``api`` has the hook's verbs ``details_probe`` (one raw details query page),
+``details_job_availability`` and ``aggregates_query``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from genesys_pipelines.restatement import fingerprint
+from genesys_pipelines.restatement.finality import is_final, settle_hours
+from genesys_pipelines.windows import Window, format_interval, parse_instant, utc_days
+
+
+def availability(api: Any) -> datetime | None:
+    """The data lake's ``dataAvailabilityDate``, or None when this client may not read it (a 403 of a
+    stats-only OAuth client must not fail a run over a fact it only records)."""
+    try:
+        return api.details_job_availability()
+    except Exception as exc:  # the provider's API errors; the fact is optional
+        if getattr(exc, "status", None) in (401, 403, 404):
+            return None
+        raise
+
+
+def details_days(api: Any, query: Mapping[str, Any], window: Window) -> dict[str, dict[str, Any]]:
+    """Per UTC day of the window: the 1-row probe's fingerprint (one request each)."""
+    days: dict[str, dict[str, Any]] = {}
+    for piece in utc_days((window.start, window.end)):
+        answer = api.details_probe(fingerprint.details_probe_body(query, format_interval(piece)))
+        days[piece[0].date().isoformat()] = fingerprint.details_fingerprint(answer)
+    return days
+
+
+def window_key(window: Window) -> str:
+    """The key of a one-probe window's fingerprint: its reporting day, else its interval."""
+    return window.day().isoformat() if window.is_single_day() else window.interval()
+
+
+def facts(kind: str, days: Mapping[str, Any], probe: Mapping[str, Any], window: Window,
+          available: datetime | str | None, settle: float | None = None) -> dict[str, Any]:
+    """The ``source`` facts of a restatement block (``available``: a datetime or its ISO text)."""
+    settle = settle_hours() if settle is None else settle
+    if isinstance(available, str):
+        available = datetime.fromisoformat(available)
+    if available is not None:
+        # Floored to the hour: the date moves every minute, and two builds of the same content (a fresh
+        # bucket, a demo digest) within the hour must write the same manifest bytes. Flooring is on the
+        # safe side of the finality rule (a window becomes final later, never earlier).
+        available = available.replace(minute=0, second=0, microsecond=0)
+    return {"kind": kind, "days": dict(days), "probe": dict(probe),
+            "data_availability_date": available.isoformat() if available else None,
+            "final": is_final(window.end, available, settle), "settle_hours": settle}
+
+
+def details_source(api: Any, query: Mapping[str, Any], window: Window) -> dict[str, Any]:
+    """The conversation report's source facts: per-day details probes, then the availability date."""
+    days = details_days(api, query, window)
+    probe = {k: v for k, v in query.items() if k not in ("interval", "paging")}
+    return facts(fingerprint.DETAILS, days, probe, window, availability(api))
+
+
+def stats_source(rows: list[Mapping[str, Any]], window: Window, available: datetime | str | None) -> dict[str, Any]:
+    """The campaign statistics' source facts: the counts the rows were built from (no extra request) and
+    the one aggregates query that reads them again."""
+    days = {window_key(window): fingerprint.stats_fingerprint_from_rows(rows)}
+    probe = {k: v for k, v in fingerprint.stats_probe_body(window.interval(), window.tz).items() if k != "interval"}
+    return facts(fingerprint.AGGREGATES, days, probe, window, available)
+
+
+def probe_day(api: Any, found: Mapping[str, Any]) -> dict[str, Any]:
+    """Re-read one candidate's fingerprints with its stored probe: one request per recorded day (details:
+    each recorded UTC day; campaign stats: the window's totals query)."""
+    source = found["source"]
+    probe = dict(source["probe"])
+    if source["kind"] == fingerprint.DETAILS:
+        out = {}
+        for day in source["days"]:
+            start = parse_instant(f"{day}T00:00:00+00:00")
+            body = fingerprint.details_probe_body(probe, format_interval((start, start + timedelta(days=1))))
+            out[day] = fingerprint.details_fingerprint(api.details_probe(body))
+        return out
+    from genesys_pipelines.campaign_stats.aggregates import window_sums
+
+    window = found["window"]
+    interval = format_interval((parse_instant(window["start"]), parse_instant(window["end"])))
+    [(key, recorded)] = source["days"].items()
+    answer = api.aggregates_query({**probe, "interval": interval})
+    return {key: fingerprint.stats_fingerprint_from_sums(window_sums(answer), recorded)}
+
+
+def run_conf(params: Mapping[str, Any], window: Window) -> dict[str, Any]:
+    """The params that rebuild the window's partition: the run's params with the window made explicit
+    (a bare local date for one reporting day, as a user would type it)."""
+    if window.is_single_day():
+        start, end = window.local_start().date().isoformat(), window.local_end().date().isoformat()
+    else:
+        start, end = window.local_start().isoformat(), window.local_end().isoformat()
+    return {**dict(params), "start": start, "end": end, "timezone": window.tz}

@@ -1,0 +1,90 @@
+"""The restatement sweep's decisions: which partitions to probe, whether they changed, what to re-run.
+
+The sweep reads the manifests of the last N reporting days, skips the final ones, probes each remaining
+day once (the probe stored in the manifest), and re-runs exactly the changed windows with the stored
+``run_conf`` under a deterministic run id (the same sweep decision always names the same run).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from genesys_pipelines.restatement.finality import is_final, restate_days, settle_hours
+from genesys_pipelines.restatement.versions import BLOCK, describe_changes
+from genesys_pipelines.windows import Window
+
+
+def sweep_days(today: date, days: int) -> list[date]:
+    """The ``days`` reporting days before ``today``, oldest first."""
+    return [today - timedelta(days=n) for n in range(days, 0, -1)]
+
+
+def days_of(window: Mapping[str, Any], days: int = 0) -> list[date]:
+    """The reporting days a sweep run covers: its explicit window's days (a forced re-sweep from a date),
+    else the ``days`` (0: ``GENESYS_RESTATE_DAYS``) reporting days before the run's date."""
+    run_window = Window.from_dict(window)
+    if run_window.source == "params":
+        return [piece.local_start().date() for piece in run_window.days()]
+    return sweep_days(run_window.local_end().date(), days or restate_days())
+
+
+def candidates(manifests: Iterable[tuple[str, date, Mapping[str, Any] | None]],
+               available: datetime | None, settle: float | None = None) -> list[dict[str, Any]]:
+    """The partitions to probe: those with restatement facts that are final neither in their manifest
+    nor now (the data lake's ``available`` is ``settle`` hours past their end)."""
+    settle = settle_hours() if settle is None else settle
+    out = []
+    for pipeline, day, manifest in manifests:
+        found = candidate(pipeline, day, manifest)
+        if found is None:
+            continue
+        if is_final(datetime.fromisoformat(found["window"]["end"]), available, settle):
+            continue
+        out.append(found)
+    return out
+
+
+def candidate(pipeline: str, day: date, manifest: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """What to probe for a day's partition, or None: no partition, no restatement facts, or final."""
+    if manifest is None:
+        return None
+    block = (manifest.get("extra") or {}).get(BLOCK)
+    if not block or not block.get("source") or block["source"].get("final"):
+        return None
+    return {"pipeline": pipeline, "day": day.isoformat(), "window": manifest.get("window"),
+            "partition": manifest.get("partition"), "version": block.get("version"),
+            "content_digest": block.get("content_digest"), "source": block["source"],
+            "run_conf": block.get("run_conf") or {}}
+
+
+def changed(recorded: Mapping[str, Any], probed: Mapping[str, Any]) -> list[str]:
+    """What differs between the recorded and the probed ``{day: fingerprint}`` (empty: unchanged)."""
+    return describe_changes(recorded, probed)
+
+
+def outcome(found: Mapping[str, Any], probed: Mapping[str, Any]) -> dict[str, Any]:
+    """The probe's verdict for one candidate: its changes (empty: unchanged) and what to re-run with."""
+    return {**dict(found), "probed": dict(probed), "changes": changed(found["source"]["days"], probed)}
+
+
+def triggers(outcomes: Iterable[Mapping[str, Any]], *, dry_run: bool = False) -> list[dict[str, Any]]:
+    """``TriggerDagRunOperator`` kwargs for exactly the changed windows, in (pipeline, day) order."""
+    if dry_run:
+        return []
+    changed_ones = sorted((o for o in outcomes if o["changes"]), key=lambda o: (o["pipeline"], o["day"]))
+    return [trigger(o, list(o["changes"])) for o in changed_ones]
+
+
+def run_id(pipeline: str, day: str, content_digest: str | None) -> str:
+    """The triggered run's id: one per (pipeline, day, content restated from); a sweep retry reuses it."""
+    return f"restate__{pipeline}__{day}__{(content_digest or 'none')[:16]}"
+
+
+def trigger(found: Mapping[str, Any], changes: list[str]) -> dict[str, Any]:
+    """``TriggerDagRunOperator`` kwargs that rebuild the partition with the params it was built with."""
+    return {"trigger_dag_id": found["pipeline"],
+            "trigger_run_id": run_id(found["pipeline"], found["day"], found.get("content_digest")),
+            "conf": dict(found["run_conf"]),
+            "note": f"restatement sweep: {'; '.join(changes)}"}
