@@ -56,7 +56,7 @@ class Counter:
 def make_hook(conn_id: str, base_url: str, rpm: int):
     from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
 
-    extra = {"api_base_url": base_url, "login_base_url": base_url, "requests_per_minute": rpm}
+    extra = {"api_base_url": base_url, "login_base_url": base_url, "requests_per_minute": rpm, "sandbox": True}
     conn = {
         "conn_type": "genesys_cloud",
         "login": "sandbox-client",

@@ -41,7 +41,7 @@ def start_sandbox(port: int, seed: int, clock: str, workdir: Path) -> subprocess
 def make_hook(base_url: str):  # noqa: ANN201 (imports airflow lazily)
     from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
 
-    extra = {"api_base_url": base_url, "login_base_url": base_url, "requests_per_minute": 3000}
+    extra = {"api_base_url": base_url, "login_base_url": base_url, "requests_per_minute": 3000, "sandbox": True}
     conn = {"conn_type": "genesys_cloud", "login": "sandbox-client", "password": "sandbox-secret", "extra": extra}
     os.environ["AIRFLOW_CONN_GENESYS_BENCH_FORECAST"] = json.dumps(conn)
     return GenesysCloudHook(genesys_cloud_conn_id="genesys_bench_forecast")

@@ -48,7 +48,7 @@ def pipeline_worker(url: str, day: str, page_size: int, workdir: Path) -> dict[s
 
     interval = f"{day}T00:00:00.000Z/{(date.fromisoformat(day) + timedelta(days=1)).isoformat()}T00:00:00.000Z"
     hook = GenesysCloudHook.from_connection_dict(
-        "bench", *CLIENT, {"api_base_url": url, "login_base_url": url, "requests_per_minute": 10_000_000})
+        "bench", *CLIENT, {"api_base_url": url, "login_base_url": url, "requests_per_minute": 10_000_000, "sandbox": True})
     rss_start = peak_rss_mib()
     t0 = time.perf_counter()
     # The same calls the pipeline's extraction operator makes (GenesysConversationDetailsToS3Operator).

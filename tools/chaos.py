@@ -8,6 +8,7 @@
    CeleryExecutor + PostgreSQL + Redis), at the sandbox's default volume and 300/min budget; requests
    and 429s from the sandbox counters; wall time against requests ÷ (budget × pool slots); then the
    backfill again (reprocess completed runs), which must change no output byte.
+3. EDGES: the hook's hostile cases (tests/e2e/test_edges.py), one ``EDGES …`` line.
 
     python tools/chaos.py [--days 30] [--skip-backfill] [--skip-suite]
 """
@@ -41,6 +42,14 @@ def run_suite(report: Path) -> int:
     env = {**os.environ, "GENESYS_CHAOS_REPORT": str(report)}
     argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *SUITE]
     return subprocess.run(argv, cwd=ROOT, env=env, check=False).returncode  # noqa: S603 - our interpreter
+
+
+def run_edges() -> int:
+    """The EDGES line: tests/e2e/test_edges.py run as a script in its own process (so its peak RSS is the
+    hostile cases' own), printing its cases and ``EDGES cases=… clean=… token_to_foreign_host=…
+    max_call_s=… peak_rss_mib=… presigned_in_logs=…`` through the harness's own summary()."""
+    argv = [sys.executable, str(ROOT / "tests" / "e2e" / "test_edges.py")]
+    return subprocess.run(argv, cwd=ROOT, check=False).returncode  # noqa: S603 - our interpreter
 
 
 def read_report(report: Path) -> list[dict[str, Any]]:
@@ -240,8 +249,9 @@ def main() -> int:
         backfill = run_backfill(args.days)
     figures = print_table(read_report(report), backfill)
     print("CHAOS " + " ".join(f"{k}={v}" for k, v in figures.items()))
+    edges_code = 0 if args.skip_suite else run_edges()
     failed_backfill = backfill is not None and not (backfill.rerun_identical and backfill.runs == backfill.runs_succeeded)
-    return 1 if code or failed_backfill or figures["backfill_429_failures"] else 0
+    return 1 if code or edges_code or failed_backfill or figures["backfill_429_failures"] else 0
 
 
 if __name__ == "__main__":

@@ -116,6 +116,7 @@ class Stack:
         return {
             "GENESYS_API_BASE_URL": self.sandbox_url,
             "GENESYS_LOGIN_BASE_URL": self.sandbox_url,
+            "GENESYS_SANDBOX": "true",  # http on loopback is allowed for the emulator only
             "GENESYS_S3_ENDPOINT_URL": self.s3_endpoint,
             "GENESYS_WEBHOOK_URL": f"{self.sandbox_url}/_sandbox/webhooks/bi",
             "GENESYS_AUDIT_CONN_TYPE": "sqlite",

@@ -37,6 +37,11 @@ class Settings:
     audit_conn_id: str = "genesys_audit"
     api_pool: str = "genesys_api"
     max_response_bytes: int = 64 * 1024 * 1024
+    retry_after_max_s: float = 120.0
+    call_deadline_s: float = 60.0
+    max_pages: int = 10_000
+    max_download_bytes: int = 256 * 1024 * 1024
+    download_hosts: tuple[str, ...] = ()
 
 
 def settings() -> Settings:
@@ -56,4 +61,17 @@ def settings() -> Settings:
         api_pool=_str("GENESYS_API_POOL", "genesys_api"),
         # A bound on one answer's body: far above the largest page (10,000 job results), far below memory.
         max_response_bytes=max(1, _int("GENESYS_MAX_RESPONSE_BYTES", 64 * 1024 * 1024)),
+        # A 429 asking for longer than this fails the call (naming the advertised wait) instead of
+        # stalling every request of the token: one hostile or broken answer must not freeze a process.
+        retry_after_max_s=max(0.0, _float("GENESYS_RETRY_AFTER_MAX_S", 120.0)),
+        # One HTTP attempt (connect + send + the whole body) never runs longer than this.
+        call_deadline_s=max(0.1, _float("GENESYS_CALL_DEADLINE_S", 60.0)),
+        # Every paginator stops here (endless nextUri, huge pageCount, ever-new cursors).
+        max_pages=max(1, _int("GENESYS_MAX_PAGES", 10_000)),
+        max_download_bytes=max(1, _int("GENESYS_MAX_DOWNLOAD_BYTES", 256 * 1024 * 1024)),
+        # Extra hosts a download may be fetched from or redirected to (never with the token), comma-separated;
+        # a leading "." allows every subdomain (".s3.amazonaws.com").
+        download_hosts=tuple(
+            h.strip().lower() for h in os.environ.get("GENESYS_DOWNLOAD_HOSTS", "").split(",") if h.strip()
+        ),
     )

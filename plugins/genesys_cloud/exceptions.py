@@ -8,7 +8,8 @@
     ├── GenesysTransportError          no HTTP answer: connection refused/reset, DNS, protocol
     │   └── GenesysTimeoutError        connect, read, write or pool timeout
     ├── GenesysPayloadError            a 2xx answer that is not the JSON expected (malformed, wrong shape)
-    │   └── GenesysResponseTooLargeError   over GENESYS_MAX_RESPONSE_BYTES (not retried)
+    │   ├── GenesysResponseTooLargeError   over GENESYS_MAX_RESPONSE_BYTES (not retried)
+    │   └── GenesysPageLimitError      a paginator past GENESYS_MAX_PAGES (not retried)
     ├── GenesysCeilingError            a UTC day over the sync details query's 100,000 results
     ├── GenesysApiError                an HTTP error answer, with the ErrorBody's fields
     │   ├── GenesysBadRequestError     400 (fail fast)
@@ -17,6 +18,7 @@
     │   ├── GenesysNotFoundError       404 (fail fast when it escapes a task)
     │   ├── GenesysConflictError       409: stale version; re-read, re-plan, retry (bounded)
     │   ├── GenesysRateLimitError      429, with ``retry_after``
+    │   │   └── GenesysRetryAfterTooLongError  a Retry-After over GENESYS_RETRY_AFTER_MAX_S (not retried)
     │   └── GenesysServerError         5xx
     ├── GenesysJobError                an async job or reporting export failed, timed out, or sent an
     │                                  unusable trigger event
@@ -73,6 +75,11 @@ class GenesysPayloadError(GenesysError):
 class GenesysResponseTooLargeError(GenesysPayloadError):
     """A 2xx body over ``GENESYS_MAX_RESPONSE_BYTES``: fetching it again gives the same size, so the hook
     does not retry it (unlike other payload errors, which may be a truncated transfer)."""
+
+
+class GenesysPageLimitError(GenesysPayloadError):
+    """A paginator went past ``GENESYS_MAX_PAGES`` (endless ``nextUri``, a huge ``pageCount``, ever-new
+    cursors): a server bug or a hostile answer must not page forever."""
 
 
 class GenesysCeilingError(GenesysError):
@@ -154,6 +161,11 @@ class GenesysRateLimitError(GenesysApiError):
     def __init__(self, *args: Any, retry_after: float | None = None, **kwargs: Any) -> None:
         self.retry_after = retry_after
         super().__init__(*args, **kwargs)
+
+
+class GenesysRetryAfterTooLongError(GenesysRateLimitError):
+    """A 429 whose Retry-After exceeds ``GENESYS_RETRY_AFTER_MAX_S``: the call fails (naming the advertised
+    wait) instead of stalling the token's every request for that long; not retried inside the hook."""
 
 
 class GenesysServerError(GenesysApiError):

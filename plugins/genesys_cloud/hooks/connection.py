@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 DEFAULT_REQUESTS_PER_MINUTE = 300
 
@@ -31,6 +32,12 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
         "label": "Login base URL",
         "description": "OAuth host; defaults to the API base URL with api. replaced by login.",
         "schema": {"type": ["string", "null"]},
+    },
+    "sandbox": {
+        "label": "Sandbox",
+        "description": "true only for the local emulator: allows http and any host for the base URLs "
+        "(refused together with a region)",
+        "schema": {"type": ["boolean", "null"], "default": False},
     },
     "requests_per_minute": {
         "label": "Requests per minute",
@@ -69,11 +76,19 @@ class ConnectionConfig:
     login_base_url: str
     region: str | None
     requests_per_minute: int
+    sandbox: bool = False
 
     @property
     def cache_key(self) -> tuple[str, str, str]:
         """Key of the process-wide token cache and rate limiter (one token per client and host)."""
         return (self.conn_id, self.client_id, self.api_base_url)
+
+    def is_api_origin(self, url: str) -> bool:
+        """True when ``url`` goes to exactly the API's scheme, host and port (where the token may go)."""
+        return _origin(url) == _origin(self.api_base_url)
+
+    def is_login_origin(self, url: str) -> bool:
+        return _origin(url) == _origin(self.login_base_url)
 
     @classmethod
     def from_parts(
@@ -95,9 +110,27 @@ class ConnectionConfig:
         region = _extra_value(extra, "region")
         api = _extra_value(extra, "api_base_url")
         login_url = _extra_value(extra, "login_base_url")
+        sandbox = _truthy(_extra_value(extra, "sandbox"))
+        if sandbox and region:
+            raise GenesysConfigError(
+                f"Connection {conn_id!r}: extra.sandbox is true together with extra.region {region!r}; a real "
+                "region never runs in sandbox mode (drop one of them)"
+            )
         if api:
             api = str(api).rstrip("/")
             login_url = str(login_url or api.replace("//api.", "//login.", 1)).rstrip("/")
+            if not sandbox:
+                # Whoever may edit the connection but not read its password must not be able to point the
+                # client secret (Basic auth) or the token at a host of their choosing.
+                domain = resolve_region(str(region)).domain if region else None
+                domain = _check_override(conn_id, "api_base_url", api, domain)
+                _check_override(conn_id, "login_base_url", login_url, domain)
+                region = domain
+            else:
+                for name, value in (("api_base_url", api), ("login_base_url", login_url)):
+                    _check_url_shape(conn_id, name, value, ("http", "https"))
+        elif login_url:
+            raise GenesysConfigError(f"Connection {conn_id!r}: extra.login_base_url needs extra.api_base_url")
         elif region:
             resolved = resolve_region(str(region))
             region, api, login_url = resolved.domain, resolved.api_base_url, resolved.login_base_url
@@ -122,4 +155,57 @@ class ConnectionConfig:
             login_base_url=login_url,
             region=str(region) if region else None,
             requests_per_minute=rpm,
+            sandbox=sandbox,
         )
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in {"1", "true", "yes", "on"} if value is not None else False
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or {"https": 443, "http": 80}.get(scheme)
+    except ValueError:
+        port = -1
+    return scheme, (parts.hostname or "").lower(), port
+
+
+def _check_url_shape(conn_id: str, name: str, value: str, schemes: tuple[str, ...]) -> str:
+    """``value`` is a bare origin (no user:password@, no query) with an allowed scheme; returns its host."""
+    from genesys_cloud.exceptions import GenesysConfigError
+
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        parts = None
+    if (parts is None or parts.scheme.lower() not in schemes or not parts.hostname or parts.username is not None
+            or parts.query or parts.fragment or "\\" in value):
+        raise GenesysConfigError(
+            f"Connection {conn_id!r}: extra.{name} {value!r} must be a plain {' or '.join(schemes)} URL"
+            + ("" if "http" in schemes else " on the region's Genesys domain unless extra.sandbox is true")
+        )
+    return parts.hostname.lower()
+
+
+def _check_override(conn_id: str, name: str, value: str, domain: str | None) -> str:
+    """An override of a real connection: https on the region's Genesys domain (or, with no region given,
+    on one of the known region domains). Returns that domain."""
+    from genesys_cloud.exceptions import GenesysConfigError
+    from genesys_cloud.regions import REGION_DOMAINS
+
+    host = _check_url_shape(conn_id, name, value, ("https",))
+    candidates = [domain] if domain else sorted(REGION_DOMAINS.values(), key=len, reverse=True)
+    for candidate in candidates:
+        if host.endswith("." + candidate):
+            return candidate
+    where = f"the region {domain}" if domain else "a Genesys Cloud region domain"
+    raise GenesysConfigError(
+        f"Connection {conn_id!r}: extra.{name} host {host!r} is not on {where}; overrides must be https on "
+        "the region's Genesys domain unless extra.sandbox is true (local emulator only)"
+    )

@@ -24,10 +24,12 @@ from genesys_cloud.exceptions import (
     GenesysError,
     GenesysForbiddenError,
     GenesysNotFoundError,
+    GenesysPageLimitError,
     GenesysPayloadError,
+    GenesysResponseTooLargeError,
     GenesysValidationError,
 )
-from genesys_cloud.hooks import pagination, paths
+from genesys_cloud.hooks import pagination, paths, transport
 from genesys_cloud.hooks.analytics import AnalyticsVerbs
 from genesys_cloud.hooks.auth import TOKENS, Token, parse_token_response, token_request
 from genesys_cloud.hooks.connection import UI_FIELD_BEHAVIOUR, ConnectionConfig
@@ -164,8 +166,9 @@ class GenesysCloudHook(OutboundVerbs, AnalyticsVerbs, ExportVerbs, WfmVerbs, Wri
 
     def _sync_client(self) -> httpx.Client:
         if self._client is None:
-            self._client = httpx.Client(
-                timeout=self._timeout(), limits=httpx.Limits(max_connections=64, max_keepalive_connections=32)
+            # The transport enforces GENESYS_CALL_DEADLINE_S on every socket operation (hooks/transport.py).
+            self._client = transport.sync_client(
+                self._timeout(), httpx.Limits(max_connections=64, max_keepalive_connections=32)
             )
         return self._client
 
@@ -173,8 +176,8 @@ class GenesysCloudHook(OutboundVerbs, AnalyticsVerbs, ExportVerbs, WfmVerbs, Wri
         loop = asyncio.get_running_loop()
         if self._aclient is None or self._aclient_loop is not loop:
             # An AsyncClient is bound to the loop that opened its connections: one per loop.
-            self._aclient = httpx.AsyncClient(
-                timeout=self._timeout(), limits=httpx.Limits(max_connections=64, max_keepalive_connections=32)
+            self._aclient = transport.async_client(
+                self._timeout(), httpx.Limits(max_connections=64, max_keepalive_connections=32)
             )
             self._aclient_loop = loop
         return self._aclient
@@ -227,11 +230,7 @@ class GenesysCloudHook(OutboundVerbs, AnalyticsVerbs, ExportVerbs, WfmVerbs, Wri
             return token.access_token
 
     def _fetch_token(self, cfg: ConnectionConfig) -> Token:
-        try:
-            response = self._sync_client().request(**token_request(cfg))
-        except httpx.TransportError as exc:
-            raise transport_error(exc, "POST /oauth/token") from exc
-        return parse_token_response(response)
+        return parse_token_response(self._http("POST /oauth/token", **token_request(cfg)))
 
     async def _atoken(self) -> str:
         cfg = await self._acfg()
@@ -252,11 +251,37 @@ class GenesysCloudHook(OutboundVerbs, AnalyticsVerbs, ExportVerbs, WfmVerbs, Wri
             return token.access_token
 
     async def _afetch_token(self, cfg: ConnectionConfig) -> Token:
-        try:
-            response = await self._async_client().request(**token_request(cfg))
-        except httpx.TransportError as exc:
-            raise transport_error(exc, "POST /oauth/token") from exc
-        return parse_token_response(response)
+        return parse_token_response(await self._ahttp("POST /oauth/token", **token_request(cfg)))
+
+    # ------------------------------------------------------------------ one HTTP attempt
+    def _http(self, endpoint: str, *, auth: Any = None, **request: Any) -> httpx.Response:
+        """One HTTP exchange under the call deadline, its body read under the byte cap while it streams."""
+        client, cfg = self._sync_client(), settings()
+        with transport.call_deadline(cfg.call_deadline_s):
+            try:
+                response = client.send(client.build_request(**request), auth=auth, stream=True)
+                try:
+                    transport.read_capped(response, cfg.max_response_bytes, endpoint)
+                finally:
+                    response.close()
+            except httpx.TransportError as exc:
+                raise transport_error(exc, endpoint, cfg.call_deadline_s if transport.deadline_passed() else None
+                                      ) from exc
+        return response
+
+    async def _ahttp(self, endpoint: str, *, auth: Any = None, **request: Any) -> httpx.Response:
+        client, cfg = self._async_client(), settings()
+        with transport.call_deadline(cfg.call_deadline_s):
+            try:
+                response = await client.send(client.build_request(**request), auth=auth, stream=True)
+                try:
+                    await transport.aread_capped(response, cfg.max_response_bytes, endpoint)
+                finally:
+                    await response.aclose()
+            except httpx.TransportError as exc:
+                raise transport_error(exc, endpoint, cfg.call_deadline_s if transport.deadline_passed() else None
+                                      ) from exc
+        return response
 
     # ------------------------------------------------------------------ one request
     def _exchange(
@@ -267,13 +292,17 @@ class GenesysCloudHook(OutboundVerbs, AnalyticsVerbs, ExportVerbs, WfmVerbs, Wri
         request kwargs)`` and is sent back the token, nothing, and the response. It re-authenticates once
         after a 401 (a 401 was not processed, so resending is safe) and returns the handled answer."""
         endpoint = f"{method} {path.split('?')[0]}"
+        url = cfg.api_base_url + path
+        if not path.startswith("/") or not cfg.is_api_origin(url):
+            # The bearer token goes to the API origin only (e.g. a path "@evil.example/x" would move the host).
+            raise GenesysValidationError(f"refusing {endpoint}: it does not stay on the API origin {cfg.api_base_url}")
         limiter = self._limiter(cfg)
         for auth_attempt in range(2):
             token = yield "token", None
             yield "slot", limiter
             response = yield "send", {
                 "method": method,
-                "url": cfg.api_base_url + path,
+                "url": url,
                 "params": params,
                 "json": _as_body(body, endpoint) if body is not None else None,
                 "headers": {"Authorization": f"Bearer {token}", "Accept": "application/json"},
@@ -296,11 +325,7 @@ class GenesysCloudHook(OutboundVerbs, AnalyticsVerbs, ExportVerbs, WfmVerbs, Wri
                 elif kind == "slot":
                     reply = arg.acquire(self._sleep)
                 else:
-                    endpoint = arg.pop("endpoint")
-                    try:
-                        reply = self._sync_client().request(**arg)
-                    except httpx.TransportError as exc:
-                        raise transport_error(exc, endpoint) from exc
+                    reply = self._http(arg.pop("endpoint"), **arg)
         except StopIteration as done:
             return done.value
 
@@ -320,11 +345,7 @@ class GenesysCloudHook(OutboundVerbs, AnalyticsVerbs, ExportVerbs, WfmVerbs, Wri
                 elif kind == "slot":
                     reply = await arg.aacquire(self._asleep)
                 else:
-                    endpoint = arg.pop("endpoint")
-                    try:
-                        reply = await self._async_client().request(**arg)
-                    except httpx.TransportError as exc:
-                        raise transport_error(exc, endpoint) from exc
+                    reply = await self._ahttp(arg.pop("endpoint"), **arg)
         except StopIteration as done:
             return done.value
 
@@ -334,45 +355,82 @@ class GenesysCloudHook(OutboundVerbs, AnalyticsVerbs, ExportVerbs, WfmVerbs, Wri
         return await aread_retrying(self._asleep, self._log_retry)(self._asend, method, path, params, body)
 
     # ------------------------------------------------------------------ file downloads
-    def _download_headers(self, url: str) -> dict[str, str]:
-        """The bearer token only for the API's own host (``/api/v2/downloads/…``), never for the signed
-        storage URL the API redirects to: that one carries its own credentials."""
+    def _download_target(self, url: str) -> tuple[str, bool]:
+        """``url`` checked against the download allow-list -> (url to fetch, send the token?).
+
+        Allowed: the API origin (the only place the token goes), ``apps.<domain>`` links rewritten to the
+        API host, ``api-downloads.<domain>`` and the hosts of ``GENESYS_DOWNLOAD_HOSTS`` (without the
+        token). https only, except the API origin of a ``sandbox: true`` connection. Anything else,
+        a link-local metadata address included, is refused before a byte is sent."""
         cfg = self._cfg()
-        if httpx.URL(url).netloc == httpx.URL(cfg.api_base_url).netloc:
-            self._limiter(cfg).acquire(self._sleep)
-            return {"Authorization": f"Bearer {self._token()}"}
-        return {}
+        parsed = httpx.URL(url)
+        host = (parsed.host or "").lower()
+        domain = cfg.region
+        if domain and host == f"apps.{domain}" and parsed.scheme == "https":
+            # The platform's web links (apps.<domain>/platform/api/v2/downloads/...) are the API's own.
+            path = parsed.raw_path.decode()
+            path = path[len("/platform"):] if path.startswith("/platform/api/") else path
+            url, parsed = f"https://api.{domain}{path}", httpx.URL(f"https://api.{domain}{path}")
+            host = parsed.host
+        if cfg.is_api_origin(str(parsed)) and parsed.userinfo == b"":
+            return url, True
+        allowed = set(settings().download_hosts)
+        if domain:
+            allowed.add(f"api-downloads.{domain}")
+        matches = any(host == h or (h.startswith(".") and host.endswith(h)) for h in allowed)
+        if parsed.scheme != "https" or not matches or parsed.userinfo != b"":
+            raise GenesysValidationError(
+                f"refusing download from {parsed.scheme}://{host}: only https on the API host, "
+                f"api-downloads.<region domain> or GENESYS_DOWNLOAD_HOSTS is allowed"
+            )
+        return url, False
 
     def _download_once(self, url: str, dest: Any, max_redirects: int) -> dict[str, Any]:
         import hashlib
 
-        target, endpoint = url, f"GET {httpx.URL(url).path}"
-        for _ in range(max_redirects + 1):  # redirects followed here so the token never leaves the API host
-            headers = self._download_headers(target)
-            try:
-                with self._sync_client().stream("GET", target, headers=headers, follow_redirects=False) as resp:
-                    if resp.is_redirect and resp.next_request is not None:
-                        target = str(resp.next_request.url)
-                        continue
-                    if resp.status_code >= 400:
-                        resp.read()
-                        handle_response(resp, endpoint, self._limiter(self._cfg()))
-                    digest, size = hashlib.sha256(), 0
-                    with open(dest, "wb") as handle:
-                        for chunk in resp.iter_bytes(1 << 20):
-                            handle.write(chunk)
-                            digest.update(chunk)
-                            size += len(chunk)
-                    return {"bytes": size, "sha256": digest.hexdigest()}
-            except httpx.TransportError as exc:
-                raise transport_error(exc, endpoint) from exc
+        cfg_settings = settings()
+        limit, target = cfg_settings.max_download_bytes, url
+        endpoint = f"GET {httpx.URL(url).path}"
+        for _ in range(max_redirects + 1):  # redirects followed here: each target is checked again
+            target, with_token = self._download_target(target)
+            headers: dict[str, str] = {}
+            if with_token:
+                self._limiter(self._cfg()).acquire(self._sleep)
+                headers["Authorization"] = f"Bearer {self._token()}"
+            client = self._sync_client()
+            with transport.call_deadline(cfg_settings.call_deadline_s):
+                try:
+                    with client.stream("GET", target, headers=headers, follow_redirects=False) as resp:
+                        if resp.is_redirect and resp.next_request is not None:
+                            target = str(resp.next_request.url)
+                            continue
+                        if resp.status_code >= 400:
+                            transport.read_capped(resp, cfg_settings.max_response_bytes, endpoint)
+                            handle_response(resp, endpoint, self._limiter(self._cfg()))
+                        transport.check_declared_length(resp, limit, endpoint, "GENESYS_MAX_DOWNLOAD_BYTES")
+                        digest, size = hashlib.sha256(), 0
+                        with open(dest, "wb") as handle:
+                            for chunk in resp.iter_bytes(1 << 20):
+                                size += len(chunk)
+                                if size > limit:
+                                    raise GenesysResponseTooLargeError(
+                                        f"download {endpoint} passed {size} bytes, over the limit "
+                                        f"GENESYS_MAX_DOWNLOAD_BYTES={limit}", endpoint=endpoint)
+                                handle.write(chunk)
+                                digest.update(chunk)
+                        return {"bytes": size, "sha256": digest.hexdigest()}
+                except httpx.TransportError as exc:
+                    deadline = cfg_settings.call_deadline_s if transport.deadline_passed() else None
+                    raise transport_error(exc, endpoint, deadline) from exc
         raise GenesysPayloadError(f"more than {max_redirects} redirects for {endpoint}", endpoint=endpoint)
 
     def download(self, url: str, dest: Any, max_redirects: int = 5) -> dict[str, Any]:
         """Stream a file (e.g. an export's ``downloadUrl``) into ``dest``; never held whole in memory.
 
-        A GET, so retried like every read (429/5xx/timeouts); each attempt rewrites ``dest`` from the
-        start. Returns ``{"bytes", "sha256"}``.
+        Hosts follow an allow-list (see :meth:`_download_target`), every redirect is checked again, the
+        token goes only to the API origin and the body stops at ``GENESYS_MAX_DOWNLOAD_BYTES``. A GET, so
+        retried like every read (429/5xx/timeouts); each attempt rewrites ``dest`` from the start.
+        Returns ``{"bytes", "sha256"}``.
         """
         return read_retrying(self._sleep, self._log_retry)(self._download_once, url, dest, max_redirects)
 
@@ -494,6 +552,15 @@ class GenesysCloudHook(OutboundVerbs, AnalyticsVerbs, ExportVerbs, WfmVerbs, Wri
 
     # ------------------------------------------------------------------ page-number listings
     @staticmethod
+    def _checked_page_count(first: Any, path: str) -> int | None:
+        """The listing's ``pageCount``, refused up front when it is over GENESYS_MAX_PAGES."""
+        page_count = pagination.listing_page_count(first)
+        if page_count is not None and page_count > settings().max_pages:
+            raise GenesysPageLimitError(f"GET {path}: pageCount {page_count} is over the page cap "
+                                        f"GENESYS_MAX_PAGES={settings().max_pages}")
+        return page_count
+
+    @staticmethod
     def _page_params(params: dict[str, Any] | None, page_size: int, page: int) -> dict[str, Any]:
         return {**(params or {}), "pageSize": page_size, "pageNumber": page}
 
@@ -508,13 +575,14 @@ class GenesysCloudHook(OutboundVerbs, AnalyticsVerbs, ExportVerbs, WfmVerbs, Wri
         """
         first = self.get(path, self._page_params(params, page_size, 1))
         yield from pagination.listing_items(first)
-        page_count = pagination.listing_page_count(first)
+        page_count = self._checked_page_count(first, path)
         if concurrency > 1 and page_count is not None and page_count > 1:
             yield from self._paginate_ahead(path, params, page_size, page_count, concurrency)
             return
         page, response = 1, first
         while pagination.listing_has_next(response, page):
             page += 1
+            pagination.check_page(page, f"GET {path}")
             response = self.get(path, self._page_params(params, page_size, page))
             yield from pagination.listing_items(response)
 
@@ -547,7 +615,7 @@ class GenesysCloudHook(OutboundVerbs, AnalyticsVerbs, ExportVerbs, WfmVerbs, Wri
         first = await self.aget(path, self._page_params(params, page_size, 1))
         for item in pagination.listing_items(first):
             yield item
-        page_count = pagination.listing_page_count(first)
+        page_count = self._checked_page_count(first, path)
         if concurrency > 1 and page_count is not None and page_count > 1:
             pages = iter(range(2, page_count + 1))
             window: deque[asyncio.Task[Any]] = deque()
@@ -576,6 +644,7 @@ class GenesysCloudHook(OutboundVerbs, AnalyticsVerbs, ExportVerbs, WfmVerbs, Wri
         page, response = 1, first
         while pagination.listing_has_next(response, page):
             page += 1
+            pagination.check_page(page, f"GET {path}")
             response = await self.aget(path, self._page_params(params, page_size, page))
             for item in pagination.listing_items(response):
                 yield item

@@ -51,7 +51,11 @@ class OutboundVerbs:
         ``maxCallsPerAgentDecimal``."""
         body = self.get(api_path(paths.CAMPAIGN, campaign_id=campaign_id),
                         params=dict(DECIMAL_CALLS) if decimal_calls else None)
-        return as_model(Campaign, body, f"campaign {campaign_id}", require=("id",))
+        campaign = as_model(Campaign, body, f"campaign {campaign_id}", require=("id",))
+        if campaign.id != campaign_id:
+            # A write plans from this answer and PUTs to its id: another campaign's body must never pass.
+            raise GenesysPayloadError(f"campaign {campaign_id}: the answer is campaign {str(campaign.id)[:64]!r}")
+        return campaign
 
     def find_campaign(self, campaign_id: str, *, decimal_calls: bool = False) -> Campaign | None:
         """:meth:`get_campaign`, or None when the campaign does not exist (404)."""

@@ -13,9 +13,11 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from genesys_cloud.config import settings
 from genesys_cloud.exceptions import (
     GenesysBadRequestError,
     GenesysCeilingError,
+    GenesysPageLimitError,
     GenesysPayloadError,
     GenesysValidationError,
 )
@@ -26,6 +28,14 @@ DEDUPE_PAGES = 2  # ids remembered from this many previous pages: repeats come f
 
 Interval = tuple[datetime, datetime]
 __all__ = ["format_instant", "format_interval", "parse_instant", "utc_days"]  # re-exported: pure, in windows
+
+
+def check_page(page: int, what: str) -> None:
+    """Refuse page number ``page`` of ``what`` once it passes GENESYS_MAX_PAGES (endless ``nextUri``,
+    a huge ``pageCount``, ever-new cursors: a broken or hostile server must not page forever)."""
+    cap = settings().max_pages
+    if page > cap:
+        raise GenesysPageLimitError(f"{what}: page {page} is over the page cap GENESYS_MAX_PAGES={cap}")
 
 
 def parse_interval(interval: str | Interval) -> Interval:
@@ -103,6 +113,7 @@ class DetailsPager:
         self._page = 1
         self._dedupe = BoundedDedupe()
         self.last_total = 0
+        self._pages = 0
 
     def current_day(self) -> str:
         """The UTC day (or the interval, before any split) being paged, for error messages."""
@@ -114,6 +125,8 @@ class DetailsPager:
         """The body of the next query, or None when done."""
         if not self._chunks:
             return None
+        self._pages += 1
+        check_page(self._pages, "details query")
         body = copy.deepcopy(self._query)
         body.update(
             interval=format_interval(self._chunks[0]),
@@ -166,10 +179,13 @@ class CursorPager:
         self._cursor: str | None = None
         self._done = False
         self._seen: set[str] = set()
+        self._pages = 0
 
     def next_params(self) -> dict[str, Any] | None:
         if self._done:
             return None
+        self._pages += 1
+        check_page(self._pages, "job results")
         params: dict[str, Any] = {}
         if self.page_size:
             params["pageSize"] = self.page_size

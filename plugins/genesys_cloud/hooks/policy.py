@@ -27,9 +27,11 @@ from tenacity.wait import wait_base
 
 from genesys_cloud.config import settings
 from genesys_cloud.exceptions import (
+    GenesysPageLimitError,
     GenesysPayloadError,
     GenesysRateLimitError,
     GenesysResponseTooLargeError,
+    GenesysRetryAfterTooLongError,
     GenesysServerError,
     GenesysTimeoutError,
     GenesysTransportError,
@@ -39,7 +41,7 @@ from genesys_cloud.hooks.ratelimit import RateLimiter
 
 RETRYABLE = (GenesysRateLimitError, GenesysServerError, GenesysTransportError, GenesysPayloadError)
 # Subclasses of RETRYABLE that the same request would only hit again (a 64 MiB body stays 64 MiB).
-NOT_RETRYABLE = (GenesysResponseTooLargeError,)
+NOT_RETRYABLE = (GenesysResponseTooLargeError, GenesysPageLimitError, GenesysRetryAfterTooLongError)
 MAX_BACKOFF_SECONDS = 60.0
 
 
@@ -61,8 +63,12 @@ def as_model(model: type[M], body: Any, what: str, *, require: Sequence[str] = (
     return parsed
 
 
-def transport_error(exc: httpx.TransportError, endpoint: str) -> GenesysTransportError:
+def transport_error(exc: httpx.TransportError, endpoint: str, deadline_s: float | None = None) -> GenesysTransportError:
     """Map an httpx failure to ours (the message names the endpoint, never headers)."""
+    if isinstance(exc, httpx.TimeoutException) and deadline_s is not None:
+        return GenesysTimeoutError(
+            f"Genesys Cloud call {endpoint} cut at the call deadline GENESYS_CALL_DEADLINE_S={deadline_s:g}s "
+            "(connect + send + the whole answer)", endpoint=endpoint)
     if isinstance(exc, httpx.TimeoutException):
         return GenesysTimeoutError(f"Genesys Cloud {type(exc).__name__} on {endpoint}", endpoint=endpoint)
     return GenesysTransportError(
@@ -75,9 +81,10 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
     if raw is None:
         return None
     try:
-        return max(0.0, float(raw))
+        value = float(raw)
     except ValueError:
         return None  # HTTP-date form: not used by Genesys Cloud; fall back to backoff
+    return None if value != value else max(0.0, value)  # NaN: no usable wait
 
 
 def _is_read(endpoint: str) -> bool:
@@ -125,8 +132,15 @@ def handle_response(response: httpx.Response, endpoint: str, limiter: RateLimite
     }
     if status == 429:
         retry_after = retry_after_seconds(response)
+        cap = settings().retry_after_max_s
         if retry_after is not None and limiter is not None:
-            limiter.pause(retry_after)  # every request of this token waits, not just this one
+            # Every request of this token waits (the org's limit is per token), never longer than the cap;
+            # other connections have their own limiter and never wait.
+            limiter.pause(min(retry_after, cap))
+        if retry_after is not None and retry_after > cap:
+            kwargs["message"] = (f"Retry-After {retry_after:.0f}s is over GENESYS_RETRY_AFTER_MAX_S={cap:g}s; "
+                                 f"failing instead of waiting ({message})")
+            raise GenesysRetryAfterTooLongError(retry_after=retry_after, **kwargs)
         raise GenesysRateLimitError(retry_after=retry_after, **kwargs)
     raise error_class_for(status)(**kwargs)
 

@@ -36,7 +36,7 @@ def test_a_template_gets_exactly_its_ids() -> None:
 
 def _hook() -> GenesysCloudHook:
     return GenesysCloudHook.from_connection_dict(
-        "paths", "client", "secret", {"api_base_url": API, "login_base_url": API, "requests_per_minute": 6000})
+        "paths", "client", "secret", {"api_base_url": API, "login_base_url": API, "requests_per_minute": 6000, "sandbox": True})
 
 
 def test_a_crafted_id_from_an_answer_never_reaches_the_api() -> None:

@@ -59,7 +59,7 @@ class FakeTime:
 
 
 def set_conn(monkeypatch: pytest.MonkeyPatch, conn_id: str = CONN_ID, **extra: object) -> None:
-    extra = {"api_base_url": API, "login_base_url": LOGIN, "requests_per_minute": 60000, **extra}
+    extra = {"api_base_url": API, "login_base_url": LOGIN, "requests_per_minute": 60000, "sandbox": True, **extra}
     conn = {"conn_type": "genesys_cloud", "login": "client-1", "password": SECRET, "extra": extra}
     monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(conn))
 
@@ -292,7 +292,7 @@ def test_oversized_body_is_refused_naming_the_limit(hook: GenesysCloudHook, monk
         router.get(f"{API}/small").mock(return_value=httpx.Response(200, json={"a": "x" * 900}))
         assert hook.get("/small") == {"a": "x" * 900}
         big = router.get(f"{API}/big").mock(return_value=httpx.Response(200, text='{"a": 1}' + " " * 2000))
-        with pytest.raises(GenesysResponseTooLargeError, match="oversized body of 2008 bytes") as info:
+        with pytest.raises(GenesysResponseTooLargeError, match="declares 2008 bytes.*GENESYS_MAX_RESPONSE_BYTES=1000") as info:
             hook.get("/big")
     # Still a payload error for callers, but fetched once: the same request returns the same size.
     assert isinstance(info.value, GenesysPayloadError)
@@ -480,7 +480,7 @@ def test_authenticate_without_limits_permission_keeps_configured_budget(hook: Ge
 
 
 def test_region_connection_uses_regional_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
-    set_conn(monkeypatch, "genesys_region", api_base_url=None, login_base_url=None, region="mypurecloud.ie")
+    set_conn(monkeypatch, "genesys_region", api_base_url=None, login_base_url=None, sandbox=None, region="mypurecloud.ie")
     hook = GenesysCloudHook(genesys_cloud_conn_id="genesys_region")
     with respx.mock() as router:
         tok = router.post("https://login.mypurecloud.ie/oauth/token").mock(
@@ -495,7 +495,7 @@ def test_region_connection_uses_regional_hosts(monkeypatch: pytest.MonkeyPatch) 
 
 def test_unknown_region_is_rejected_with_the_list(monkeypatch: pytest.MonkeyPatch) -> None:
     set_conn(
-        monkeypatch, "genesys_bad", api_base_url=None, login_base_url=None, region="us-east-1.mypurecloud.com"
+        monkeypatch, "genesys_bad", api_base_url=None, login_base_url=None, sandbox=None, region="us-east-1.mypurecloud.com"
     )
     hook = GenesysCloudHook(genesys_cloud_conn_id="genesys_bad")
     with pytest.raises(GenesysConfigError, match="mypurecloud.ie") as info:
@@ -588,7 +588,7 @@ def test_async_token_fetch_is_single_flight_and_masked_with_the_async_api(
 
 def test_from_connection_dict_needs_no_airflow_lookup(clock: FakeTime) -> None:
     hook = GenesysCloudHook.from_connection_dict(
-        "not_defined_anywhere", "client-9", "secret-9", {"api_base_url": "https://api.other.local"}
+        "not_defined_anywhere", "client-9", "secret-9", {"api_base_url": "https://api.other.local", "sandbox": True}
     )
     hook._sleep = clock.sleep
     with respx.mock() as router:
@@ -600,8 +600,9 @@ def test_from_connection_dict_needs_no_airflow_lookup(clock: FakeTime) -> None:
 
 
 def test_download_streams_follows_redirect_and_sends_the_token_only_to_the_api_host(
-    hook: GenesysCloudHook, tmp_path
+    hook: GenesysCloudHook, tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("GENESYS_DOWNLOAD_HOSTS", "files.storage.local")  # the allow-list (Security edges)
     signed = "https://files.storage.local/export.csv?X-Amz-Signature=abc"
     with respx.mock(assert_all_called=True) as router:
         token_route(router, "tok-dl")

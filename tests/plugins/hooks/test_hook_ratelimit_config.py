@@ -91,7 +91,7 @@ def test_sync_and_async_requests_share_one_budget(monkeypatch: pytest.MonkeyPatc
         "conn_type": "genesys_cloud",
         "login": "c",
         "password": "s",
-        "extra": {"api_base_url": api, "requests_per_minute": 2},
+        "extra": {"api_base_url": api, "requests_per_minute": 2, "sandbox": True},
     }
     monkeypatch.setenv("AIRFLOW_CONN_GENESYS_RATETEST", json.dumps(conn))
     clock = FakeTime()
@@ -140,7 +140,7 @@ def test_unknown_regions_are_rejected_listing_the_real_ones(bad: str) -> None:
 
 def test_connection_config_parsing() -> None:
     cfg = ConnectionConfig.from_parts(
-        "c", "id", "secret", '{"api_base_url": "http://127.0.0.1:9/", "requests_per_minute": "600"}'
+        "c", "id", "secret", '{"api_base_url": "http://127.0.0.1:9/", "requests_per_minute": "600", "sandbox": true}'
     )
     assert (cfg.api_base_url, cfg.login_base_url, cfg.requests_per_minute) == (
         "http://127.0.0.1:9",
@@ -165,7 +165,7 @@ def test_ui_metadata() -> None:
     behaviour = GenesysCloudHook.get_ui_field_behaviour()
     assert behaviour["relabeling"] == {"login": "Client ID", "password": "Client Secret"}
     assert "extra" in behaviour["hidden_fields"]
-    assert set(CONN_FIELDS) == {"region", "api_base_url", "login_base_url", "requests_per_minute"}
+    assert set(CONN_FIELDS) == {"region", "api_base_url", "login_base_url", "sandbox", "requests_per_minute"}
     assert GenesysCloudHook.default_conn_name == "genesys_cloud_default"
     assert GenesysCloudHook.conn_type == "genesys_cloud"
 

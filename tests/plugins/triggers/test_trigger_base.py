@@ -25,7 +25,7 @@ JOB = "/api/v2/analytics/conversations/details/jobs/job-1"
 
 @pytest.fixture(autouse=True)
 def env(monkeypatch: pytest.MonkeyPatch) -> None:
-    extra = {"api_base_url": API, "login_base_url": API, "requests_per_minute": 60000}
+    extra = {"api_base_url": API, "login_base_url": API, "requests_per_minute": 60000, "sandbox": True}
     conn = {"conn_type": "genesys_cloud", "login": "client", "password": "secret", "extra": extra}
     monkeypatch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}", json.dumps(conn))
 

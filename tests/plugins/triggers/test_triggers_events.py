@@ -44,7 +44,7 @@ class FakeClock:
 
 @pytest.fixture(autouse=True)
 def env(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    extra = {"api_base_url": API, "login_base_url": LOGIN, "requests_per_minute": 60000}
+    extra = {"api_base_url": API, "login_base_url": LOGIN, "requests_per_minute": 60000, "sandbox": True}
     conn = {"conn_type": "genesys_cloud", "login": "client-1", "password": SECRET, "extra": extra}
     monkeypatch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}", json.dumps(conn))
     monkeypatch.setenv("GENESYS_RETRY_BACKOFF_BASE", "0.001")
