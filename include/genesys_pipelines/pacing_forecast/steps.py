@@ -19,7 +19,7 @@ from genesys_pipelines.pacing_forecast import output as out
 from genesys_pipelines.pacing_forecast import recommend as rec
 from genesys_pipelines.pacing_forecast.params import PacingParams
 from genesys_pipelines.windows import Window
-from genesys_pipelines.writes import VersionedWrite
+from genesys_pipelines.writes import VersionedWrite, journaled_write, request_digest
 
 #: Campaigns worth forecasting when none are named: the ones dialing now.
 ACTIVE_STATUSES = ("on", "stopping")
@@ -194,7 +194,30 @@ class PacingWrite(VersionedWrite[dict[str, Any], dict[str, Any]]):
         self.label = f"campaign {result['campaign_id']}"
 
     def read(self) -> dict[str, Any]:
-        return read_campaign(self.api, str(self.result["campaign_id"]))
+        # A read lacking version, dialingMode or a pacing field the write depends on (or with a negative or
+        # non-numeric one) raises MalformedCampaign: nothing is written from it.
+        return rec.check_campaign_read(read_campaign(self.api, str(self.result["campaign_id"])), self.fields)
+
+    def guard(self, plan: dict[str, Any], state: dict[str, Any]) -> tuple[str, Any] | None:
+        """At the PUT: the values written stay inside the absolute bounds, and a move toward more
+        aggressive dialing is at most the step from what was read just now."""
+        p, problems = self.params, []
+        limits = {rec.FIELD_CALLS: (p.max_calls_per_agent_min, p.max_calls_per_agent_max),
+                  rec.FIELD_LINES: (p.outbound_line_count_min, p.outbound_line_count_max),
+                  rec.FIELD_ABANDON: (0.0, p.abandon_rate_target)}
+        now = rec.pacing_values(state, plan.get("field"))
+        for key, value in (plan.get("after") or {}).items():
+            if value is None or key not in limits:
+                continue
+            low, high = limits[key]
+            current = now.get(key)
+            if value > high + 1e-9:
+                problems.append(f"{key} {value} above its bound {high}")
+            if key != rec.FIELD_ABANDON and current and value > current * (1 + p.max_relative_step) + 1e-6:
+                problems.append(f"{key} {value} more than {p.max_relative_step:.0%} above the current {current}")
+            if value < low - 1e-9 and not (current is not None and current < low and value >= current):
+                problems.append(f"{key} {value} below its bound {low}")
+        return (f"{self.label}: pacing outside its bounds: {'; '.join(problems)}", problems) if problems else None
 
     def is_applied(self, plan: dict[str, Any], state: dict[str, Any]) -> bool:
         return rec.is_applied(state, plan)
@@ -240,12 +263,17 @@ def apply_one(api: Any, result: Mapping[str, Any], params: PacingParams) -> dict
 
 
 def apply_all(api: Any, results: Sequence[Mapping[str, Any]], params: PacingParams,
-              recorded: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
+              recorded: Mapping[str, Mapping[str, Any]] | None = None, journal: Any = None,
+              approved: Any = None) -> dict[str, dict[str, Any]]:
     """Apply every recommendation that should be (only with ``apply``); outcome per campaign id.
 
     ``recorded``: the window's published record (:func:`read_recorded`). A campaign that already holds
     the target an earlier apply run of this window recorded keeps that run's apply record (nothing is
     written, and the published objects stay byte-identical).
+
+    ``journal`` records each write ahead (``journaled_write``): no intent recorded, no write; an
+    exception on one campaign marks it FAILED and the loop goes on. ``approved(campaign_id, result)``
+    (optional) says whether a recorded approval covers that recommendation; others are not written.
     """
     outcomes: dict[str, dict[str, Any]] = {}
     for result in sorted(results, key=lambda r: r["campaign_id"]):
@@ -253,7 +281,17 @@ def apply_all(api: Any, results: Sequence[Mapping[str, Any]], params: PacingPara
         if not params.apply or result.get("status") != "forecast" or not plan or not plan.get("should_apply"):
             continue
         cid = result["campaign_id"]
-        outcome = apply_one(api, result, params)
+        failed = {"campaign_id": str(cid), "writes": 0, "version_conflicts": 0, "lost_answers": 0,
+                  "recomputed": 0, "before": plan.get("before"), "after": plan.get("before"),
+                  "version_before": plan.get("version"), "version_after": plan.get("version"),
+                  "applied_recommendation": None, "latency_ms": 0.0, "error": None}
+        if approved is not None and not approved(cid, result):
+            outcomes[cid] = {**failed, "status": "NOT_APPROVED", "error": "no recorded approval: not written"}
+            continue
+        intent = {"before": plan.get("before"), "planned": plan.get("after"), "version": plan.get("version"),
+                  "request_digest": request_digest(plan.get("after"))}
+        outcome = journaled_write(journal, str(cid), intent, lambda result=result: apply_one(api, result, params),
+                                  failed)
         earlier = ((recorded or {}).get(cid) or {}).get("apply") or {}
         if (outcome["status"] == "ALREADY_APPLIED" and earlier.get("status") in ("APPLIED", "ALREADY_APPLIED")
                 and earlier.get("applied_recommendation") == plan.get("after")):

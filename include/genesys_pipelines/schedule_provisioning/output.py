@@ -25,8 +25,9 @@ def campaign_results(entries: Sequence[Mapping[str, Any]], outcomes: Sequence[Ma
             "score": entry["score"],
             "status": outcome["status"],
             "action": outcome["action"],
-            "added": entry["plan"]["added"],
-            "removed": entry["plan"]["removed"],
+            # From the reads at the write (before/after), else the plan's read (dry runs, refusals).
+            "added": outcome.get("added", entry["plan"]["added"]),
+            "removed": outcome.get("removed", entry["plan"]["removed"]),
             "conflicts": entry["conflicts"] + outcome.get("conflicts", []),
             "warnings": entry["warnings"],
             "reasons": entry["reasons"],

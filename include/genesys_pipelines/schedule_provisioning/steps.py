@@ -19,9 +19,15 @@ from genesys_pipelines.errors import InvalidParam
 from genesys_pipelines.schedule_provisioning.apply import own_conflicts, replan, verified
 from genesys_pipelines.schedule_provisioning.engine import plan_run
 from genesys_pipelines.schedule_provisioning.params import resolve_requests
-from genesys_pipelines.schedule_provisioning.planning import Plan, schedules_equal
+from genesys_pipelines.schedule_provisioning.planning import (
+    Plan,
+    check_read,
+    current_intervals,
+    dropped_windows,
+    schedules_equal,
+)
 from genesys_pipelines.schedule_provisioning.requests import ScheduleRequest, horizon_end, parse_requests
-from genesys_pipelines.writes import VersionedWrite
+from genesys_pipelines.writes import VersionedWrite, journaled_write, request_digest
 
 #: The write loop's outcome → the audit's status vocabulary.
 STATUS = {"applied": "SUCCESS", "already_applied": "SUCCESS", "noop": "NOOP", "refused": "CONFLICT",
@@ -68,8 +74,10 @@ def _facts(campaign: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _schedule(model: Any) -> dict[str, Any] | None:
-    return model.to_api() if model is not None else None
+def _schedule(model: Any, label: str = "schedule") -> dict[str, Any] | None:
+    """A schedule read, checked (:func:`~.planning.check_read`): a read lacking ``intervals`` or
+    ``version``, or with a broken interval, raises ``MalformedSchedule`` and nothing is planned from it."""
+    return check_read(model.to_api() if model is not None else None, label)
 
 
 def _siblings(api: Any, fact: Mapping[str, Any]) -> Iterable[Any]:
@@ -92,12 +100,16 @@ def read_facts(api: Any, campaign_ids: list[str]) -> dict[str, dict[str, Any]]:
         campaign = api.find_campaign(cid)
         if campaign is None:
             raise InvalidParam("campaign_id", f"no such outbound campaign {cid}")
-        facts[cid] = {**_facts(campaign.to_api()), "schedule": _schedule(api.get_campaign_schedule(cid))}
+        facts[cid] = {**_facts(campaign.to_api()),
+                      "schedule": _schedule(api.get_campaign_schedule(cid), f"schedule of campaign {cid}")}
 
     by_campaign = {}
     for schedule in api.list_campaign_schedules():
         body = schedule.to_api()
-        by_campaign[(body.get("campaign") or {}).get("id") or body.get("id")] = body
+        key = (body.get("campaign") or {}).get("id") or body.get("id")
+        # Siblings' schedules are only compared against (never written): no version needed, but their
+        # windows must be readable, or an overlap would go unseen.
+        by_campaign[key] = check_read(body, f"schedule of sibling campaign {key}", versioned=False)
     for cid in campaign_ids:
         for sibling in _siblings(api, facts[cid]):
             sid = sibling.id
@@ -130,7 +142,19 @@ class ScheduleWrite(VersionedWrite[dict[str, Any] | None, Plan]):
         self.label = f"schedule of campaign {request.campaign_id}"
 
     def read(self) -> dict[str, Any] | None:
-        return _schedule(self.api.get_campaign_schedule(self.request.campaign_id))
+        return _schedule(self.api.get_campaign_schedule(self.request.campaign_id), self.label)
+
+    def guard(self, plan: Plan, state: dict[str, Any] | None) -> tuple[str, Any] | None:
+        """At the PUT, on what was read just now: merge mode never drops or shortens a current window
+        (``before ⊆ after`` on instants)."""
+        if self.request.prune or plan.action != "update":
+            return None
+        lost = dropped_windows(state, plan.after)
+        if lost:
+            return (f"merge would drop or shorten current windows of campaign {self.request.campaign_id}: "
+                    f"before {[i.to_api() for i in current_intervals(state)]} not within after "
+                    f"{[i.to_api() for i in current_intervals(plan.after)]}", {"lost": lost})
+        return None
 
     def is_applied(self, plan: Plan, state: dict[str, Any] | None) -> bool:
         return verified(plan, state)
@@ -179,11 +203,28 @@ def apply_one(api: Any, request: ScheduleRequest, entry: Mapping[str, Any], max_
     before, after = (written.before, written.after) if written.reads else (plan.before, plan.before)
     outcome.update(before=before, after=after, version_before=(before or {}).get("version"),
                    version_after=(after or {}).get("version"), latency_ms=written.latency_ms)
+    outcome.update(changes(before, after))
     return outcome
 
 
-def apply_run(api: Any, run: Mapping[str, Any], entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Apply the accepted entries in rank order; refused ones and dry runs write nothing."""
+def changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, list[dict[str, str]]]:
+    """``added``/``removed`` windows (UTC instants) between two schedules as *read*: what the audit and the
+    webhook report is what the dialer had and has, never what a plan assumed."""
+    try:
+        was, now = set(current_intervals(before)), set(current_intervals(after))
+    except ValueError:  # a read that could not be interpreted: report no change rather than a guess
+        return {"added": [], "removed": []}
+    return {"added": [i.to_api() for i in sorted(now - was)], "removed": [i.to_api() for i in sorted(was - now)]}
+
+
+def apply_run(api: Any, run: Mapping[str, Any], entries: list[dict[str, Any]], journal: Any = None,
+              approved: Any = None) -> list[dict[str, Any]]:
+    """Apply the accepted entries in rank order; refused ones and dry runs write nothing.
+
+    ``journal`` records each write ahead (intent before, completion after: ``journaled_write``); an
+    exception on one campaign marks it FAILED and the loop goes on. ``approved(campaign_id, entry)``
+    (optional) says whether a recorded approval covers that entry; a campaign it does not cover is not
+    written (``NOT_APPROVED``)."""
     by_id = {r.campaign_id: r for r in requests_of(run)}
     outcomes = []
     for entry in entries:
@@ -203,8 +244,19 @@ def apply_run(api: Any, run: Mapping[str, Any], entries: list[dict[str, Any]]) -
         }
         if entry["refused"]:
             outcomes.append({**base, "status": "CONFLICT", "error": "; ".join(entry["reasons"])})
-        elif run["dry_run"]:
+        elif run["dry_run"]:  # a dry run never reaches a write, whatever else the entry says
             outcomes.append({**base, "status": "NOOP" if plan["action"] == "noop" else "DRY_RUN"})
+        elif plan["action"] == "noop":
+            outcomes.append({**base, "status": "NOOP"})
+        elif approved is not None and not approved(entry["campaign_id"], entry):
+            outcomes.append({**base, "status": "NOT_APPROVED",
+                             "error": "no recorded approval for this plan: not written"})
         else:
-            outcomes.append(apply_one(api, by_id[entry["campaign_id"]], entry, run["max_write_attempts"]))
+            cid = entry["campaign_id"]
+            intent = {"action": plan["action"], "before": plan["before"], "planned": plan["after"],
+                      "request_digest": request_digest(plan["after"])}
+            outcomes.append(journaled_write(
+                journal, cid, intent,
+                lambda cid=cid, entry=entry: apply_one(api, by_id[cid], entry, run["max_write_attempts"]),
+                base))
     return outcomes

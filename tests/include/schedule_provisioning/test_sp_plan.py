@@ -154,7 +154,9 @@ def current(intervals: list[dict], version: int = 3, **extra: object) -> dict:
 
 def test_create_update_noop_delete() -> None:
     created = plan_change(one(intervals=[WINDOW]), None, "Camp A")
-    assert created.action == "create" and created.after["intervals"] == [API_WINDOW]
+    # written as wall clock in the schedule's zone (UTC here): no suffix (issue 17)
+    assert created.action == "create" and created.after["intervals"] == [
+        {k: v.removesuffix("Z") for k, v in API_WINDOW.items()}]
     assert created.after["campaign"] == {"id": "camp-a", "name": "Camp A"} and "version" not in created.after
 
     noop = plan_change(one(intervals=[WINDOW]), current([API_WINDOW]))
