@@ -36,6 +36,9 @@ LINE_MODES = ("agentless",)
 FIELD_CALLS = "maxCallsPerAgentDecimal"
 FIELD_LINES = "outboundLineCount"
 FIELD_ABANDON = "abandonRate"
+#: More agents than this on one campaign's queue is not a real answer (and the abandon model's cost grows
+#: with calls in flight: a hostile 10**9 would exhaust memory).
+MAX_AGENTS = 20_000
 
 
 def expected_abandon_pct(lines: float, agents: int, p: float) -> float:
@@ -195,6 +198,10 @@ def recommend(
         "explanation": [],
     }
     dialing = [i for i, a in enumerate(typical_attempts) if a > 0]
+    for count in agents:  # capacity comes from API reads (WFM, idleAgents): a hostile one must not reach math
+        if not isinstance(count, int | float) or isinstance(count, bool) or not 0 <= count <= MAX_AGENTS:
+            raise MalformedCampaign(f"campaign {campaign.get('id')}: agent capacity {count!r} is not a number "
+                                    f"in [0, {MAX_AGENTS}]")
     if mode in AGENT_MODES:
         return _recommend_calls(campaign, forecast, agents, dialing, params, base)
     if mode in LINE_MODES:

@@ -102,7 +102,8 @@ def fetch_inputs(api: Any, ref: Mapping[str, Any], window: Window, params: Pacin
     except model.ShortHistoryError:
         fetched["latency_ms"] = round((time.monotonic() - started) * 1000)
         return fetched
-    campaign = read_campaign(api, str(ref["id"]))
+    # A read lacking version or dialingMode, or with a negative / non-numeric pacing value, stops here.
+    campaign = rec.check_campaign_read(read_campaign(api, str(ref["id"])))
     fetched["campaign"] = {k: campaign[k] for k in CAMPAIGN_KEYS if k in campaign}
     fetched["capacity"] = fetch_capacity(api, campaign, model.forecast_hours(grid))
     fetched["latency_ms"] = round((time.monotonic() - started) * 1000)
@@ -223,7 +224,13 @@ class PacingWrite(VersionedWrite[dict[str, Any], dict[str, Any]]):
         return rec.is_applied(state, plan)
 
     def is_stale(self, plan: dict[str, Any], state: dict[str, Any]) -> bool:
-        return _pacing(state, self.fields) != plan["before"]
+        moved = _pacing(state, self.fields) != plan["before"]
+        if (state.get("version") == plan.get("version") and plan.get("before")
+                and rec.pacing_values(state, plan.get("field")) != plan["before"]):
+            # One version, two contents: the API contradicts itself; nothing is planned from it.
+            raise rec.MalformedCampaign(f"{self.label}: version {plan.get('version')} read twice with different "
+                                        "pacing values")
+        return moved
 
     def replan(self, state: dict[str, Any]) -> dict[str, Any]:
         r = self.result

@@ -51,6 +51,9 @@ def check_read(schedule: Any, label: str = "schedule", *, versioned: bool = True
     if not isinstance(intervals, list):
         raise MalformedSchedule(f"{label}: intervals is {'missing' if 'intervals' not in schedule else repr(intervals)}"
                                 " (a write from this read could drop every window)")
+    if not intervals:  # the API requires at least one interval (a PUT without one is a 400)
+        raise MalformedSchedule(f"{label}: intervals is empty (the API requires at least one; a merge from this "
+                                "read could drop every window)")
     version = schedule.get("version")
     if versioned and (not isinstance(version, int) or isinstance(version, bool) or version < 1):
         raise MalformedSchedule(f"{label}: version is {version!r}, not a positive integer")

@@ -20,6 +20,7 @@ from genesys_pipelines.schedule_provisioning.apply import own_conflicts, replan,
 from genesys_pipelines.schedule_provisioning.engine import plan_run
 from genesys_pipelines.schedule_provisioning.params import resolve_requests
 from genesys_pipelines.schedule_provisioning.planning import (
+    MalformedSchedule,
     Plan,
     check_read,
     current_intervals,
@@ -160,6 +161,11 @@ class ScheduleWrite(VersionedWrite[dict[str, Any] | None, Plan]):
         return verified(plan, state)
 
     def is_stale(self, plan: Plan, state: dict[str, Any] | None) -> bool:
+        same_version = state is not None and plan.before is not None and state.get("version") == plan.version
+        if same_version and not schedules_equal(state, plan.before):
+            # One version, two contents: the API contradicts itself (a hostile or broken answer). A
+            # re-plan from it could move or drop windows, so nothing is written.
+            raise MalformedSchedule(f"{self.label}: version {plan.version} read twice with different content")
         return not schedules_equal(state, plan.before) or (state or {}).get("version") != plan.version
 
     def replan(self, state: dict[str, Any] | None) -> Plan:

@@ -176,7 +176,10 @@ class WriteVerbs:
         except Exception as exc:  # noqa: BLE001 - any other failure of this entity must not abort the loop
             outcome.status, outcome.error = "failed", f"{type(exc).__name__}: {exc}"
             outcome.write_may_have_landed = wrote or outcome.writes > 0  # it may have been sent
-            log.exception("%s failed", spec.label)
+            if isinstance(exc, ValueError):  # a read the spec refused (a payload error): no traceback needed
+                log.error("%s not written: %s", spec.label, exc)
+            else:
+                log.exception("%s failed", spec.label)
         finally:
             outcome.latency_ms = round((time.monotonic() - started) * 1000, 1)
         return outcome

@@ -113,12 +113,15 @@ def test_a_time_zone_change_in_merge_mode_keeps_the_existing_instants() -> None:
 @pytest.mark.parametrize(("body", "why"), [
     ({"version": 3, "timeZone": "UTC"}, "intervals is missing"),
     ({"version": 3, "intervals": None}, "intervals is None"),
-    ({"intervals": []}, "version is None"),
-    ({"version": -1, "intervals": []}, "version is -1"),
+    ({"version": 3, "intervals": []}, "intervals is empty"),
+    ({"intervals": [{"start": "2026-06-12T09:00:00Z", "end": "2026-06-12T10:00:00Z"}]}, "version is None"),
+    ({"version": -1, "intervals": [{"start": "2026-06-12T09:00:00Z", "end": "2026-06-12T10:00:00Z"}]},
+     "version is -1"),
     ({"version": 3, "intervals": [{"start": "2026-06-12T09:00:00Z", "end": "2026-06-12T09:00:00Z"}]}, "must be after"),
     ({"version": 3, "intervals": [{"start": "2026-06-12T09:00:00Z"}]}, "intervals\\[0\\]"),
     ({"version": 3, "intervals": ["x"]}, "intervals\\[0\\]"),
-    ({"version": 3, "intervals": [], "timeZone": "Mars/Olympus"}, "timeZone"),
+    ({"version": 3, "intervals": [{"start": "2026-06-12T09:00:00Z", "end": "2026-06-12T10:00:00Z"}],
+      "timeZone": "Mars/Olympus"}, "timeZone"),
     ([], "expected a CampaignSchedule"),
 ])
 def test_a_read_lacking_what_a_write_depends_on_is_a_payload_error(body: object, why: str) -> None:
