@@ -22,6 +22,9 @@ DAG_ID = "genesys_campaign_schedule_provisioning"
 
 @dag(dag_id=DAG_ID, schedule="0 * * * *", start_date=pendulum.datetime(2026, 1, 1, tz="UTC"), catchup=False,
      max_active_runs=1,  # two runs writing the same schedules would only fight over versions
+     # No backfill: replaying hourly reconciles of the past would write today's dialer from old intent
+     # (`airflow backfill create` fails with DagRunTypeNotAllowed).
+     allowed_run_types=["manual", "scheduled"],
      tags=["genesys", "outbound", "provisioning"], doc_md=doc(DAG_ID), params=dag_params(ProvisioningForm),
      default_args=default_args())
 def genesys_campaign_schedule_provisioning() -> None:
@@ -32,7 +35,8 @@ def genesys_campaign_schedule_provisioning() -> None:
         from genesys_pipelines.schedule_provisioning.steps import resolve_run
 
         ctx = get_current_context()
-        return invalid_param_fails(lambda: resolve_run(ctx["params"], run_type(ctx), run_after(ctx)))
+        return invalid_param_fails(lambda: {**resolve_run(ctx["params"], run_type(ctx), run_after(ctx)),
+                                            "run_type": run_type(ctx)})
 
     @task(pool=API_POOL)
     def read(run: dict[str, Any]) -> dict[str, Any]:
@@ -50,17 +54,45 @@ def genesys_campaign_schedule_provisioning() -> None:
 
         return plan_for_run(run, facts)
 
-    @task(pool=API_POOL)
+    @task.branch
+    def review(run: dict[str, Any], entries: list[dict[str, Any]]) -> list[str]:
+        """Whether a person must approve (manual applies; the reconcile per GENESYS_RECONCILE_APPROVAL)."""
+        from genesys_pipelines import approval as ap
+
+        items = ap.schedule_items(entries)
+        digest = ap.plan_digest(items)
+        required = ap.approval_required(manual=run.get("run_type") == "manual", dry_run=run["dry_run"],
+                                        writes=bool(items), is_destructive=ap.destructive(entries),
+                                        setting=ap.reconcile_setting())
+        get_current_context()["ti"].xcom_push(key="review", value={
+            "required": required, "digest": digest, "body": ap.schedule_review_body(entries, digest)})
+        return ["approve", "apply"] if required else ["apply"]
+
+    @task(pool=API_POOL, trigger_rule="none_failed_min_one_success")
     def apply(run: dict[str, Any], entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Write the accepted plans in rank order (nothing when dry_run); never a sibling campaign."""
+        """Write the accepted plans in rank order (nothing when dry_run; with a required approval, only
+        with a recorded Approve of this plan's digest); every write audited ahead; never a sibling."""
+        from genesys_cloud.context import run_after
         from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
+        from genesys_cloud.sinks.audit import WriteAheadJournal
+        from genesys_pipelines import approval as ap
         from genesys_pipelines.schedule_provisioning.steps import apply_run
 
-        return apply_run(GenesysCloudHook(), run, entries)
+        ctx = get_current_context()
+        shown = ctx["ti"].xcom_pull(task_ids="review", key="review") or {}
+        approved, record = None, {}
+        if shown.get("required"):
+            ok, record = ap.granted(ctx["ti"].xcom_pull(task_ids="approve"), shown.get("digest"),
+                                    ap.plan_digest(ap.schedule_items(entries)))
+            approved = lambda _cid, _entry: ok  # noqa: E731 - the digest covers every entry
+        when = run_after(ctx)
+        journal = WriteAheadJournal(ctx, when, when, "schedule_write", "campaign_schedule", approver=record)
+        return apply_run(GenesysCloudHook(), run, entries, journal, approved)
 
     @task
-    def deliver(run: dict[str, Any], entries: list[dict[str, Any]], outcomes: list[dict[str, Any]]) -> dict:
-        """Signed webhook + audit rows; then fail the run if a campaign failed (or was refused)."""
+    def deliver(run: dict[str, Any], entries: list[dict[str, Any]]) -> dict:
+        """Signed webhook + audit rows whatever happened upstream (a teardown: applied, failed, rejected or
+        timed-out approvals); then fail the run if a campaign failed (or was refused)."""
         from airflow.sdk.exceptions import AirflowFailException
 
         from genesys_cloud.context import run_identity
@@ -68,6 +100,8 @@ def genesys_campaign_schedule_provisioning() -> None:
         from genesys_pipelines.schedule_provisioning import output
 
         ctx = get_current_context()
+        outcomes = ctx["ti"].xcom_pull(task_ids="apply") or output.not_applied(entries, "not applied (approval "
+                                                                                "rejected, timed out, or apply failed)")
         published = deliver(ctx, Delivery(**output.delivery(run, entries, outcomes, run_identity(ctx))),
                             bounds=(run["run_after"], run["run_after"]))
         summary = {**output.summary(entries, outcomes), "webhook_status": (published.webhook or {}).get("status_code")}
@@ -77,11 +111,22 @@ def genesys_campaign_schedule_provisioning() -> None:
             raise AirflowFailException(f"schedule requests refused (overlap) for {summary['refused']}")
         return summary
 
+    from airflow.providers.standard.operators.hitl import ApprovalOperator
+
+    from genesys_pipelines.approval import REJECT, timeout_hours
+
     run = validate_params()
     facts = read(run)
     run >> GenesysAuthenticateOperator(task_id="authenticate", pool=API_POOL) >> facts
     entries = plan(run, facts)
-    deliver(run, entries, apply(run, entries))
+    approve = ApprovalOperator(
+        task_id="approve", subject="Write these campaign schedules?", defaults=REJECT,
+        body="{{ ti.xcom_pull(task_ids='review', key='review')['body'] }}",
+        response_timeout=pendulum.duration(hours=timeout_hours()))
+    applied = apply(run, entries)
+    review(run, entries) >> [approve, applied]
+    approve >> applied
+    applied >> deliver(run, entries).as_teardown(on_failure_fail_dagrun=True)
 
 
 genesys_campaign_schedule_provisioning()

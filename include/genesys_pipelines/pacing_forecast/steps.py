@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from genesys_pipelines.errors import InvalidParam
@@ -34,6 +35,17 @@ STATUS = {"applied": "APPLIED", "already_applied": "ALREADY_APPLIED", "noop": "N
 def _ref(campaign: Any) -> dict[str, Any]:
     return {"id": campaign.id, "name": campaign.name, "dialing_mode": campaign.dialing_mode,
             "status": campaign.campaign_status, "queue_id": campaign.queue.id if campaign.queue else None}
+
+
+def stale_reason(window_end: datetime, run_after: datetime, max_age_hours: float) -> str | None:
+    """Why a run must not pace from its window, or None: the forecast covers the 24 hours after the
+    window, so a run starting more than ``max_age_hours`` (``GENESYS_PACING_MAX_AGE_H``, default 24) after
+    the window's end (a backfill, a restatement, a late manual run) recommends nothing and writes nothing."""
+    age = (run_after - window_end).total_seconds() / 3600
+    if age > max_age_hours:
+        return (f"stale: the run starts {age:.1f} h after the window's end {window_end.isoformat()} "
+                f"(more than {max_age_hours:g} h): nothing recommended or written")
+    return None
 
 
 def select_campaigns(api: Any, params: PacingParams) -> list[dict[str, Any]]:

@@ -138,9 +138,11 @@ def plan_for_run(run: Mapping[str, Any], facts: dict[str, dict[str, Any]]) -> li
 class ScheduleWrite(VersionedWrite[dict[str, Any] | None, Plan]):
     """One campaign's schedule: merge (or replace) the requested windows, written with ``version``."""
 
-    def __init__(self, api: Any, request: ScheduleRequest, campaign_name: str | None) -> None:
+    def __init__(self, api: Any, request: ScheduleRequest, campaign_name: str | None,
+                 bound: dict[str, Any] | None = None) -> None:
         self.api, self.request, self.campaign_name = api, request, campaign_name
         self.label = f"schedule of campaign {request.campaign_id}"
+        self.bound = bound  # the approved body (without version): a re-plan may not write anything else
 
     def read(self) -> dict[str, Any] | None:
         return _schedule(self.api.get_campaign_schedule(self.request.campaign_id), self.label)
@@ -148,6 +150,11 @@ class ScheduleWrite(VersionedWrite[dict[str, Any] | None, Plan]):
     def guard(self, plan: Plan, state: dict[str, Any] | None) -> tuple[str, Any] | None:
         """At the PUT, on what was read just now: merge mode never drops or shortens a current window
         (``before ⊆ after`` on instants)."""
+        if self.bound is not None and plan.action != "noop":
+            body = {k: v for k, v in (plan.after or {}).items() if k != "version"}
+            if body != self.bound:
+                return (f"a re-plan after a concurrent change would write beyond the approved plan for campaign "
+                        f"{self.request.campaign_id}: not written, needs a new approval", {"approved": self.bound})
         if self.request.prune or plan.action != "update":
             return None
         lost = dropped_windows(state, plan.after)
@@ -184,10 +191,13 @@ class ScheduleWrite(VersionedWrite[dict[str, Any] | None, Plan]):
         return ("another writer added overlapping windows", clash) if clash else None
 
 
-def apply_one(api: Any, request: ScheduleRequest, entry: Mapping[str, Any], max_attempts: int) -> dict[str, Any]:
-    """Apply one planned entry safely (``api.put_versioned``); returns the outcome for the audit."""
+def apply_one(api: Any, request: ScheduleRequest, entry: Mapping[str, Any], max_attempts: int,
+              bound: bool = False) -> dict[str, Any]:
+    """Apply one planned entry safely (``api.put_versioned``); returns the outcome for the audit. ``bound``:
+    the entry was approved, so nothing but its planned body may be written."""
     plan = Plan(**entry["plan"])
-    written = api.put_versioned(ScheduleWrite(api, request, entry.get("campaign_name")), plan, max_attempts)
+    approved = {k: v for k, v in (plan.after or {}).items() if k != "version"} if bound else None
+    written = api.put_versioned(ScheduleWrite(api, request, entry.get("campaign_name"), approved), plan, max_attempts)
     last = written.plan
     outcome: dict[str, Any] = {
         "campaign_id": request.campaign_id,
@@ -263,6 +273,7 @@ def apply_run(api: Any, run: Mapping[str, Any], entries: list[dict[str, Any]], j
                       "request_digest": request_digest(plan["after"])}
             outcomes.append(journaled_write(
                 journal, cid, intent,
-                lambda cid=cid, entry=entry: apply_one(api, by_id[cid], entry, run["max_write_attempts"]),
+                lambda cid=cid, entry=entry: apply_one(api, by_id[cid], entry, run["max_write_attempts"],
+                                                       bound=approved is not None),
                 base))
     return outcomes
