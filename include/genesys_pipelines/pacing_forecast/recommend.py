@@ -124,19 +124,23 @@ def bound(current: float | None, target: float, step: float, low: float, high: f
 
     Higher means more aggressive dialing (more calls per agent, more lines). A move toward MORE
     aggressive is never more than ``step`` (relative) above ``current``; the result is never above
-    ``high``, even when ``current`` is (then it goes straight down to ``high``: less aggressive at once);
-    a move down is at most ``step`` below ``current`` unless ``current`` is above ``high``; a result
+    ``high``; when ``current`` is above ``high`` the result is ``high`` (straight down: less aggressive at
+    once); otherwise a move down is at most ``step`` below ``current``; a result
     under ``low`` is raised toward ``low``, but by at most the step (that move is more aggressive).
     """
     notes: list[str] = []
     value = target
     usable = current is not None and current > 0
+    if usable and current > high:  # type: ignore[operator]
+        # Above the ceiling: straight down to it (less aggressive at once); the step applies from there.
+        notes.append(f"absolute bound: current {current:g} is above {high:g}: set to {high:g}")
+        return high, notes
     if usable:
         up, down = current * (1 + step), current * (1 - step)  # type: ignore[operator]
         if value > up:
             notes.append(f"step bound: not above {up:.4g} (current {current:g} + {step:.0%})")
             value = up
-        elif value < down and current <= high:  # type: ignore[operator]
+        elif value < down:
             notes.append(f"step bound: not below {down:.4g} (current {current:g} − {step:.0%})")
             value = down
     if value > high:
