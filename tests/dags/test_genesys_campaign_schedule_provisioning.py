@@ -111,8 +111,11 @@ def test_create_then_noop_rerun(dag: Any, sandbox: Any) -> None:
     assert [(w["path"].rsplit("/", 1)[1], w["status"]) for w in puts] == [(idle, 200)]
     assert "version" not in puts[0]["body"]  # a create carries no version
     stored = stored_schedule(sandbox, idle)
-    assert stored["intervals"] == [iv("2026-06-22T13:00:00.000Z", "2026-06-22T16:00:00.000Z")]
+    # 13:00-16:00 UTC is 09:00-12:00 New York wall clock, which is what a schedule in that zone stores
+    # (issue 17: old main stored 13:00Z, which the dialer reads as 13:00 New York time).
+    assert stored["intervals"] == [iv("2026-06-22T09:00:00.000Z", "2026-06-22T12:00:00.000Z")]
     assert stored["timeZone"] == "America/New_York" and stored["version"] == 1
+    assert puts[0]["body"]["intervals"] == [iv("2026-06-22T09:00:00.000", "2026-06-22T12:00:00.000")]
     row = audit(first)[idle]
     assert row["status"] == "SUCCESS" and row["details"]["plan"]["action"] == "create"
     assert row["details"]["before"] is None and row["details"]["after"]["version"] == 1
