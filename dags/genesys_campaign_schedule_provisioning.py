@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pendulum
-from _common import API_POOL, default_args, doc
+from _common import API_POOL, approval, default_args, doc
 from airflow.sdk import dag, get_current_context, task
 
 from genesys_cloud.operators.authenticate import GenesysAuthenticateOperator
@@ -35,12 +35,10 @@ def genesys_campaign_schedule_provisioning() -> None:
         from genesys_pipelines.schedule_provisioning.steps import resolve_run
 
         ctx = get_current_context()
-        return invalid_param_fails(lambda: {**resolve_run(ctx["params"], run_type(ctx), run_after(ctx)),
-                                            "run_type": run_type(ctx)})
+        return invalid_param_fails(lambda: resolve_run(ctx["params"], run_type(ctx), run_after(ctx)))
 
     @task(pool=API_POOL)
     def read(run: dict[str, Any]) -> dict[str, Any]:
-        """Campaigns, their schedules, related campaigns and contact list sizes."""
         from genesys_cloud.context import invalid_param_fails
         from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
         from genesys_pipelines.schedule_provisioning.steps import read_facts
@@ -49,7 +47,6 @@ def genesys_campaign_schedule_provisioning() -> None:
 
     @task
     def plan(run: dict[str, Any], facts: dict[str, Any]) -> list[dict[str, Any]]:
-        """Detect overlaps, rank, plan (pure). A dry run's result is this plan."""
         from genesys_pipelines.schedule_provisioning.steps import plan_for_run
 
         return plan_for_run(run, facts)
@@ -60,39 +57,31 @@ def genesys_campaign_schedule_provisioning() -> None:
         from genesys_pipelines import approval as ap
 
         items = ap.schedule_items(entries)
-        digest = ap.plan_digest(items)
         required = ap.approval_required(manual=run.get("run_type") == "manual", dry_run=run["dry_run"],
                                         writes=bool(items), is_destructive=ap.destructive(entries),
                                         setting=ap.reconcile_setting())
-        get_current_context()["ti"].xcom_push(key="review", value={
-            "required": required, "digest": digest, "body": ap.schedule_review_body(entries, digest)})
+        shown = ap.review(items, required, lambda digest: ap.schedule_review_body(entries, digest))
+        get_current_context()["ti"].xcom_push(key="review", value=shown)
         return ["approve", "apply"] if required else ["apply"]
 
     @task(pool=API_POOL, trigger_rule="none_failed_min_one_success")
     def apply(run: dict[str, Any], entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Write the accepted plans in rank order (nothing when dry_run; with a required approval, only
-        with a recorded Approve of this plan's digest); every write audited ahead; never a sibling."""
+        """Write the accepted plans (nothing when dry_run; with a required approval only with a recorded
+        Approve of this plan's digest), every write audited ahead; never a sibling campaign."""
         from genesys_cloud.context import run_after
         from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
-        from genesys_cloud.sinks.audit import WriteAheadJournal
-        from genesys_pipelines import approval as ap
+        from genesys_cloud.sinks.audit import approved_journal
+        from genesys_pipelines.approval import schedule_items
         from genesys_pipelines.schedule_provisioning.steps import apply_run
 
-        ctx = get_current_context()
-        shown = ctx["ti"].xcom_pull(task_ids="review", key="review") or {}
-        approved, record = None, {}
-        if shown.get("required"):
-            ok, record = ap.granted(ctx["ti"].xcom_pull(task_ids="approve"), shown.get("digest"),
-                                    ap.plan_digest(ap.schedule_items(entries)))
-            approved = lambda _cid, _entry: ok  # noqa: E731 - the digest covers every entry
-        when = run_after(ctx)
-        journal = WriteAheadJournal(ctx, when, when, "schedule_write", "campaign_schedule", approver=record)
+        ctx, when = get_current_context(), run_after(get_current_context())
+        journal, approved = approved_journal(ctx, when, when, "schedule_write", "campaign_schedule",
+                                             schedule_items(entries))
         return apply_run(GenesysCloudHook(), run, entries, journal, approved)
 
     @task
     def deliver(run: dict[str, Any], entries: list[dict[str, Any]]) -> dict:
-        """Signed webhook + audit rows whatever happened upstream (a teardown: applied, failed, rejected or
-        timed-out approvals); then fail the run if a campaign failed (or was refused)."""
+        """Webhook + audit rows whatever happened (a teardown); then fail the run if a campaign failed."""
         from airflow.sdk.exceptions import AirflowFailException
 
         from genesys_cloud.context import run_identity
@@ -100,8 +89,7 @@ def genesys_campaign_schedule_provisioning() -> None:
         from genesys_pipelines.schedule_provisioning import output
 
         ctx = get_current_context()
-        outcomes = ctx["ti"].xcom_pull(task_ids="apply") or output.not_applied(entries, "not applied (approval "
-                                                                                "rejected, timed out, or apply failed)")
+        outcomes = ctx["ti"].xcom_pull(task_ids="apply") or output.not_applied(entries, "apply did not run")
         published = deliver(ctx, Delivery(**output.delivery(run, entries, outcomes, run_identity(ctx))),
                             bounds=(run["run_after"], run["run_after"]))
         summary = {**output.summary(entries, outcomes), "webhook_status": (published.webhook or {}).get("status_code")}
@@ -111,18 +99,11 @@ def genesys_campaign_schedule_provisioning() -> None:
             raise AirflowFailException(f"schedule requests refused (overlap) for {summary['refused']}")
         return summary
 
-    from airflow.providers.standard.operators.hitl import ApprovalOperator
-
-    from genesys_pipelines.approval import REJECT, timeout_hours
-
     run = validate_params()
     facts = read(run)
     run >> GenesysAuthenticateOperator(task_id="authenticate", pool=API_POOL) >> facts
     entries = plan(run, facts)
-    approve = ApprovalOperator(
-        task_id="approve", subject="Write these campaign schedules?", defaults=REJECT,
-        body="{{ ti.xcom_pull(task_ids='review', key='review')['body'] }}",
-        response_timeout=pendulum.duration(hours=timeout_hours()))
+    approve = approval("Write these campaign schedules?")
     applied = apply(run, entries)
     review(run, entries) >> [approve, applied]
     approve >> applied

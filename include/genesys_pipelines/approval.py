@@ -109,6 +109,23 @@ def granted(answer: Any, shown_digest: Any, digest: str) -> tuple[bool, dict[str
     return True, {**record, "approved": True, "digest": digest}
 
 
+def gate(shown: Mapping[str, Any] | None, answer: Any, items: Sequence[Mapping[str, Any]]) -> tuple[Any, dict[str, Any]]:
+    """For the apply step: ``(approved, record)``. ``shown`` is what the review step recorded (required,
+    digest), ``answer`` the approval task's recorded result, ``items`` what apply is about to write.
+    ``approved`` is None when no approval was required, else ``approved(campaign_id, entry) -> bool``
+    (the digest covers every campaign at once); ``record`` goes into the audit rows."""
+    if not (shown or {}).get("required"):
+        return None, {}
+    ok, record = granted(answer, (shown or {}).get("digest"), plan_digest(items))
+    return (lambda _cid, _entry: ok), record
+
+
+def review(items: Sequence[Mapping[str, Any]], required: bool, body: Any) -> dict[str, Any]:
+    """What the review step records for the approval task and for apply: required, digest, body."""
+    digest = plan_digest(items)
+    return {"required": required, "digest": digest, "body": body(digest)}
+
+
 def _windows(schedule: Mapping[str, Any] | None) -> str:
     if not schedule:
         return "(none)"

@@ -48,11 +48,33 @@ def stale_reason(window_end: datetime, run_after: datetime, max_age_hours: float
     return None
 
 
-def select_campaigns(api: Any, params: PacingParams) -> list[dict[str, Any]]:
-    """The campaigns to forecast, sorted by id: the ``campaign_ids`` param, else the non-idle ones.
+def review(results: Sequence[Mapping[str, Any]], apply: bool) -> dict[str, Any]:
+    """What the review step records (``genesys_pipelines.approval.review``): every apply that would write
+    needs a person's Approve of exactly these values."""
+    from genesys_pipelines import approval as ap
+
+    items = ap.pacing_items(results)
+    required = ap.approval_required(manual=True, dry_run=not apply, writes=bool(items), is_destructive=True)
+    return ap.review(items, required, lambda digest: ap.pacing_review_body(results, digest))
+
+
+def window_staleness(window: Window, run_after: datetime, env: Mapping[str, str] | None = None) -> str | None:
+    """:func:`stale_reason` for the run's window with the deployment's ``GENESYS_PACING_MAX_AGE_H``."""
+    from genesys_pipelines.pacing_forecast.params import deployment_limits
+
+    end = window.end if isinstance(window.end, datetime) else datetime.fromisoformat(str(window.end))
+    return stale_reason(end, run_after, deployment_limits(env).max_age_hours)
+
+
+def select_campaigns(api: Any, params: PacingParams, window: Window | None = None,
+                     run_after: datetime | None = None) -> list[dict[str, Any]]:
+    """The campaigns to forecast, sorted by id: the ``campaign_ids`` param, else the non-idle ones; none
+    (and no API call) when the window is stale for a run at ``run_after`` (:func:`window_staleness`).
 
     One listing walk serves both; an unknown id in ``campaign_ids`` fails the run by name.
     """
+    if window is not None and run_after is not None and window_staleness(window, run_after):
+        return []
     listed = {c.id: _ref(c) for c in api.list_campaigns()}
     if params.campaign_ids:
         missing = [cid for cid in params.campaign_ids if cid not in listed]

@@ -40,6 +40,7 @@ def resolve_run(raw_params: Mapping[str, Any], run_type: str | None, run_after: 
     params, mode, dry_run, source, raw, parsed = resolve_requests(dict(raw_params), run_type, run_after)
     return {
         "mode": mode,
+        "run_type": run_type,
         "dry_run": dry_run,
         "policy": params.conflict_policy,
         "source": source,

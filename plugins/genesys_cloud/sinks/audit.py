@@ -424,3 +424,17 @@ class WriteAheadJournal:
         except Exception:
             log.exception("Could not record the completion of the write of %s %s (its intent row stands)",
                           self.entity_type, entity_id)
+
+
+def approved_journal(context: Mapping[str, Any], window_start: datetime | str | None,
+                     window_end: datetime | str | None, event: str, entity_type: str,
+                     items: list[dict[str, Any]]) -> tuple[WriteAheadJournal, Any]:
+    """For an apply task: the write-ahead journal and ``approved`` (None when no approval was required, else
+    whether the approval task's recorded answer approves exactly ``items``: ``genesys_pipelines.approval.gate``),
+    reading what the ``review`` task recorded and the ``approve`` task's result itself; the approver goes
+    into every audit row."""
+    from genesys_pipelines.approval import gate
+
+    ti = context["ti"]
+    approved, record = gate(ti.xcom_pull(task_ids="review", key="review"), ti.xcom_pull(task_ids="approve"), items)
+    return WriteAheadJournal(context, window_start, window_end, event, entity_type, approver=record), approved
