@@ -29,8 +29,7 @@ def store(cfg: dict[str, Any]) -> Any:
 
 @dag(dag_id=DAG_ID, schedule=[UPSTREAM], start_date=pendulum.datetime(2026, 1, 1, tz="UTC"), catchup=False,
      max_active_runs=4, tags=["genesys", "outbound", "forecast", "wfm"], doc_md=doc(DAG_ID),
-     allowed_run_types=["asset_triggered", "manual"],  # no backfill; stale windows never write
-     params=dag_params(PacingParams), default_args=default_args())
+     allowed_run_types=["asset_triggered", "manual"], params=dag_params(PacingParams), default_args=default_args())
 def genesys_campaign_pacing_forecast() -> None:
     @task(pool=API_POOL)
     def select_campaigns(cfg: dict[str, Any]) -> list[dict[str, Any]]:
@@ -112,9 +111,8 @@ def genesys_campaign_pacing_forecast() -> None:
     recorded = recorded_plans(cfg)
     fetched = fetch_inputs.partial(cfg=cfg).expand(ref=refs)
     results = analyse.partial(cfg=cfg, recorded=recorded).expand(fetched=fetched)
-    approve = approval("Apply these pacing values?")
     applied = apply_changes(cfg, results, recorded)
-    review(cfg, results) >> [approve, applied]
+    review(cfg, results) >> [approve := approval("Apply these pacing values?"), applied]
     approve >> applied
     applied >> deliver(cfg, results).as_teardown(on_failure_fail_dagrun=True)
 
