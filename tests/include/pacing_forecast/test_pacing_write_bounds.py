@@ -58,3 +58,15 @@ def test_a_window_older_than_the_max_age_is_stale() -> None:
     reason = stale_reason(end, datetime(2026, 6, 12, 1, tzinfo=UTC), 24)
     assert reason and reason.startswith("stale") and "49.0 h" in reason
     assert deployment_limits({}).max_age_hours == 24
+
+
+def test_a_stale_window_selects_nothing_and_calls_no_api() -> None:
+    from genesys_pipelines.pacing_forecast.steps import select_campaigns
+    from genesys_pipelines.windows import Window
+
+    class NoApi:
+        def __getattr__(self, name: str):
+            raise AssertionError(f"API called for a stale window: {name}")
+
+    window = Window(datetime(2026, 6, 9, tzinfo=UTC), datetime(2026, 6, 10, tzinfo=UTC))
+    assert select_campaigns(NoApi(), PacingParams(), window, datetime(2026, 6, 12, tzinfo=UTC)) == []
