@@ -1,16 +1,11 @@
-"""Answer-rate forecast, agent capacity and bounded pacing per outbound campaign (runs on the stats asset).
-
-Table of contents only: the steps are the provider's hook verbs and sinks (``plugins/genesys_cloud``) and
-the pipeline's pure functions (``include/genesys_pipelines/pacing_forecast``). The user documentation is
-``genesys_campaign_pacing_forecast.md`` (the DAG's doc_md).
-"""
+"""Answer-rate forecast, capacity and bounded pacing per campaign: table of contents (doc: the ``.md``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pendulum
-from _common import API_POOL, default_args, doc, validate_params
+from _common import API_POOL, approval, default_args, doc, validate_params
 from airflow.sdk import Asset, dag, get_current_context, task
 
 from genesys_cloud.operators.authenticate import GenesysAuthenticateOperator
@@ -34,19 +29,20 @@ def store(cfg: dict[str, Any]) -> Any:
 
 @dag(dag_id=DAG_ID, schedule=[UPSTREAM], start_date=pendulum.datetime(2026, 1, 1, tz="UTC"), catchup=False,
      max_active_runs=4, tags=["genesys", "outbound", "forecast", "wfm"], doc_md=doc(DAG_ID),
-     params=dag_params(PacingParams), default_args=default_args())
+     allowed_run_types=["asset_triggered", "manual"], params=dag_params(PacingParams), default_args=default_args())
 def genesys_campaign_pacing_forecast() -> None:
     @task(pool=API_POOL)
     def select_campaigns(cfg: dict[str, Any]) -> list[dict[str, Any]]:
-        from genesys_cloud.context import invalid_param_fails
+        """None when the window is stale (GENESYS_PACING_MAX_AGE_H): no reads, no approval, no write."""
+        from genesys_cloud.context import invalid_param_fails, run_after
         from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
         from genesys_pipelines.pacing_forecast import steps
 
-        return invalid_param_fails(lambda: steps.select_campaigns(GenesysCloudHook(), spec(cfg).params))
+        return invalid_param_fails(lambda: steps.select_campaigns(
+            GenesysCloudHook(), spec(cfg).params, spec(cfg).window, run_after(get_current_context())))
 
     @task
     def recorded_plans(cfg: dict[str, Any]) -> dict[str, Any]:
-        """What an earlier run of this window published per campaign (re-runs bound from its `before`)."""
         from genesys_pipelines.pacing_forecast import steps
 
         return steps.read_recorded(store(cfg))
@@ -57,42 +53,55 @@ def genesys_campaign_pacing_forecast() -> None:
         from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
         from genesys_pipelines.pacing_forecast import steps
 
-        run = spec(cfg)
-        return steps.fetch_inputs(GenesysCloudHook(), ref, run.window, run.params)
+        return steps.fetch_inputs(GenesysCloudHook(), ref, spec(cfg).window, spec(cfg).params)
 
     @task
     def analyse(fetched: dict[str, Any], cfg: dict[str, Any], recorded: dict[str, Any]) -> dict[str, Any]:
         """Backtest + forecast → recommendation; stages the campaign's chart (CPU only, outside the pool)."""
         from genesys_pipelines.pacing_forecast import steps
 
-        run = spec(cfg)
-        return steps.analyse(fetched, run.window, run.params, store(cfg), (recorded or {}).get(str(fetched["ref"]["id"])))
+        return steps.analyse(fetched, spec(cfg).window, spec(cfg).params, store(cfg),
+                             (recorded or {}).get(str(fetched["ref"]["id"])))
 
-    @task(pool=API_POOL)
-    def apply_changes(cfg: dict[str, Any], results: list[dict[str, Any]], recorded: dict[str, Any]) -> dict:
-        """Only with apply: true; no API call otherwise."""
-        params = spec(cfg).params
-        if not params.apply:
-            return {}
-        from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
+    @task.branch
+    def review(cfg: dict[str, Any], results: list[dict[str, Any]]) -> list[str]:
+        """Every pacing apply needs a person's Approve of exactly these values (bound to their digest)."""
         from genesys_pipelines.pacing_forecast import steps
 
-        return steps.apply_all(GenesysCloudHook(), list(results or []), params, recorded or {})
+        shown = steps.review(list(results or []), spec(cfg).params.apply)
+        get_current_context()["ti"].xcom_push(key="review", value=shown)
+        return ["approve", "apply_changes"] if shown["required"] else ["apply_changes"]
+
+    @task(pool=API_POOL, trigger_rule="none_failed_min_one_success")
+    def apply_changes(cfg: dict[str, Any], results: list[dict[str, Any]], recorded: dict[str, Any]) -> dict:
+        """Only with apply: true and a recorded Approve of these values; every write audited ahead."""
+        from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
+        from genesys_cloud.sinks.audit import approved_journal
+        from genesys_pipelines.approval import pacing_items
+        from genesys_pipelines.pacing_forecast import steps
+
+        run, results = spec(cfg), list(results or [])
+        if not run.params.apply:
+            return {}
+        journal, approved = approved_journal(get_current_context(), run.window.start, run.window.end,
+                                             "pacing_write", "outbound_campaign", pacing_items(results))
+        return steps.apply_all(GenesysCloudHook(), results, run.params, recorded or {}, journal, approved)
 
     @task
-    def deliver(cfg: dict[str, Any], results: list[dict[str, Any]], outcomes: dict[str, Any]) -> dict[str, Any]:
-        """Publish, webhook, audit; then fail the run if a campaign's write was refused."""
+    def deliver(cfg: dict[str, Any], results: list[dict[str, Any]]) -> dict[str, Any]:
+        """Publish, webhook, audit whatever happened (a teardown); then fail if a campaign's write failed."""
         from airflow.sdk.exceptions import AirflowFailException
 
+        from genesys_cloud.context import run_after
         from genesys_cloud.sinks.delivery import Delivery, deliver
-        from genesys_pipelines.pacing_forecast import output
+        from genesys_pipelines.pacing_forecast import output, steps
 
-        run, outcomes = spec(cfg), outcomes or {}
+        ctx, run = get_current_context(), spec(cfg)
+        outcomes = ctx["ti"].xcom_pull(task_ids="apply_changes") or {}
         what = output.delivery(DAG_ID, cfg["window"], list(results or []), outcomes, run.params.apply,
-                               run.params.deliver_webhook)
-        published = deliver(get_current_context(), Delivery(**what), window=run.window).to_xcom()
+                               run.params.deliver_webhook, steps.window_staleness(run.window, run_after(ctx)))
+        published = deliver(ctx, Delivery(**what), window=run.window).to_xcom()
         if failed := output.failed_campaigns(outcomes):
-            # Delivered and audited first, then failed: an unapplied change must not look like success.
             raise AirflowFailException(f"pacing not applied to campaign(s) {', '.join(failed)}")
         return published
 
@@ -102,7 +111,10 @@ def genesys_campaign_pacing_forecast() -> None:
     recorded = recorded_plans(cfg)
     fetched = fetch_inputs.partial(cfg=cfg).expand(ref=refs)
     results = analyse.partial(cfg=cfg, recorded=recorded).expand(fetched=fetched)
-    deliver(cfg, results, apply_changes(cfg, results, recorded))
+    applied = apply_changes(cfg, results, recorded)
+    review(cfg, results) >> [approve := approval("Apply these pacing values?"), applied]
+    approve >> applied
+    applied >> deliver(cfg, results).as_teardown(on_failure_fail_dagrun=True)
 
 
 genesys_campaign_pacing_forecast()

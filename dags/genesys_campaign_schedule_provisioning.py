@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pendulum
-from _common import API_POOL, default_args, doc
+from _common import API_POOL, approval, default_args, doc
 from airflow.sdk import dag, get_current_context, task
 
 from genesys_cloud.operators.authenticate import GenesysAuthenticateOperator
@@ -22,6 +22,9 @@ DAG_ID = "genesys_campaign_schedule_provisioning"
 
 @dag(dag_id=DAG_ID, schedule="0 * * * *", start_date=pendulum.datetime(2026, 1, 1, tz="UTC"), catchup=False,
      max_active_runs=1,  # two runs writing the same schedules would only fight over versions
+     # No backfill: replaying hourly reconciles of the past would write today's dialer from old intent
+     # (`airflow backfill create` fails with DagRunTypeNotAllowed).
+     allowed_run_types=["manual", "scheduled"],
      tags=["genesys", "outbound", "provisioning"], doc_md=doc(DAG_ID), params=dag_params(ProvisioningForm),
      default_args=default_args())
 def genesys_campaign_schedule_provisioning() -> None:
@@ -36,7 +39,6 @@ def genesys_campaign_schedule_provisioning() -> None:
 
     @task(pool=API_POOL)
     def read(run: dict[str, Any]) -> dict[str, Any]:
-        """Campaigns, their schedules, related campaigns and contact list sizes."""
         from genesys_cloud.context import invalid_param_fails
         from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
         from genesys_pipelines.schedule_provisioning.steps import read_facts
@@ -45,22 +47,41 @@ def genesys_campaign_schedule_provisioning() -> None:
 
     @task
     def plan(run: dict[str, Any], facts: dict[str, Any]) -> list[dict[str, Any]]:
-        """Detect overlaps, rank, plan (pure). A dry run's result is this plan."""
         from genesys_pipelines.schedule_provisioning.steps import plan_for_run
 
         return plan_for_run(run, facts)
 
-    @task(pool=API_POOL)
+    @task.branch
+    def review(run: dict[str, Any], entries: list[dict[str, Any]]) -> list[str]:
+        """Whether a person must approve (manual applies; the reconcile per GENESYS_RECONCILE_APPROVAL)."""
+        from genesys_pipelines import approval as ap
+
+        items = ap.schedule_items(entries)
+        required = ap.approval_required(manual=run.get("run_type") == "manual", dry_run=run["dry_run"],
+                                        writes=bool(items), is_destructive=ap.destructive(entries),
+                                        setting=ap.reconcile_setting())
+        shown = ap.review(items, required, lambda digest: ap.schedule_review_body(entries, digest))
+        get_current_context()["ti"].xcom_push(key="review", value=shown)
+        return ["approve", "apply"] if required else ["apply"]
+
+    @task(pool=API_POOL, trigger_rule="none_failed_min_one_success")
     def apply(run: dict[str, Any], entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Write the accepted plans in rank order (nothing when dry_run); never a sibling campaign."""
+        """Write the accepted plans (nothing when dry_run; with a required approval only with a recorded
+        Approve of this plan's digest), every write audited ahead; never a sibling campaign."""
+        from genesys_cloud.context import run_after
         from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
+        from genesys_cloud.sinks.audit import approved_journal
+        from genesys_pipelines.approval import schedule_items
         from genesys_pipelines.schedule_provisioning.steps import apply_run
 
-        return apply_run(GenesysCloudHook(), run, entries)
+        ctx, when = get_current_context(), run_after(get_current_context())
+        journal, approved = approved_journal(ctx, when, when, "schedule_write", "campaign_schedule",
+                                             schedule_items(entries))
+        return apply_run(GenesysCloudHook(), run, entries, journal, approved)
 
     @task
-    def deliver(run: dict[str, Any], entries: list[dict[str, Any]], outcomes: list[dict[str, Any]]) -> dict:
-        """Signed webhook + audit rows; then fail the run if a campaign failed (or was refused)."""
+    def deliver(run: dict[str, Any], entries: list[dict[str, Any]]) -> dict:
+        """Webhook + audit rows whatever happened (a teardown); then fail the run if a campaign failed."""
         from airflow.sdk.exceptions import AirflowFailException
 
         from genesys_cloud.context import run_identity
@@ -68,6 +89,7 @@ def genesys_campaign_schedule_provisioning() -> None:
         from genesys_pipelines.schedule_provisioning import output
 
         ctx = get_current_context()
+        outcomes = ctx["ti"].xcom_pull(task_ids="apply") or output.not_applied(entries, "apply did not run")
         published = deliver(ctx, Delivery(**output.delivery(run, entries, outcomes, run_identity(ctx))),
                             bounds=(run["run_after"], run["run_after"]))
         summary = {**output.summary(entries, outcomes), "webhook_status": (published.webhook or {}).get("status_code")}
@@ -81,7 +103,11 @@ def genesys_campaign_schedule_provisioning() -> None:
     facts = read(run)
     run >> GenesysAuthenticateOperator(task_id="authenticate", pool=API_POOL) >> facts
     entries = plan(run, facts)
-    deliver(run, entries, apply(run, entries))
+    approve = approval("Write these campaign schedules?")
+    applied = apply(run, entries)
+    review(run, entries) >> [approve, applied]
+    approve >> applied
+    applied >> deliver(run, entries).as_teardown(on_failure_fail_dagrun=True)
 
 
 genesys_campaign_schedule_provisioning()

@@ -46,6 +46,8 @@ TEST_ENV: dict[str, str] = {
     "GENESYS_RETRY_MAX_SECONDS": "30",
     "GENESYS_POLL_INTERVAL": "0.5",
     "GENESYS_HTTP_TIMEOUT": "10",
+    # dag.test() cannot answer a human approval (it waits forever): approval logic is tested directly.
+    "GENESYS_WRITE_APPROVAL": "off",
     "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
     "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
 }

@@ -231,6 +231,24 @@ def print_table(results: list[dict[str, Any]], backfill: BackfillFigures | None)
     }
 
 
+def writes_line() -> str:
+    """The hostile-answer write suite (tests/hostile_writes.py): one WRITES line."""
+    import logging
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    import hostile_writes
+
+    logging.disable(logging.CRITICAL)  # hundreds of refusals are logged by design
+    try:
+        figures = hostile_writes.run_all()
+    finally:
+        logging.disable(logging.NOTSET)
+    for failure in figures.pop("failures"):
+        print(f"    ! {failure.name}: unintended={failure.unintended} landed={failure.landed} "
+              f"audited={failure.audited}")
+    return "WRITES " + " ".join(f"{k}={v}" for k, v in figures.items())
+
+
 def yes(flag: bool) -> str:
     return "yes" if flag else "NO"
 
@@ -250,6 +268,7 @@ def main() -> int:
     figures = print_table(read_report(report), backfill)
     print("CHAOS " + " ".join(f"{k}={v}" for k, v in figures.items()))
     edges_code = 0 if args.skip_suite else run_edges()
+    print(writes_line())
     failed_backfill = backfill is not None and not (backfill.rerun_identical and backfill.runs == backfill.runs_succeeded)
     return 1 if code or edges_code or failed_backfill or figures["backfill_429_failures"] else 0
 

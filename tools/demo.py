@@ -91,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"starting the sandbox (seed {DEMO_SEED}, clock {DEMO_CLOCK}) and a local S3 ...", flush=True)
     stack = start_stack(workdir)
     try:
-        env = {**os.environ, **embedded_airflow_env(home, stack.settings_env(), stack.bucket, ROOT)}
+        env = {**os.environ, **embedded_airflow_env(home, stack.settings_env(), stack.bucket, ROOT),
+               "GENESYS_WRITE_APPROVAL": "off"}  # `airflow dags test` cannot answer an approval (issue 17)
         print(f"sandbox {stack.sandbox_url}  s3 {stack.s3_endpoint}  AIRFLOW_HOME {home}", flush=True)
         if run([sys.executable, "-m", "airflow", "db", "migrate"], env, log):
             print(f"airflow db migrate failed; see {log}")

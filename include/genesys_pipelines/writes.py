@@ -41,6 +41,11 @@ class VersionedWrite(Generic[S, P]):
         """Whether ``plan`` writes nothing (desired == current)."""
         return plan is None
 
+    def guard(self, plan: P, state: S) -> tuple[str, Any] | None:
+        """Invariants checked on ``state`` (what was read just now) immediately before each write:
+        a reason to refuse the write, ``(error, detail)``, or None to send it."""
+        return None
+
     def write(self, plan: P, state: S) -> Any:
         """Send the plan (PUT with ``state``'s version, or DELETE). Errors propagate to the loop."""
         raise NotImplementedError
@@ -48,3 +53,36 @@ class VersionedWrite(Generic[S, P]):
     def refuse(self, state: S) -> tuple[str, Any] | None:
         """After a write did not land: a reason to stop instead of re-planning, ``(error, detail)``."""
         return None
+
+
+def request_digest(body: Any) -> str:
+    """sha256 of a request body's canonical JSON: names exactly what was (to be) sent, in the audit."""
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def journaled_write(journal: Any, entity_id: str, intent: dict[str, Any], write: Any,
+                    failed: dict[str, Any]) -> dict[str, Any]:
+    """Run ``write()`` (one entity's versioned write, returning its outcome dict) under write-ahead audit.
+
+    ``journal`` (``intend``/``complete``; None only in pure tests) records ``intent`` before the write; when
+    that fails nothing is written and the outcome is ``failed`` merged with ``status: FAILED``. Any
+    exception of ``write()`` is this entity's failure (``FAILED`` with its cause, and
+    ``write_may_have_landed: true``: the loop cannot know how far it got), never the loop's. The outcome
+    is recorded as the completion of the intent.
+    """
+    if journal is not None:
+        try:
+            journal.intend(entity_id, intent)
+        except Exception as exc:  # noqa: BLE001 - no intent recorded: no write, whatever the cause
+            return {**failed, "status": "FAILED", "write_may_have_landed": False,
+                    "error": f"not written: the write-ahead audit failed ({exc})"}
+    try:
+        outcome = write()
+    except Exception as exc:  # noqa: BLE001 - one entity's failure must not abort the others' writes
+        outcome = {**failed, "status": "FAILED", "write_may_have_landed": True, "error": f"{type(exc).__name__}: {exc}"}
+    if journal is not None:
+        journal.complete(entity_id, outcome["status"], {**intent, **outcome})
+    return outcome

@@ -10,7 +10,7 @@ import copy
 import json
 import math
 import random
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -31,7 +31,7 @@ from genesys_pipelines.models.outbound import (
     WrapupCodeEntityListing,
     WrapUpCodeMapping,
 )
-from genesys_sandbox.clock import format_instant, parse_instant
+from genesys_sandbox.clock import format_instant
 from genesys_sandbox.errors import ApiError, not_found
 from genesys_sandbox.responses import api_json, page_listing, paging_params
 
@@ -443,26 +443,34 @@ def get_schedule(campaignId: str, request: Request) -> JSONResponse:
     return api_json(request, CampaignSchedule, copy.deepcopy(schedule))
 
 
-def _parse_interval_time(value: Any, field_name: str) -> datetime:
+def _wall_clock(value: Any, field_name: str, tz: ZoneInfo) -> datetime:
+    """An interval time as Genesys reads it: the digits are wall-clock time in the schedule's
+    ``timeZone``, whatever suffix the string carries (docs/genesys-api.md §8, settled point 4). A time
+    the clocks skip (DST gap) is refused; a repeated one is its first occurrence."""
     if not isinstance(value, str):
         raise ApiError(400, f"{field_name} is required", fields=[field_name])
     try:
-        return parse_instant(value)
+        naive = datetime.fromisoformat(value.replace("Z", "+00:00")).replace(tzinfo=None, fold=0)
     except ValueError:
         raise ApiError(400, f"{field_name} must be yyyy-MM-ddTHH:mm:ss.SSSZ", fields=[field_name]) from None
+    instant = naive.replace(tzinfo=tz).astimezone(UTC)
+    if instant.astimezone(tz).replace(tzinfo=None) != naive:
+        raise ApiError(400, f"{field_name} {value} does not exist in {tz.key}.", fields=[field_name])
+    return naive
 
 
-def _check_schedule(campaign_id: str, body: dict[str, Any]) -> None:
+def _api_wall_clock(naive: datetime) -> str:
+    """The API's string form of a wall-clock time (``yyyy-MM-ddTHH:mm:ss.SSSZ``; the digits are local)."""
+    return naive.strftime("%Y-%m-%dT%H:%M:%S.") + f"{naive.microsecond // 1000:03d}Z"
+
+
+def _check_schedule(campaign_id: str, body: dict[str, Any]) -> list[dict[str, str]]:
+    """Validate a schedule PUT body; returns its intervals in the API's stored form."""
     missing = [f for f in ("intervals", "campaign") if not body.get(f)]
     if missing:
         raise ApiError(400, f"Missing required field(s): {', '.join(missing)}", fields=missing)
     if body["campaign"].get("id") != campaign_id:
         raise ApiError(400, "campaign.id must match the campaign in the path.", fields=["campaign.id"])
-    for index, interval in enumerate(body["intervals"]):
-        start = _parse_interval_time(interval.get("start"), f"intervals[{index}].start")
-        end = _parse_interval_time(interval.get("end"), f"intervals[{index}].end")
-        if end <= start:
-            raise ApiError(400, "An interval must end after it starts.", fields=[f"intervals[{index}].end"])
     zones = [("timeZone", body.get("timeZone"))]
     zones += [(f"recurrences[{i}].timeZone", r.get("timeZone")) for i, r in enumerate(body.get("recurrences") or [])]
     for field_name, zone in zones:
@@ -471,6 +479,15 @@ def _check_schedule(campaign_id: str, body: dict[str, Any]) -> None:
                 ZoneInfo(zone)
             except (ZoneInfoNotFoundError, ValueError):
                 raise ApiError(400, f"{zone} is not a valid time zone.", fields=[field_name]) from None
+    tz = ZoneInfo(body.get("timeZone") or "UTC")
+    stored = []
+    for index, interval in enumerate(body["intervals"]):
+        start = _wall_clock(interval.get("start"), f"intervals[{index}].start", tz)
+        end = _wall_clock(interval.get("end"), f"intervals[{index}].end", tz)
+        if end.replace(tzinfo=tz).astimezone(UTC) <= start.replace(tzinfo=tz).astimezone(UTC):
+            raise ApiError(400, "An interval must end after it starts.", fields=[f"intervals[{index}].end"])
+        stored.append({"start": _api_wall_clock(start), "end": _api_wall_clock(end)})
+    return stored
 
 
 @router.put(SCHEDULE_PATH)
@@ -481,7 +498,7 @@ async def put_schedule(campaignId: str, request: Request) -> JSONResponse:
         body = await _json_body(request)
         campaign = _campaign_or_404(request, campaignId)
         _validated(CampaignSchedule, body)
-        _check_schedule(campaignId, body)
+        intervals = _check_schedule(campaignId, body)
         state = _state(request)
         with state.lock:
             stored = state.org.schedules.get(campaignId)
@@ -496,6 +513,7 @@ async def put_schedule(campaignId: str, request: Request) -> JSONResponse:
                 "dateCreated": stored["dateCreated"] if stored else now,
                 "dateModified": now,
                 "version": stored["version"] + 1 if stored else 1,
+                "intervals": intervals,
                 "campaign": {
                     "id": campaignId,
                     "name": campaign["name"],

@@ -64,7 +64,8 @@ def campaign_puts(sandbox: Any) -> list[dict[str, Any]]:
 def audit(run_id: str) -> dict[str, dict[str, Any]]:
     from genesys_cloud.sinks.audit import AuditSink
 
-    return {r["entity_id"]: r for r in AuditSink().rows(DAG_ID, run_id=run_id)}
+    # The deliver rows (the write-ahead rows of the apply task are event "pacing_write").
+    return {r["entity_id"]: r for r in AuditSink().rows(DAG_ID, run_id=run_id) if r["event"] != "pacing_write"}
 
 
 def recommendations(files: dict[str, bytes]) -> dict[str, dict[str, Any]]:

@@ -131,7 +131,13 @@ def test_bound_never_leaves_the_limits_nor_steps_too_far(current: float | None, 
                                                          a: float, b: float) -> None:
     low, high = min(a, b), max(a, b)
     value, notes = bound(current, target, step, low, high)
-    assert low <= value <= high
+    assert value <= high  # never above the ceiling, even when the current value is (issue 17)
+    if current is not None and current < low:  # toward the floor: more aggressive, by at most the step
+        assert min(low, current * (1 + step)) - 1e-9 <= value <= current * (1 + step) + 1e-9
+    else:
+        assert low <= value
+    if current is not None and current > high:
+        assert value == high  # less aggressive: straight to the bound
     if current is not None and low <= current * (1 - step) and current * (1 + step) <= high:
         assert current * (1 - step) - 1e-9 <= value <= current * (1 + step) + 1e-9
     assert (value == target) == (not notes) or value == target

@@ -180,13 +180,15 @@ def webhook_payload(
 
 
 def delivery(dag_id: str, window: Mapping[str, Any], results: Sequence[Mapping[str, Any]], outcomes: Mapping[str, Mapping[str, Any]],
-             apply: bool, deliver_webhook: bool) -> dict[str, Any]:
+             apply: bool, deliver_webhook: bool, stale: str | None = None) -> dict[str, Any]:
     """The provider ``Delivery`` fields: forecast CSV and recommendations JSON staged now, the charts the
     analyse tasks staged, the webhook (event ``…propose`` or ``…apply``), one audit row per campaign and a
     run summary. ``window`` is the run window's dict (``Window.to_dict()``)."""
     results = sorted(results, key=lambda r: r["campaign_id"])
     entries = [recommendation_entry(r, outcomes.get(r["campaign_id"])) for r in results]
     summary = skill_summary(entries)
+    if stale:  # the window is too old to pace from: nothing recommended, nothing asked, nothing written
+        summary = {**summary, "stale": stale}
     csv_bytes, rows = forecast_csv(results)
 
     def audit(published: Any) -> list[dict[str, Any]]:
@@ -218,7 +220,8 @@ def delivery(dag_id: str, window: Mapping[str, Any], results: Sequence[Mapping[s
             })
         rows_out.append({
             "event": "run_summary", "entity_type": "run", "entity_id": dag_id,
-            "status": "applied" if any(o.get("status") == "APPLIED" for o in outcomes.values()) else "proposed",
+            "status": "stale" if stale else (
+                "applied" if any(o.get("status") == "APPLIED" for o in outcomes.values()) else "proposed"),
             "record_count": len(results),
             "details": {**summary, "apply": apply, "manifest_key": published.manifest_key, "webhook": published.webhook},
         })

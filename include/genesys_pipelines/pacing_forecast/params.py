@@ -102,8 +102,77 @@ class PacingParams(BaseModel):
         return self
 
 
-def parse_params(raw: Mapping[str, Any]) -> PacingParams:
-    """Validate the run's params; raise :class:`InvalidParam` naming the first bad param."""
+class DeploymentLimits(BaseModel):
+    """Absolute guard rails of the deployment (environment settings, not run params): a run's params may
+    tighten them, never loosen them (:func:`apply_limits`). Defaults: the 3 % abandon ceiling US (TCPA)
+    and UK (Ofcom) rules use, a 20 % step, 1-4 calls per agent, 1-500 lines, and windows older than 24 h
+    never write (the forecast covers the 24 hours after the window: by then they are over)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    abandon_rate_target_max: float = Field(3.0, gt=0, le=100)
+    max_relative_step: float = Field(0.2, gt=0, le=1)
+    max_calls_per_agent_min: float = Field(1.0, gt=0)
+    max_calls_per_agent_max: float = Field(4.0, gt=0)
+    outbound_line_count_min: int = Field(1, ge=1)
+    outbound_line_count_max: int = Field(500, ge=1)
+    max_age_hours: float = Field(24.0, gt=0)
+
+
+#: Environment variable → DeploymentLimits field.
+LIMIT_SETTINGS = {
+    "GENESYS_PACING_ABANDON_TARGET_MAX": "abandon_rate_target_max",
+    "GENESYS_PACING_MAX_STEP": "max_relative_step",
+    "GENESYS_PACING_CALLS_PER_AGENT_MIN": "max_calls_per_agent_min",
+    "GENESYS_PACING_CALLS_PER_AGENT_MAX": "max_calls_per_agent_max",
+    "GENESYS_PACING_LINES_MIN": "outbound_line_count_min",
+    "GENESYS_PACING_LINES_MAX": "outbound_line_count_max",
+    "GENESYS_PACING_MAX_AGE_H": "max_age_hours",
+}
+
+
+def deployment_limits(env: Mapping[str, str] | None = None) -> DeploymentLimits:
+    """The deployment's guard rails from ``env`` (default: the process environment); a bad setting fails
+    naming the variable (a misconfigured guard rail must not fall back silently)."""
+    import os
+
+    env = os.environ if env is None else env
+    values = {field: env[name] for name, field in LIMIT_SETTINGS.items() if env.get(name, "").strip()}
+    try:
+        return DeploymentLimits.model_validate(values)
+    except ValidationError as exc:
+        field = str(exc.errors()[0]["loc"][0])
+        name = next(n for n, f in LIMIT_SETTINGS.items() if f == field)
+        raise InvalidParam(name, f"bad deployment setting: {exc.errors()[0]['msg']}") from exc
+
+
+def apply_limits(params: PacingParams, limits: DeploymentLimits) -> PacingParams:
+    """``params`` inside the deployment's guard rails: a value looser than the limit is replaced by the limit
+    (a run may tighten: a lower target, a smaller step, a narrower range; never loosen)."""
+    tightened = {
+        "abandon_rate_target": min(params.abandon_rate_target, limits.abandon_rate_target_max),
+        "max_relative_step": min(params.max_relative_step, limits.max_relative_step),
+        "max_calls_per_agent_min": max(params.max_calls_per_agent_min, limits.max_calls_per_agent_min),
+        "max_calls_per_agent_max": min(params.max_calls_per_agent_max, limits.max_calls_per_agent_max),
+        "outbound_line_count_min": max(params.outbound_line_count_min, limits.outbound_line_count_min),
+        "outbound_line_count_max": min(params.outbound_line_count_max, limits.outbound_line_count_max),
+    }
+    if tightened["max_calls_per_agent_min"] > tightened["max_calls_per_agent_max"]:
+        raise InvalidParam("max_calls_per_agent_min", "outside the deployment's calls-per-agent range "
+                           f"[{limits.max_calls_per_agent_min:g}, {limits.max_calls_per_agent_max:g}]")
+    if tightened["outbound_line_count_min"] > tightened["outbound_line_count_max"]:
+        raise InvalidParam("outbound_line_count_min", "outside the deployment's line range "
+                           f"[{limits.outbound_line_count_min}, {limits.outbound_line_count_max}]")
+    return params.model_copy(update=tightened)
+
+
+def parse_params(raw: Mapping[str, Any], env: Mapping[str, str] | None = None) -> PacingParams:
+    """Validate the run's params and bound them by the deployment's guard rails
+    (:func:`deployment_limits` from ``env``); raise :class:`InvalidParam` naming the first bad param."""
+    return apply_limits(_parse(raw), deployment_limits(env))
+
+
+def _parse(raw: Mapping[str, Any]) -> PacingParams:
     unknown = sorted(set(raw) - set(PacingParams.model_fields))
     if unknown:  # a typo (e.g. `aply: true`) must not silently mean "don't apply"
         raise InvalidParam(unknown[0], "unknown param (not one of the DAG's params)")

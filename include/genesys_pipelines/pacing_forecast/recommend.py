@@ -17,8 +17,10 @@ constraining hour wins (one setting covers the whole period). The pooled model i
 Agentless — no agents: ``outboundLineCount`` scales with history rate ÷ forecast rate, so the expected
 connects per hour stay where they were.
 
-Every change is bounded: at most ``max_relative_step`` away from the current value per run, then
-inside the absolute limits. ``abandonRate`` is lowered to the target when above it, never raised.
+Every change is bounded (:func:`bound`): toward more aggressive dialing at most ``max_relative_step``
+per run, never above the absolute ceiling even when the current value is (then straight down to it).
+``abandonRate`` is lowered to the target when above it, never raised. A negative or non-numeric current
+value is a payload error (:class:`MalformedCampaign`), never a number to bound from.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ LINE_MODES = ("agentless",)
 FIELD_CALLS = "maxCallsPerAgentDecimal"
 FIELD_LINES = "outboundLineCount"
 FIELD_ABANDON = "abandonRate"
+#: More agents than this on one campaign's queue is not a real answer (and the abandon model's cost grows
+#: with calls in flight: a hostile 10**9 would exhaust memory).
+MAX_AGENTS = 20_000
 
 
 def expected_abandon_pct(lines: float, agents: int, p: float) -> float:
@@ -75,32 +80,85 @@ def max_ratio_for_target(agents: int, p: float, target_pct: float, low: float, h
     return lo
 
 
+class MalformedCampaign(ValueError):  # noqa: N818 - a payload error, named after what it is
+    """A campaign read lacking or breaking a field the pacing write depends on: nothing is written."""
+
+
+def pacing_number(campaign: Mapping[str, Any], key: str, *, required: bool = False) -> float | None:
+    """``campaign[key]`` as a finite, non-negative number (None when absent and not ``required``);
+    negative, non-numeric (a string, a bool, an object) or non-finite values raise :class:`MalformedCampaign`:
+    a negative ``abandonRate`` would otherwise count as "within target" and be written back."""
+    value = campaign.get(key)
+    if value is None:
+        if required:
+            raise MalformedCampaign(f"campaign {campaign.get('id')}: {key} is missing")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        raise MalformedCampaign(f"campaign {campaign.get('id')}: {key} is {value!r}, not a non-negative number")
+    return float(value)
+
+
+def check_campaign_read(campaign: Any, fields: Sequence[str] = ()) -> dict[str, Any]:
+    """A campaign read the pacing write may start from: an object with a positive integer ``version``,
+    its ``dialingMode``, and every pacing field in ``fields`` a valid number (raises :class:`MalformedCampaign`)."""
+    if not isinstance(campaign, Mapping):
+        raise MalformedCampaign(f"campaign read is {type(campaign).__name__}, not a Campaign object")
+    version = campaign.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise MalformedCampaign(f"campaign {campaign.get('id')}: version is {version!r}, not a positive integer")
+    if not campaign.get("dialingMode"):
+        raise MalformedCampaign(f"campaign {campaign.get('id')}: dialingMode is missing")
+    for key in fields:
+        if key == FIELD_CALLS:
+            if campaign.get(FIELD_CALLS) is None:
+                pacing_number(campaign, "maxCallsPerAgent", required=True)
+            else:
+                pacing_number(campaign, FIELD_CALLS)
+        else:
+            pacing_number(campaign, key, required=True)
+    return dict(campaign)
+
+
 def bound(current: float | None, target: float, step: float, low: float, high: float) -> tuple[float, list[str]]:
-    """``target`` moved at most ``step`` (relative) from ``current``, then clamped to [low, high]."""
+    """``target`` bounded by the step from ``current`` and by the absolute range [low, high].
+
+    Higher means more aggressive dialing (more calls per agent, more lines). A move toward MORE
+    aggressive is never more than ``step`` (relative) above ``current``; the result is never above
+    ``high``; when ``current`` is above ``high`` the result is ``high`` (straight down: less aggressive at
+    once); otherwise a move down is at most ``step`` below ``current``; a result
+    under ``low`` is raised toward ``low``, but by at most the step (that move is more aggressive).
+    """
     notes: list[str] = []
     value = target
-    if current is not None and current > 0:
-        floor, ceil = current * (1 - step), current * (1 + step)
-        if value < floor:
-            notes.append(f"step bound: not below {floor:.4g} (current {current:g} − {step:.0%})")
-            value = floor
-        elif value > ceil:
-            notes.append(f"step bound: not above {ceil:.4g} (current {current:g} + {step:.0%})")
-            value = ceil
-    if value < low:
-        notes.append(f"absolute bound: not below {low:g}")
-        value = low
-    elif value > high:
+    usable = current is not None and current > 0
+    if usable and current > high:  # type: ignore[operator]
+        # Above the ceiling: straight down to it (less aggressive at once); the step applies from there.
+        notes.append(f"absolute bound: current {current:g} is above {high:g}: set to {high:g}")
+        return high, notes
+    if usable:
+        up, down = current * (1 + step), current * (1 - step)  # type: ignore[operator]
+        if value > up:
+            notes.append(f"step bound: not above {up:.4g} (current {current:g} + {step:.0%})")
+            value = up
+        elif value < down:
+            notes.append(f"step bound: not below {down:.4g} (current {current:g} − {step:.0%})")
+            value = down
+    if value > high:
         notes.append(f"absolute bound: not above {high:g}")
         value = high
+    if value < low:
+        floor = min(low, current * (1 + step)) if usable else low  # type: ignore[operator]
+        if floor < low:
+            notes.append(f"absolute bound: toward {low:g} by at most the step (current {current:g})")
+        else:
+            notes.append(f"absolute bound: not below {low:g}")
+        value = max(value, floor)
     return value, notes
 
 
 def _current_calls(campaign: Mapping[str, Any]) -> float | None:
-    value = campaign.get(FIELD_CALLS)
-    if value is None:
-        value = campaign.get("maxCallsPerAgent")
-    return None if value is None else float(value)
+    value = pacing_number(campaign, FIELD_CALLS)
+    return pacing_number(campaign, "maxCallsPerAgent") if value is None else value
 
 
 def _relative(before: float | None, after: float) -> float:
@@ -110,7 +168,7 @@ def _relative(before: float | None, after: float) -> float:
 
 
 def _abandon(campaign: Mapping[str, Any], target: float) -> tuple[float, str]:
-    current = campaign.get(FIELD_ABANDON)
+    current = pacing_number(campaign, FIELD_ABANDON)  # negative / non-numeric: MalformedCampaign
     if current is None:
         return target, f"abandonRate unset: set to the compliance target {target:g} %"
     if float(current) > target:
@@ -144,6 +202,10 @@ def recommend(
         "explanation": [],
     }
     dialing = [i for i, a in enumerate(typical_attempts) if a > 0]
+    for count in agents:  # capacity comes from API reads (WFM, idleAgents): a hostile one must not reach math
+        if not isinstance(count, int | float) or isinstance(count, bool) or not 0 <= count <= MAX_AGENTS:
+            raise MalformedCampaign(f"campaign {campaign.get('id')}: agent capacity {count!r} is not a number "
+                                    f"in [0, {MAX_AGENTS}]")
     if mode in AGENT_MODES:
         return _recommend_calls(campaign, forecast, agents, dialing, params, base)
     if mode in LINE_MODES:
@@ -198,7 +260,8 @@ def _recommend_calls(
         base["target_unbounded"] = round(k_star, 4)
     lines.append(abandon_note)
     relative = 0.0 if after_calls is None else _relative(current, after_calls)
-    abandon_changed = campaign.get(FIELD_ABANDON) is None or abs(abandon_after - float(campaign[FIELD_ABANDON])) > 1e-9
+    abandon_now = pacing_number(campaign, FIELD_ABANDON)
+    abandon_changed = abandon_now is None or abs(abandon_after - abandon_now) > 1e-9
     should_apply = (status == "change" and relative >= params.min_change) or abandon_changed
     if status == "change" and relative < params.min_change:
         lines.append(f"change of {relative:.1%} is under min_change {params.min_change:.1%}: not worth a write")
@@ -219,7 +282,8 @@ def _recommend_lines(
     history_rate: float | None,
     base: dict[str, Any],
 ) -> dict[str, Any]:
-    current = campaign.get(FIELD_LINES)
+    lines_now = pacing_number(campaign, FIELD_LINES)
+    current = None if lines_now is None else campaign.get(FIELD_LINES)
     before = {FIELD_LINES: current}
     weights = [typical_attempts[i] for i in dialing]
     lines: list[str] = []

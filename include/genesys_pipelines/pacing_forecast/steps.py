@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from genesys_pipelines.errors import InvalidParam
@@ -19,7 +20,7 @@ from genesys_pipelines.pacing_forecast import output as out
 from genesys_pipelines.pacing_forecast import recommend as rec
 from genesys_pipelines.pacing_forecast.params import PacingParams
 from genesys_pipelines.windows import Window
-from genesys_pipelines.writes import VersionedWrite
+from genesys_pipelines.writes import VersionedWrite, journaled_write, request_digest
 
 #: Campaigns worth forecasting when none are named: the ones dialing now.
 ACTIVE_STATUSES = ("on", "stopping")
@@ -36,11 +37,44 @@ def _ref(campaign: Any) -> dict[str, Any]:
             "status": campaign.campaign_status, "queue_id": campaign.queue.id if campaign.queue else None}
 
 
-def select_campaigns(api: Any, params: PacingParams) -> list[dict[str, Any]]:
-    """The campaigns to forecast, sorted by id: the ``campaign_ids`` param, else the non-idle ones.
+def stale_reason(window_end: datetime, run_after: datetime, max_age_hours: float) -> str | None:
+    """Why a run must not pace from its window, or None: the forecast covers the 24 hours after the
+    window, so a run starting more than ``max_age_hours`` (``GENESYS_PACING_MAX_AGE_H``, default 24) after
+    the window's end (a backfill, a restatement, a late manual run) recommends nothing and writes nothing."""
+    age = (run_after - window_end).total_seconds() / 3600
+    if age > max_age_hours:
+        return (f"stale: the run starts {age:.1f} h after the window's end {window_end.isoformat()} "
+                f"(more than {max_age_hours:g} h): nothing recommended or written")
+    return None
+
+
+def review(results: Sequence[Mapping[str, Any]], apply: bool) -> dict[str, Any]:
+    """What the review step records (``genesys_pipelines.approval.review``): every apply that would write
+    needs a person's Approve of exactly these values."""
+    from genesys_pipelines import approval as ap
+
+    items = ap.pacing_items(results)
+    required = ap.approval_required(manual=True, dry_run=not apply, writes=bool(items), is_destructive=True)
+    return ap.review(items, required, lambda digest: ap.pacing_review_body(results, digest))
+
+
+def window_staleness(window: Window, run_after: datetime, env: Mapping[str, str] | None = None) -> str | None:
+    """:func:`stale_reason` for the run's window with the deployment's ``GENESYS_PACING_MAX_AGE_H``."""
+    from genesys_pipelines.pacing_forecast.params import deployment_limits
+
+    end = window.end if isinstance(window.end, datetime) else datetime.fromisoformat(str(window.end))
+    return stale_reason(end, run_after, deployment_limits(env).max_age_hours)
+
+
+def select_campaigns(api: Any, params: PacingParams, window: Window | None = None,
+                     run_after: datetime | None = None) -> list[dict[str, Any]]:
+    """The campaigns to forecast, sorted by id: the ``campaign_ids`` param, else the non-idle ones; none
+    (and no API call) when the window is stale for a run at ``run_after`` (:func:`window_staleness`).
 
     One listing walk serves both; an unknown id in ``campaign_ids`` fails the run by name.
     """
+    if window is not None and run_after is not None and window_staleness(window, run_after):
+        return []
     listed = {c.id: _ref(c) for c in api.list_campaigns()}
     if params.campaign_ids:
         missing = [cid for cid in params.campaign_ids if cid not in listed]
@@ -102,7 +136,8 @@ def fetch_inputs(api: Any, ref: Mapping[str, Any], window: Window, params: Pacin
     except model.ShortHistoryError:
         fetched["latency_ms"] = round((time.monotonic() - started) * 1000)
         return fetched
-    campaign = read_campaign(api, str(ref["id"]))
+    # A read lacking version or dialingMode, or with a negative / non-numeric pacing value, stops here.
+    campaign = rec.check_campaign_read(read_campaign(api, str(ref["id"])))
     fetched["campaign"] = {k: campaign[k] for k in CAMPAIGN_KEYS if k in campaign}
     fetched["capacity"] = fetch_capacity(api, campaign, model.forecast_hours(grid))
     fetched["latency_ms"] = round((time.monotonic() - started) * 1000)
@@ -194,13 +229,42 @@ class PacingWrite(VersionedWrite[dict[str, Any], dict[str, Any]]):
         self.label = f"campaign {result['campaign_id']}"
 
     def read(self) -> dict[str, Any]:
-        return read_campaign(self.api, str(self.result["campaign_id"]))
+        # A read lacking version, dialingMode or a pacing field the write depends on (or with a negative or
+        # non-numeric one) raises MalformedCampaign: nothing is written from it.
+        return rec.check_campaign_read(read_campaign(self.api, str(self.result["campaign_id"])), self.fields)
+
+    def guard(self, plan: dict[str, Any], state: dict[str, Any]) -> tuple[str, Any] | None:
+        """At the PUT: the values written stay inside the absolute bounds, and a move toward more
+        aggressive dialing is at most the step from what was read just now."""
+        p, problems = self.params, []
+        limits = {rec.FIELD_CALLS: (p.max_calls_per_agent_min, p.max_calls_per_agent_max),
+                  rec.FIELD_LINES: (p.outbound_line_count_min, p.outbound_line_count_max),
+                  rec.FIELD_ABANDON: (0.0, p.abandon_rate_target)}
+        now = rec.pacing_values(state, plan.get("field"))
+        for key, value in (plan.get("after") or {}).items():
+            if value is None or key not in limits:
+                continue
+            low, high = limits[key]
+            current = now.get(key)
+            if value > high + 1e-9:
+                problems.append(f"{key} {value} above its bound {high}")
+            if key != rec.FIELD_ABANDON and current and value > current * (1 + p.max_relative_step) + 1e-6:
+                problems.append(f"{key} {value} more than {p.max_relative_step:.0%} above the current {current}")
+            if value < low - 1e-9 and not (current is not None and current < low and value >= current):
+                problems.append(f"{key} {value} below its bound {low}")
+        return (f"{self.label}: pacing outside its bounds: {'; '.join(problems)}", problems) if problems else None
 
     def is_applied(self, plan: dict[str, Any], state: dict[str, Any]) -> bool:
         return rec.is_applied(state, plan)
 
     def is_stale(self, plan: dict[str, Any], state: dict[str, Any]) -> bool:
-        return _pacing(state, self.fields) != plan["before"]
+        moved = _pacing(state, self.fields) != plan["before"]
+        if (state.get("version") == plan.get("version") and plan.get("before")
+                and rec.pacing_values(state, plan.get("field")) != plan["before"]):
+            # One version, two contents: the API contradicts itself; nothing is planned from it.
+            raise rec.MalformedCampaign(f"{self.label}: version {plan.get('version')} read twice with different "
+                                        "pacing values")
+        return moved
 
     def replan(self, state: dict[str, Any]) -> dict[str, Any]:
         r = self.result
@@ -240,12 +304,17 @@ def apply_one(api: Any, result: Mapping[str, Any], params: PacingParams) -> dict
 
 
 def apply_all(api: Any, results: Sequence[Mapping[str, Any]], params: PacingParams,
-              recorded: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
+              recorded: Mapping[str, Mapping[str, Any]] | None = None, journal: Any = None,
+              approved: Any = None) -> dict[str, dict[str, Any]]:
     """Apply every recommendation that should be (only with ``apply``); outcome per campaign id.
 
     ``recorded``: the window's published record (:func:`read_recorded`). A campaign that already holds
     the target an earlier apply run of this window recorded keeps that run's apply record (nothing is
     written, and the published objects stay byte-identical).
+
+    ``journal`` records each write ahead (``journaled_write``): no intent recorded, no write; an
+    exception on one campaign marks it FAILED and the loop goes on. ``approved(campaign_id, result)``
+    (optional) says whether a recorded approval covers that recommendation; others are not written.
     """
     outcomes: dict[str, dict[str, Any]] = {}
     for result in sorted(results, key=lambda r: r["campaign_id"]):
@@ -253,7 +322,17 @@ def apply_all(api: Any, results: Sequence[Mapping[str, Any]], params: PacingPara
         if not params.apply or result.get("status") != "forecast" or not plan or not plan.get("should_apply"):
             continue
         cid = result["campaign_id"]
-        outcome = apply_one(api, result, params)
+        failed = {"campaign_id": str(cid), "writes": 0, "version_conflicts": 0, "lost_answers": 0,
+                  "recomputed": 0, "before": plan.get("before"), "after": plan.get("before"),
+                  "version_before": plan.get("version"), "version_after": plan.get("version"),
+                  "applied_recommendation": None, "latency_ms": 0.0, "error": None}
+        if approved is not None and not approved(cid, result):
+            outcomes[cid] = {**failed, "status": "NOT_APPROVED", "error": "no recorded approval: not written"}
+            continue
+        intent = {"before": plan.get("before"), "planned": plan.get("after"), "version": plan.get("version"),
+                  "request_digest": request_digest(plan.get("after"))}
+        outcome = journaled_write(journal, str(cid), intent, lambda result=result: apply_one(api, result, params),
+                                  failed)
         earlier = ((recorded or {}).get(cid) or {}).get("apply") or {}
         if (outcome["status"] == "ALREADY_APPLIED" and earlier.get("status") in ("APPLIED", "ALREADY_APPLIED")
                 and earlier.get("applied_recommendation") == plan.get("after")):

@@ -49,7 +49,10 @@ def parse_desired(text: str, source: str = "<desired schedules>") -> list[dict[s
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise DesiredFileError(f"{source}: not valid YAML: {exc}") from exc
+        # Only the position: the parser's message quotes the file's content, which must never reach an error.
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise DesiredFileError(f"{source}: not valid YAML{where}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("campaigns"), list):
         raise DesiredFileError(f"{source}: expected a mapping with a 'campaigns' list")
     defaults = doc.get("defaults") or {}

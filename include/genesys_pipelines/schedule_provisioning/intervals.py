@@ -1,12 +1,22 @@
 """Schedule intervals: the API's string form, daily delivery windows and recurrences as UTC intervals.
 
-Every interval is half-open ``[start, end)`` in UTC, the way the Genesys API writes schedule intervals
-(``yyyy-MM-ddTHH:mm:ss.SSSZ``, end exclusive). Local wall-clock times are turned into instants with
-:mod:`zoneinfo`, so a window keeps its local hours across daylight-saving changes:
+Inside the pipeline every interval is half-open ``[start, end)`` on true instants (UTC): overlap
+detection, merge, the ``before ⊆ after`` invariant and the audit all compare instants. On the wire a
+schedule's ``intervals[].start/end`` are **wall-clock times in the schedule's ``timeZone``**; the two
+functions :func:`schedule_wall_clock` (read) and :func:`to_schedule_wall_clock` (write) are the only
+place that interpretation lives (see their comment for the evidence).
 
-- a local time that does not exist (spring-forward gap, e.g. 02:30 in New York on the change day) is
-  the moment the clocks jump (03:00 EDT), so a window lying wholly inside the gap is empty (skipped);
-- a local time that happens twice (fall-back) is its first occurrence (``fold=0``).
+DST, for the wall-clock strings and for delivery windows (refusals raise ``WallClockError`` naming
+the time and the zone):
+
+- a wall-clock time that does not exist (spring-forward gap, e.g. 02:30 in New York on 2026-03-08) is
+  refused: a window cannot start or end at an hour the clocks skip;
+- a wall-clock time that happens twice (fall-back, e.g. 01:30 in New York on 2026-11-01) is read as
+  its **first** occurrence (``fold=0``); an instant in the *second* occurrence cannot be written as a
+  wall-clock string (it would be read back one hour earlier), so writing one is refused.
+
+Recurrence expansion (overlap checks only; recurrences are sent to the API as given) still maps a gap
+time to the moment the clocks jump:
 
 Both rules keep the wall-clock → instant mapping monotonic, which is what guarantees that windows
 that do not overlap on the wall clock never overlap as instants either (shifting a gap time forward
@@ -17,16 +27,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
     "DAY_NAMES",
     "Interval",
+    "WallClockError",
     "expand_daily_window",
     "format_api_datetime",
     "local_instant",
     "parse_api_datetime",
     "parse_local_datetime",
+    "schedule_wall_clock",
+    "to_schedule_wall_clock",
     "zone",
 ]
 
@@ -58,6 +72,50 @@ def parse_api_datetime(text: str, tz_name: str | None = None) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=zone(tz_name or "UTC"))
     return _to_ms(value.astimezone(UTC))
+
+
+class WallClockError(ValueError):
+    """A wall-clock time that does not exist (DST gap) or cannot be written unambiguously (DST fold)."""
+
+
+def _wall_exists(naive: datetime, tz: ZoneInfo) -> bool:
+    return naive.replace(tzinfo=tz).astimezone(UTC).astimezone(tz).replace(tzinfo=None) == naive
+
+
+# -- THE interpretation of schedule interval strings --------------------------------------------------
+# Evidence (docs/genesys-api.md §8, settled point 4): the SDK's CampaignSchedule model describes
+# ``timeZone`` as the "time zone identifier to be applied to the intervals", and Genesys' help article
+# on the outbound schedule view says schedule entries are entered from the local-time perspective of
+# someone in the schedule's zone. So the digits of ``intervals[].start/end`` are wall-clock time in
+# ``timeZone`` (UTC when empty), whatever suffix (``Z``, an offset, none) the string carries. A live org
+# that proves otherwise is a one-line change here (read: honour the offset; write: format_api_datetime).
+def schedule_wall_clock(text: str, tz_name: str | None) -> datetime:
+    """The instant (UTC) of an interval string read as wall-clock in the schedule's ``timeZone``.
+
+    Any suffix is ignored; a time in a spring-forward gap raises :class:`WallClockError`; a repeated
+    (fall-back) time is its first occurrence.
+    """
+    if not isinstance(text, str) or not text:
+        raise ValueError(f"interval time {text!r} is not a date-time string")
+    naive = datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=None, fold=0)
+    tz = zone(tz_name or "UTC")
+    if not _wall_exists(naive, tz):
+        raise WallClockError(f"{naive.isoformat()} does not exist in {tz.key} (the clocks skip it: DST gap)")
+    return _to_ms(naive.replace(tzinfo=tz).astimezone(UTC))
+
+
+def to_schedule_wall_clock(instant: datetime, tz_name: str | None) -> str:
+    """``instant`` as the wall-clock string the API stores in a schedule of zone ``tz_name``
+    (``yyyy-MM-ddTHH:mm:ss.SSS``, no suffix: it is not UTC, and a reader honouring offsets then either
+    reads it as local or rejects it, never shifts it silently)."""
+    tz = zone(tz_name or "UTC")
+    wall = instant.astimezone(tz)
+    if _to_ms(wall.replace(tzinfo=None, fold=0).replace(tzinfo=tz).astimezone(UTC)) != _to_ms(instant.astimezone(UTC)):
+        raise WallClockError(
+            f"{instant.astimezone(UTC).isoformat()} is the second {wall.replace(tzinfo=None).isoformat()} in "
+            f"{tz.key} (DST fold): a schedule's wall-clock time means the first one; give that instant instead"
+        )
+    return wall.strftime("%Y-%m-%dT%H:%M:%S.") + f"{wall.microsecond // 1000:03d}"
 
 
 def parse_local_datetime(text: str) -> datetime:
@@ -126,7 +184,19 @@ class Interval:
 
     @classmethod
     def from_api(cls, item: dict[str, str], tz_name: str | None = None) -> Interval:
+        """From UTC strings (audit rows, conflicts), not from a schedule: see :meth:`from_schedule`."""
         return cls(parse_api_datetime(item["start"], tz_name), parse_api_datetime(item["end"], tz_name))
+
+    def to_schedule(self, tz_name: str | None) -> dict[str, str]:
+        """As a schedule interval of zone ``tz_name`` (wall-clock strings: :func:`to_schedule_wall_clock`)."""
+        return {"start": to_schedule_wall_clock(self.start, tz_name), "end": to_schedule_wall_clock(self.end, tz_name)}
+
+    @classmethod
+    def from_schedule(cls, item: Any, tz_name: str | None) -> Interval:
+        """A schedule interval read as wall-clock in ``tz_name``; malformed ones raise ``ValueError``."""
+        if not isinstance(item, dict):
+            raise ValueError(f"interval {item!r} is not an object with start and end")
+        return cls(schedule_wall_clock(item.get("start"), tz_name), schedule_wall_clock(item.get("end"), tz_name))
 
 
 def expand_daily_window(
@@ -152,11 +222,13 @@ def expand_daily_window(
     while day <= last_day:
         if days_of_week is None or day.weekday() in days_of_week:
             end_day = day + timedelta(days=1) if crosses_midnight else day
-            start = local_instant(day, start_time, tz)
-            end = local_instant(end_day, end_time, tz)
-            # A window lying wholly inside a spring-forward gap (02:30-03:00 in New York) does not
-            # exist that day: both ends map to the end of the gap, so it is skipped.
-            if end > start:
-                out.append(Interval(start, end))
+            for when, wall in ((day, start_time), (end_day, end_time)):
+                if not _wall_exists(datetime.combine(when, wall), tz):
+                    raise WallClockError(
+                        f"the window {start_time.isoformat()}-{end_time.isoformat()} of {day.isoformat()} "
+                        f"{'starts' if wall is start_time else 'ends'} at {when.isoformat()} {wall.isoformat()}, "
+                        f"which does not exist in {tz_name} (the clocks skip it: DST gap)"
+                    )
+            out.append(Interval(local_instant(day, start_time, tz), local_instant(end_day, end_time, tz)))
         day += timedelta(days=1)
     return out

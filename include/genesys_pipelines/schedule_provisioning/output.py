@@ -25,8 +25,9 @@ def campaign_results(entries: Sequence[Mapping[str, Any]], outcomes: Sequence[Ma
             "score": entry["score"],
             "status": outcome["status"],
             "action": outcome["action"],
-            "added": entry["plan"]["added"],
-            "removed": entry["plan"]["removed"],
+            # From the reads at the write (before/after), else the plan's read (dry runs, refusals).
+            "added": outcome.get("added", entry["plan"]["added"]),
+            "removed": outcome.get("removed", entry["plan"]["removed"]),
             "conflicts": entry["conflicts"] + outcome.get("conflicts", []),
             "warnings": entry["warnings"],
             "reasons": entry["reasons"],
@@ -38,6 +39,20 @@ def campaign_results(entries: Sequence[Mapping[str, Any]], outcomes: Sequence[Ma
             "error": outcome["error"],
         })
     return campaigns
+
+
+def not_applied(entries: Sequence[Mapping[str, Any]], reason: str) -> list[dict[str, Any]]:
+    """Outcomes when apply did not run (approval rejected or timed out, or apply crashed): nothing written
+    by this task; refused entries stay CONFLICT, dry runs DRY_RUN."""
+    out = []
+    for entry in entries:
+        plan = entry["plan"]
+        status = "CONFLICT" if entry.get("refused") else "NOOP" if plan["action"] == "noop" else "NOT_APPLIED"
+        out.append({"campaign_id": entry["campaign_id"], "status": status, "action": plan["action"], "writes": 0,
+                    "version_conflicts": 0, "lost_answers": 0, "before": plan["before"], "after": plan["before"],
+                    "version_before": plan["version"], "version_after": plan["version"], "latency_ms": 0.0,
+                    "error": None if status != "NOT_APPLIED" else reason})
+    return out
 
 
 def counts(campaigns: Sequence[Mapping[str, Any]]) -> dict[str, int]:

@@ -2,8 +2,15 @@
 
 ``mode``: explicit param, else by run type: a manually triggered run (``dag_run.run_type == "manual"``)
 is ``manual``; every other run type (scheduled, backfill, asset-triggered) is ``reconcile``.
-``dry_run``: explicit param, else true for ``manual`` (look before you write) and false for
-``reconcile`` (the file is the reviewed desired state).
+``dry_run``: a manually triggered run takes the ``dry_run`` param, whose default is ``true`` (the form
+shows it on: a dry run unless someone switches it off). Every other run (the hourly reconcile) writes
+only when the deployment enables it (``GENESYS_RECONCILE_APPLY=true``); otherwise it plans and writes
+nothing. So triggering a dry run with the UI's "unpause on trigger" ticked can never start a writing
+schedule by accident (issue 14): the DAG's own safeguard, not the user's memory.
+
+``desired_schedules_path`` resolves only under the configured directories (the shipped file's, the one
+of ``GENESYS_DESIRED_SCHEDULES``, and ``GENESYS_DESIRED_SCHEDULES_DIR``): a run param cannot make the
+worker read any file, and errors name the path and the position, never the file's content.
 """
 
 from __future__ import annotations
@@ -31,6 +38,8 @@ from genesys_pipelines.schedule_provisioning.requests import (
 __all__ = ["DESIRED_ENV", "ProvisioningForm", "RunParams", "decide_mode", "resolve_requests"]
 
 DESIRED_ENV = "GENESYS_DESIRED_SCHEDULES"
+DESIRED_DIR_ENV = "GENESYS_DESIRED_SCHEDULES_DIR"
+RECONCILE_APPLY_ENV = "GENESYS_RECONCILE_APPLY"
 # Params that describe the manual request, mapped to ScheduleRequest fields.
 _MANUAL_FIELDS = {
     "campaign_id": "campaign_id",
@@ -53,8 +62,10 @@ class RunParams(BaseModel):
         None, title="Mode", json_schema_extra={"section": "Run"},
         description="manual (the form, one campaign) or reconcile (the desired-schedules file). "
         "Empty: manual for manually triggered runs, reconcile otherwise.")
-    dry_run: bool | None = Field(None, title="Dry run", json_schema_extra={"section": "Run"},
-                                 description="Plan only, write nothing. Empty: true for manual, false for reconcile.")
+    dry_run: bool = Field(True, title="Dry run (plan only, write nothing)", json_schema_extra={"section": "Run"},
+                          description="On (the default): plan and report, write nothing. Switch off to write. "
+                          "Scheduled runs ignore it: they write only when the deployment sets "
+                          "GENESYS_RECONCILE_APPLY=true.")
     conflict_policy: Literal["refuse", "warn"] = Field(
         "refuse", title="On overlap", json_schema_extra={"section": "Safety"},
         description="Overlap with a related campaign: refuse the lower-ranked side, or warn.")
@@ -104,11 +115,39 @@ class ProvisioningForm(RunParams):
                              description="manual: allow windows starting before the run.")
 
 
-def decide_mode(params: RunParams, run_type: str | None) -> tuple[str, bool]:
-    """``(mode, dry_run)`` from the params and the run type (see the module docstring)."""
+def reconcile_apply_enabled(env: Any = None) -> bool:
+    """Whether the deployment lets scheduled (non-manual) runs write (``GENESYS_RECONCILE_APPLY``)."""
+    env = os.environ if env is None else env
+    return str(env.get(RECONCILE_APPLY_ENV, "")).strip().lower() in ("1", "true", "yes")
+
+
+def decide_mode(params: RunParams, run_type: str | None, env: Any = None) -> tuple[str, bool]:
+    """``(mode, dry_run)`` from the params, the run type and the deployment (see the module docstring)."""
     mode = params.mode or ("manual" if run_type == "manual" else "reconcile")
-    dry_run = params.dry_run if params.dry_run is not None else mode == "manual"
+    dry_run = params.dry_run if run_type == "manual" else not reconcile_apply_enabled(env)
     return mode, dry_run
+
+
+def desired_roots(env: Any = None) -> list[Path]:
+    """The directories a desired-schedules file may live in."""
+    env = os.environ if env is None else env
+    roots = [DEFAULT_DESIRED_PATH.parent]
+    if env.get(DESIRED_ENV):
+        roots.append(Path(env[DESIRED_ENV]).parent)
+    if env.get(DESIRED_DIR_ENV):
+        roots.append(Path(env[DESIRED_DIR_ENV]))
+    return [r.resolve() for r in roots]
+
+
+def desired_path(param: str | None, env: Any = None) -> Path:
+    """The desired-schedules file to read: the param, else ``GENESYS_DESIRED_SCHEDULES``, else the shipped
+    file; refused (naming the path, not its content) unless it resolves under :func:`desired_roots`."""
+    env = os.environ if env is None else env
+    path = Path(param or env.get(DESIRED_ENV) or DEFAULT_DESIRED_PATH).resolve()
+    if not any(path.is_relative_to(root) for root in desired_roots(env)):
+        raise InvalidParam("desired_schedules_path", f"{path} is not under a configured directory "
+                           f"(set {DESIRED_DIR_ENV} to allow one)")
+    return path
 
 
 def resolve_requests(
@@ -145,7 +184,7 @@ def resolve_requests(
             raise InvalidParam(str(exc)) from exc
         return params, mode, dry_run, source, raw, parsed
 
-    path = Path(params.desired_schedules_path or os.environ.get(DESIRED_ENV) or DEFAULT_DESIRED_PATH)
+    path = desired_path(params.desired_schedules_path)
     try:
         raw = load_desired(path)
         parsed = parse_requests(raw, run_after, "desired_schedules", skip_ended=True)

@@ -19,9 +19,16 @@ from genesys_pipelines.errors import InvalidParam
 from genesys_pipelines.schedule_provisioning.apply import own_conflicts, replan, verified
 from genesys_pipelines.schedule_provisioning.engine import plan_run
 from genesys_pipelines.schedule_provisioning.params import resolve_requests
-from genesys_pipelines.schedule_provisioning.planning import Plan, schedules_equal
+from genesys_pipelines.schedule_provisioning.planning import (
+    MalformedSchedule,
+    Plan,
+    check_read,
+    current_intervals,
+    dropped_windows,
+    schedules_equal,
+)
 from genesys_pipelines.schedule_provisioning.requests import ScheduleRequest, horizon_end, parse_requests
-from genesys_pipelines.writes import VersionedWrite
+from genesys_pipelines.writes import VersionedWrite, journaled_write, request_digest
 
 #: The write loop's outcome → the audit's status vocabulary.
 STATUS = {"applied": "SUCCESS", "already_applied": "SUCCESS", "noop": "NOOP", "refused": "CONFLICT",
@@ -33,6 +40,7 @@ def resolve_run(raw_params: Mapping[str, Any], run_type: str | None, run_after: 
     params, mode, dry_run, source, raw, parsed = resolve_requests(dict(raw_params), run_type, run_after)
     return {
         "mode": mode,
+        "run_type": run_type,
         "dry_run": dry_run,
         "policy": params.conflict_policy,
         "source": source,
@@ -68,8 +76,10 @@ def _facts(campaign: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _schedule(model: Any) -> dict[str, Any] | None:
-    return model.to_api() if model is not None else None
+def _schedule(model: Any, label: str = "schedule") -> dict[str, Any] | None:
+    """A schedule read, checked (:func:`~.planning.check_read`): a read lacking ``intervals`` or
+    ``version``, or with a broken interval, raises ``MalformedSchedule`` and nothing is planned from it."""
+    return check_read(model.to_api() if model is not None else None, label)
 
 
 def _siblings(api: Any, fact: Mapping[str, Any]) -> Iterable[Any]:
@@ -92,12 +102,16 @@ def read_facts(api: Any, campaign_ids: list[str]) -> dict[str, dict[str, Any]]:
         campaign = api.find_campaign(cid)
         if campaign is None:
             raise InvalidParam("campaign_id", f"no such outbound campaign {cid}")
-        facts[cid] = {**_facts(campaign.to_api()), "schedule": _schedule(api.get_campaign_schedule(cid))}
+        facts[cid] = {**_facts(campaign.to_api()),
+                      "schedule": _schedule(api.get_campaign_schedule(cid), f"schedule of campaign {cid}")}
 
     by_campaign = {}
     for schedule in api.list_campaign_schedules():
         body = schedule.to_api()
-        by_campaign[(body.get("campaign") or {}).get("id") or body.get("id")] = body
+        key = (body.get("campaign") or {}).get("id") or body.get("id")
+        # Siblings' schedules are only compared against (never written): no version needed, but their
+        # windows must be readable, or an overlap would go unseen.
+        by_campaign[key] = check_read(body, f"schedule of sibling campaign {key}", versioned=False)
     for cid in campaign_ids:
         for sibling in _siblings(api, facts[cid]):
             sid = sibling.id
@@ -125,17 +139,41 @@ def plan_for_run(run: Mapping[str, Any], facts: dict[str, dict[str, Any]]) -> li
 class ScheduleWrite(VersionedWrite[dict[str, Any] | None, Plan]):
     """One campaign's schedule: merge (or replace) the requested windows, written with ``version``."""
 
-    def __init__(self, api: Any, request: ScheduleRequest, campaign_name: str | None) -> None:
+    def __init__(self, api: Any, request: ScheduleRequest, campaign_name: str | None,
+                 bound: dict[str, Any] | None = None) -> None:
         self.api, self.request, self.campaign_name = api, request, campaign_name
         self.label = f"schedule of campaign {request.campaign_id}"
+        self.bound = bound  # the approved body (without version): a re-plan may not write anything else
 
     def read(self) -> dict[str, Any] | None:
-        return _schedule(self.api.get_campaign_schedule(self.request.campaign_id))
+        return _schedule(self.api.get_campaign_schedule(self.request.campaign_id), self.label)
+
+    def guard(self, plan: Plan, state: dict[str, Any] | None) -> tuple[str, Any] | None:
+        """At the PUT, on what was read just now: merge mode never drops or shortens a current window
+        (``before ⊆ after`` on instants)."""
+        if self.bound is not None and plan.action != "noop":
+            body = {k: v for k, v in (plan.after or {}).items() if k != "version"}
+            if body != self.bound:
+                return (f"a re-plan after a concurrent change would write beyond the approved plan for campaign "
+                        f"{self.request.campaign_id}: not written, needs a new approval", {"approved": self.bound})
+        if self.request.prune or plan.action != "update":
+            return None
+        lost = dropped_windows(state, plan.after)
+        if lost:
+            return (f"merge would drop or shorten current windows of campaign {self.request.campaign_id}: "
+                    f"before {[i.to_api() for i in current_intervals(state)]} not within after "
+                    f"{[i.to_api() for i in current_intervals(plan.after)]}", {"lost": lost})
+        return None
 
     def is_applied(self, plan: Plan, state: dict[str, Any] | None) -> bool:
         return verified(plan, state)
 
     def is_stale(self, plan: Plan, state: dict[str, Any] | None) -> bool:
+        same_version = state is not None and plan.before is not None and state.get("version") == plan.version
+        if same_version and not schedules_equal(state, plan.before):
+            # One version, two contents: the API contradicts itself (a hostile or broken answer). A
+            # re-plan from it could move or drop windows, so nothing is written.
+            raise MalformedSchedule(f"{self.label}: version {plan.version} read twice with different content")
         return not schedules_equal(state, plan.before) or (state or {}).get("version") != plan.version
 
     def replan(self, state: dict[str, Any] | None) -> Plan:
@@ -154,10 +192,13 @@ class ScheduleWrite(VersionedWrite[dict[str, Any] | None, Plan]):
         return ("another writer added overlapping windows", clash) if clash else None
 
 
-def apply_one(api: Any, request: ScheduleRequest, entry: Mapping[str, Any], max_attempts: int) -> dict[str, Any]:
-    """Apply one planned entry safely (``api.put_versioned``); returns the outcome for the audit."""
+def apply_one(api: Any, request: ScheduleRequest, entry: Mapping[str, Any], max_attempts: int,
+              bound: bool = False) -> dict[str, Any]:
+    """Apply one planned entry safely (``api.put_versioned``); returns the outcome for the audit. ``bound``:
+    the entry was approved, so nothing but its planned body may be written."""
     plan = Plan(**entry["plan"])
-    written = api.put_versioned(ScheduleWrite(api, request, entry.get("campaign_name")), plan, max_attempts)
+    approved = {k: v for k, v in (plan.after or {}).items() if k != "version"} if bound else None
+    written = api.put_versioned(ScheduleWrite(api, request, entry.get("campaign_name"), approved), plan, max_attempts)
     last = written.plan
     outcome: dict[str, Any] = {
         "campaign_id": request.campaign_id,
@@ -179,11 +220,28 @@ def apply_one(api: Any, request: ScheduleRequest, entry: Mapping[str, Any], max_
     before, after = (written.before, written.after) if written.reads else (plan.before, plan.before)
     outcome.update(before=before, after=after, version_before=(before or {}).get("version"),
                    version_after=(after or {}).get("version"), latency_ms=written.latency_ms)
+    outcome.update(changes(before, after))
     return outcome
 
 
-def apply_run(api: Any, run: Mapping[str, Any], entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Apply the accepted entries in rank order; refused ones and dry runs write nothing."""
+def changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, list[dict[str, str]]]:
+    """``added``/``removed`` windows (UTC instants) between two schedules as *read*: what the audit and the
+    webhook report is what the dialer had and has, never what a plan assumed."""
+    try:
+        was, now = set(current_intervals(before)), set(current_intervals(after))
+    except ValueError:  # a read that could not be interpreted: report no change rather than a guess
+        return {"added": [], "removed": []}
+    return {"added": [i.to_api() for i in sorted(now - was)], "removed": [i.to_api() for i in sorted(was - now)]}
+
+
+def apply_run(api: Any, run: Mapping[str, Any], entries: list[dict[str, Any]], journal: Any = None,
+              approved: Any = None) -> list[dict[str, Any]]:
+    """Apply the accepted entries in rank order; refused ones and dry runs write nothing.
+
+    ``journal`` records each write ahead (intent before, completion after: ``journaled_write``); an
+    exception on one campaign marks it FAILED and the loop goes on. ``approved(campaign_id, entry)``
+    (optional) says whether a recorded approval covers that entry; a campaign it does not cover is not
+    written (``NOT_APPROVED``)."""
     by_id = {r.campaign_id: r for r in requests_of(run)}
     outcomes = []
     for entry in entries:
@@ -203,8 +261,20 @@ def apply_run(api: Any, run: Mapping[str, Any], entries: list[dict[str, Any]]) -
         }
         if entry["refused"]:
             outcomes.append({**base, "status": "CONFLICT", "error": "; ".join(entry["reasons"])})
-        elif run["dry_run"]:
+        elif run["dry_run"]:  # a dry run never reaches a write, whatever else the entry says
             outcomes.append({**base, "status": "NOOP" if plan["action"] == "noop" else "DRY_RUN"})
+        elif plan["action"] == "noop":
+            outcomes.append({**base, "status": "NOOP"})
+        elif approved is not None and not approved(entry["campaign_id"], entry):
+            outcomes.append({**base, "status": "NOT_APPROVED",
+                             "error": "no recorded approval for this plan: not written"})
         else:
-            outcomes.append(apply_one(api, by_id[entry["campaign_id"]], entry, run["max_write_attempts"]))
+            cid = entry["campaign_id"]
+            intent = {"action": plan["action"], "before": plan["before"], "planned": plan["after"],
+                      "request_digest": request_digest(plan["after"])}
+            outcomes.append(journaled_write(
+                journal, cid, intent,
+                lambda cid=cid, entry=entry: apply_one(api, by_id[cid], entry, run["max_write_attempts"],
+                                                       bound=approved is not None),
+                base))
     return outcomes

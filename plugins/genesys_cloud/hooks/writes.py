@@ -13,9 +13,13 @@ belongs here, once, for every writer:
 * **a lost answer** (5xx, timeout, connection reset: the write may have landed) → re-read and COMPARE
   before any retry, so a change is applied exactly once, never twice;
 * **read back** after every write to verify it;
+* **invariants at the PUT** (:meth:`VersionedWrite.guard`), on what was read just before it: a
+  violation ends the entity as ``refused`` with no write;
 * at most ``max_attempts`` writes; a definitive refusal (400, 403, 404, a read that keeps failing, a
-  malformed answer) ends that entity as ``failed`` with the cause, never as an exception, and says
-  whether a write may have landed.
+  malformed answer: a read lacking a field the write depends on is a payload error, raised by the
+  spec's ``read``) ends that entity as ``failed`` with the cause, never as an exception, and says
+  whether a write may have landed. Any other exception (a bug, a hostile answer nobody foresaw) ends
+  it the same way: one entity's failure never aborts the writer's loop.
 """
 
 from __future__ import annotations
@@ -133,6 +137,11 @@ class WriteVerbs:
                     # state equals the plan now: applied, not a no-op.
                     outcome.status, outcome.error = ("applied" if wrote else "noop"), None
                     break
+                guard = spec.guard(plan, current)
+                if guard is not None:
+                    outcome.status, (outcome.error, outcome.refusal) = "refused", guard
+                    log.error("%s not written: %s", spec.label, guard[0])
+                    break
                 try:
                     outcome.writes += 1
                     spec.write(plan, current)
@@ -164,6 +173,13 @@ class WriteVerbs:
             outcome.status, outcome.error = "failed", f"{type(exc).__name__}: {exc}"
             outcome.write_may_have_landed = wrote
             log.error("%s not written: %s", spec.label, exc)
+        except Exception as exc:  # noqa: BLE001 - any other failure of this entity must not abort the loop
+            outcome.status, outcome.error = "failed", f"{type(exc).__name__}: {exc}"
+            outcome.write_may_have_landed = wrote or outcome.writes > 0  # it may have been sent
+            if isinstance(exc, ValueError):  # a read the spec refused (a payload error): no traceback needed
+                log.error("%s not written: %s", spec.label, exc)
+            else:
+                log.exception("%s failed", spec.label)
         finally:
             outcome.latency_ms = round((time.monotonic() - started) * 1000, 1)
         return outcome

@@ -387,3 +387,54 @@ def audit_task_failure(
             log.exception("Could not audit the failed task")
 
     return callback
+
+
+class WriteAheadJournal:
+    """Write-ahead audit of writes to Genesys: every write is recorded as *intended* before it is sent and
+    *completed* after, on one row per entity (same natural key: the completion updates the intent).
+
+    A task that dies between the two leaves the row ``INTENDED`` with ``write_may_have_landed: true``, so
+    every landed or possibly-landed write is in the audit whatever happens to the task. When the intent
+    cannot be recorded (the audit store is down) :meth:`intend` raises :class:`AuditError` and the caller
+    must not write. A failed completion is logged, never raised (the intent row already covers the write).
+    """
+
+    def __init__(self, context: Mapping[str, Any], window_start: datetime | str | None,
+                 window_end: datetime | str | None, event: str, entity_type: str,
+                 sink: AuditSink | None = None, approver: Mapping[str, Any] | None = None) -> None:
+        self.context, self.window = context, (window_start, window_end)
+        self.event, self.entity_type = event, entity_type
+        self.sink = sink or AuditSink()
+        self.approver = dict(approver or {})
+
+    def _row(self, entity_id: str, status: str, details: Mapping[str, Any]) -> AuditRow:
+        return AuditRow.from_context(self.context, *self.window, self.event, entity_type=self.entity_type,
+                                     entity_id=str(entity_id), status=status,
+                                     details={**dict(details), **({"approval": self.approver} if self.approver else {})})
+
+    def intend(self, entity_id: str, details: Mapping[str, Any]) -> None:
+        try:
+            self.sink.record([self._row(entity_id, "INTENDED", {**dict(details), "write_may_have_landed": True})])
+        except Exception as exc:  # the store is down or refused the row: no write without its intent
+            raise AuditError(f"could not record the intent to write {self.entity_type} {entity_id}: {exc}") from exc
+
+    def complete(self, entity_id: str, status: str, details: Mapping[str, Any]) -> None:
+        try:
+            self.sink.record([self._row(entity_id, status, details)])
+        except Exception:
+            log.exception("Could not record the completion of the write of %s %s (its intent row stands)",
+                          self.entity_type, entity_id)
+
+
+def approved_journal(context: Mapping[str, Any], window_start: datetime | str | None,
+                     window_end: datetime | str | None, event: str, entity_type: str,
+                     items: list[dict[str, Any]]) -> tuple[WriteAheadJournal, Any]:
+    """For an apply task: the write-ahead journal and ``approved`` (None when no approval was required, else
+    whether the approval task's recorded answer approves exactly ``items``: ``genesys_pipelines.approval.gate``),
+    reading what the ``review`` task recorded and the ``approve`` task's result itself; the approver goes
+    into every audit row."""
+    from genesys_pipelines.approval import gate
+
+    ti = context["ti"]
+    approved, record = gate(ti.xcom_pull(task_ids="review", key="review"), ti.xcom_pull(task_ids="approve"), items)
+    return WriteAheadJournal(context, window_start, window_end, event, entity_type, approver=record), approved

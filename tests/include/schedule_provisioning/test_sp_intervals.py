@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from genesys_pipelines.models.outbound import Reoccurrence
 from genesys_pipelines.schedule_provisioning.intervals import (
     Interval,
+    WallClockError,
     expand_daily_window,
     format_api_datetime,
     parse_api_datetime,
@@ -59,12 +60,14 @@ def test_cross_midnight_window_is_shorter_and_longer_on_change_nights() -> None:
     assert spring[0].end.astimezone(NY).time() == time(6)
 
 
-def test_window_in_the_gap_is_skipped_and_gap_start_moves_forward() -> None:
-    # 02:30-03:00 does not exist on 2026-03-08 in New York.
-    out = expand_daily_window(time(2, 30), time(3), "America/New_York", date(2026, 3, 7), date(2026, 3, 9))
-    assert [i.start.astimezone(NY).date() for i in out] == [date(2026, 3, 7), date(2026, 3, 9)]
-    moved = expand_daily_window(time(2, 30), time(4), "America/New_York", date(2026, 3, 8), date(2026, 3, 8))
-    assert moved[0].start.astimezone(NY).time() == time(3)  # the moment the clocks jump
+def test_window_starting_or_ending_in_the_gap_is_refused_by_name() -> None:
+    # 02:30 does not exist on 2026-03-08 in New York: refused, never silently moved or skipped (issue 17).
+    with pytest.raises(WallClockError, match="starts at 2026-03-08 02:30:00"):
+        expand_daily_window(time(2, 30), time(4), "America/New_York", date(2026, 3, 7), date(2026, 3, 9))
+    with pytest.raises(WallClockError, match="ends at 2026-03-08 02:30:00"):
+        expand_daily_window(time(22), time(2, 30), "America/New_York", date(2026, 3, 7), date(2026, 3, 7))
+    ok = expand_daily_window(time(2, 30), time(4), "America/New_York", date(2026, 3, 9), date(2026, 3, 9))
+    assert ok[0].start.astimezone(NY).time() == time(2, 30)
 
 
 def test_ambiguous_time_takes_first_occurrence() -> None:
@@ -93,7 +96,11 @@ def test_window_expansion_properties(tz: str, first: date, days: int, start: tim
         return
     zone = ZoneInfo(tz)
     last = first + timedelta(days=days)
-    out = expand_daily_window(start, end, tz, first, last)
+    try:
+        out = expand_daily_window(start, end, tz, first, last)
+    except WallClockError as exc:  # a start or end in a DST gap is refused, naming it
+        assert "does not exist" in str(exc)
+        return
     # At most one window per day; windows never overlap each other and come out sorted.
     assert len(out) <= days + 1
     assert out == sorted(out)
@@ -101,18 +108,13 @@ def test_window_expansion_properties(tz: str, first: date, days: int, start: tim
     for item in out:
         local_start = item.start.astimezone(zone)
         assert first <= local_start.date() <= last + timedelta(days=1)
-        # The wall-clock start is kept unless it fell in a gap (then it moved forward by < 3 h).
-        shift = datetime.combine(local_start.date(), local_start.time()) - datetime.combine(
-            local_start.date(), start
-        )
-        assert timedelta(0) <= shift < timedelta(hours=3) or local_start.time() == start
+        assert local_start.time() == start  # the wall-clock start is kept (gaps are refused)
         # Duration = wall-clock difference, give or take one DST shift (at most 1 h here... or 30 min).
         wall = datetime.combine(date(2000, 1, 2 if end <= start else 1), end) - datetime.combine(
             date(2000, 1, 1), start
         )
         assert abs((item.end - item.start) - wall) <= timedelta(hours=1)
-    # Only days whose window falls wholly inside a DST gap are skipped.
-    assert len(out) >= days + 1 - 2
+    assert len(out) == days + 1  # no day is skipped
 
 
 def test_weekly_recurrence_with_range_and_alterations() -> None:

@@ -154,7 +154,9 @@ def current(intervals: list[dict], version: int = 3, **extra: object) -> dict:
 
 def test_create_update_noop_delete() -> None:
     created = plan_change(one(intervals=[WINDOW]), None, "Camp A")
-    assert created.action == "create" and created.after["intervals"] == [API_WINDOW]
+    # written as wall clock in the schedule's zone (UTC here): no suffix (issue 17)
+    assert created.action == "create" and created.after["intervals"] == [
+        {k: v.removesuffix("Z") for k, v in API_WINDOW.items()}]
     assert created.after["campaign"] == {"id": "camp-a", "name": "Camp A"} and "version" not in created.after
 
     noop = plan_change(one(intervals=[WINDOW]), current([API_WINDOW]))
@@ -344,11 +346,30 @@ def test_reconcile_skips_ended_windows_and_never_deletes_because_of_them() -> No
 def test_mode_and_dry_run_follow_run_type_unless_explicit() -> None:
     from genesys_pipelines.schedule_provisioning.params import RunParams, decide_mode
 
+    assert RunParams().dry_run is True  # issue 14: the form's default renders as what it means (on)
     assert decide_mode(RunParams(), "manual") == ("manual", True)
-    assert decide_mode(RunParams(), "scheduled") == ("reconcile", False)
-    assert decide_mode(RunParams(), "backfill") == ("reconcile", False)
+    # Scheduled runs write only when the deployment enables it, whatever the params say (issue 14).
+    assert decide_mode(RunParams(), "scheduled", {}) == ("reconcile", True)
+    assert decide_mode(RunParams(dry_run=False), "scheduled", {}) == ("reconcile", True)
+    assert decide_mode(RunParams(), "scheduled", {"GENESYS_RECONCILE_APPLY": "true"}) == ("reconcile", False)
+    assert decide_mode(RunParams(), "backfill", {}) == ("reconcile", True)
     assert decide_mode(RunParams(mode="reconcile", dry_run=True), "manual") == ("reconcile", True)
-    assert decide_mode(RunParams(mode="manual", dry_run=False), "scheduled") == ("manual", False)
+    assert decide_mode(RunParams(mode="reconcile", dry_run=False), "manual") == ("reconcile", False)
+
+
+def test_desired_schedules_path_only_under_a_configured_directory(tmp_path, monkeypatch) -> None:
+    from genesys_pipelines.schedule_provisioning.params import InvalidParam, resolve_requests
+
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("campaigns: [{campaign_id: TOPSECRETVALUE, intervals: [}")
+    monkeypatch.delenv("GENESYS_DESIRED_SCHEDULES_DIR", raising=False)
+    with pytest.raises(InvalidParam, match="not under a configured directory") as refused:
+        resolve_requests({"mode": "reconcile", "desired_schedules_path": str(secret)}, "manual", RUN_AFTER)
+    assert "TOPSECRETVALUE" not in str(refused.value)
+    monkeypatch.setenv("GENESYS_DESIRED_SCHEDULES_DIR", str(tmp_path))
+    with pytest.raises(InvalidParam, match="not valid YAML at line 1") as broken:
+        resolve_requests({"mode": "reconcile", "desired_schedules_path": str(secret)}, "manual", RUN_AFTER)
+    assert "TOPSECRETVALUE" not in str(broken.value)
 
 
 @pytest.mark.parametrize(
@@ -364,7 +385,7 @@ def test_mode_and_dry_run_follow_run_type_unless_explicit() -> None:
         ({"conflict_policy": "maybe"}, r"^params.conflict_policy: "),
         (
             {"mode": "reconcile", "desired_schedules_path": "/nope.yaml"},
-            r"^desired_schedules_path \(/nope.yaml\)",
+            r"^desired_schedules_path: /nope.yaml is not under a configured directory",
         ),
     ],
 )

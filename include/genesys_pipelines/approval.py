@@ -1,0 +1,168 @@
+"""Human approval of a write, bound to the plan it approves (pure; the DAGs put Airflow's
+``ApprovalOperator`` between plan and apply).
+
+The review step computes the plan's digest (:func:`plan_digest`: what would be written, per campaign),
+shows it in the approval body, and records it. The apply step recomputes the digest of what it is about
+to write and writes only when :func:`granted` finds a recorded ``Approve`` answer (the HITL task's own
+result: a task marked success by hand, or skipped, has none) for that same digest. A 409 re-plan that
+changes what would be written beyond the approved plan is not written (the writers' guard), and is
+reported for a new approval.
+
+When approval is required (:func:`approval_required`): every manual apply and every pacing apply; the
+scheduled reconcile per the deployment setting ``GENESYS_RECONCILE_APPROVAL``: ``always``,
+``destructive-only`` (default: when a plan deletes a schedule or drops or shortens a window), ``never``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+APPROVE = "Approve"
+REJECT = "Reject"
+RECONCILE_APPROVAL_ENV = "GENESYS_RECONCILE_APPROVAL"
+TIMEOUT_ENV = "GENESYS_APPROVAL_TIMEOUT_H"
+SETTINGS = ("always", "destructive-only", "never")
+#: ``off`` only for harnesses that cannot answer a human-in-the-loop task (``dag.test()`` in the test suite
+#: and ``make demo``): a deployment that writes to a real org never sets it.
+APPROVAL_ENV = "GENESYS_WRITE_APPROVAL"
+
+
+def approvals_enabled(env: Mapping[str, str] | None = None) -> bool:
+    env = os.environ if env is None else env
+    return (env.get(APPROVAL_ENV) or "required").strip().lower() != "off"
+
+
+def plan_digest(items: Sequence[Mapping[str, Any]]) -> str:
+    """sha256 of what would be written, per campaign (canonical JSON, order-independent)."""
+    canonical = sorted(json.dumps(item, sort_keys=True, default=str) for item in items)
+    return hashlib.sha256(json.dumps(canonical).encode()).hexdigest()
+
+
+def schedule_items(entries: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The schedule entries that would write: campaign, action, the body (without version)."""
+    items = []
+    for entry in entries:
+        plan = entry["plan"]
+        if entry.get("refused") or plan["action"] == "noop":
+            continue
+        after = {k: v for k, v in (plan.get("after") or {}).items() if k != "version"}
+        items.append({"campaign_id": entry["campaign_id"], "action": plan["action"], "after": after})
+    return items
+
+
+def pacing_items(results: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The pacing recommendations that would write: campaign, field, the values written."""
+    items = []
+    for result in results:
+        rec = result.get("recommendation") or {}
+        if result.get("status") == "forecast" and rec.get("should_apply"):
+            items.append({"campaign_id": str(result["campaign_id"]), "field": rec.get("field"), "after": rec.get("after")})
+    return items
+
+
+def reconcile_setting(env: Mapping[str, str] | None = None) -> str:
+    env = os.environ if env is None else env
+    value = (env.get(RECONCILE_APPROVAL_ENV) or "destructive-only").strip().lower()
+    if value not in SETTINGS:
+        raise ValueError(f"{RECONCILE_APPROVAL_ENV}={value!r}: one of {', '.join(SETTINGS)}")
+    return value
+
+
+def timeout_hours(env: Mapping[str, str] | None = None) -> float:
+    env = os.environ if env is None else env
+    return float(env.get(TIMEOUT_ENV) or 4)
+
+
+def destructive(entries: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether a schedule plan deletes a schedule or drops or shortens a window."""
+    return any(not e.get("refused") and (e["plan"]["action"] == "delete" or e["plan"].get("removed"))
+               for e in entries)
+
+
+def approval_required(*, manual: bool, dry_run: bool, writes: bool, is_destructive: bool,
+                      setting: str = "destructive-only") -> bool:
+    """Whether a person must approve before anything is written (nothing to write: never)."""
+    if dry_run or not writes or not approvals_enabled():
+        return False
+    if manual:
+        return True
+    return setting == "always" or (setting == "destructive-only" and is_destructive)
+
+
+def granted(answer: Any, shown_digest: Any, digest: str) -> tuple[bool, dict[str, Any]]:
+    """Whether ``answer`` (the approval task's recorded result) approves exactly the plan with ``digest``;
+    the second value is what the audit records (approver, choice, reason)."""
+    if not isinstance(answer, Mapping) or "chosen_options" not in answer:
+        return False, {"approved": False, "reason": "no recorded answer (skipped, timed out or marked by hand)"}
+    chosen = list(answer.get("chosen_options") or [])
+    who = answer.get("responded_by_user") or {}
+    record = {"approved": False, "chosen": chosen, "approver": who.get("name") or who.get("id"),
+              "responded_at": str(answer.get("responded_at") or "")}
+    if chosen != [APPROVE]:
+        return False, {**record, "reason": f"answer {chosen}"}
+    if shown_digest != digest:
+        return False, {**record, "reason": "the approved plan differs from the plan to write (digest mismatch)"}
+    return True, {**record, "approved": True, "digest": digest}
+
+
+def gate(shown: Mapping[str, Any] | None, answer: Any, items: Sequence[Mapping[str, Any]]) -> tuple[Any, dict[str, Any]]:
+    """For the apply step: ``(approved, record)``. ``shown`` is what the review step recorded (required,
+    digest), ``answer`` the approval task's recorded result, ``items`` what apply is about to write.
+    ``approved`` is None when no approval was required, else ``approved(campaign_id, entry) -> bool``
+    (the digest covers every campaign at once); ``record`` goes into the audit rows."""
+    if not (shown or {}).get("required"):
+        return None, {}
+    ok, record = granted(answer, (shown or {}).get("digest"), plan_digest(items))
+    return (lambda _cid, _entry: ok), record
+
+
+def review(items: Sequence[Mapping[str, Any]], required: bool, body: Any) -> dict[str, Any]:
+    """What the review step records for the approval task and for apply: required, digest, body."""
+    digest = plan_digest(items)
+    return {"required": required, "digest": digest, "body": body(digest)}
+
+
+def _windows(schedule: Mapping[str, Any] | None) -> str:
+    if not schedule:
+        return "(none)"
+    zone = schedule.get("timeZone") or "UTC"
+    return ", ".join(f"{i.get('start')}–{i.get('end')}" for i in schedule.get("intervals") or []) + f" ({zone})"
+
+
+def schedule_review_body(entries: Sequence[Mapping[str, Any]], digest: str) -> str:
+    """Markdown for the approver: per campaign current vs new windows in the schedule's zone, conflicts
+    with both sides, priority; the digest the answer is bound to."""
+    lines = [f"Plan digest `{digest}`", ""]
+    for e in entries:
+        plan = e["plan"]
+        lines += [f"### {e.get('campaign_name') or e['campaign_id']} (`{e['campaign_id']}`): {plan['action']}"
+                  f"{' — REFUSED' if e.get('refused') else ''}",
+                  f"- priority/rank: {e.get('rank')} (score {e.get('score')})",
+                  f"- current: {_windows(plan.get('before'))}",
+                  f"- new: {_windows(plan.get('after'))}",
+                  f"- removed: {plan.get('removed') or 'none'}"]
+        for c in e.get("conflicts") or []:
+            lines.append(f"- conflict: {json.dumps(c, sort_keys=True, default=str)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def pacing_review_body(results: Sequence[Mapping[str, Any]], digest: str) -> str:
+    """Markdown: per campaign current vs proposed values, the forecast summary and the chart's name."""
+    lines = [f"Plan digest `{digest}`", ""]
+    for r in results:
+        rec = r.get("recommendation") or {}
+        if not rec.get("should_apply"):
+            continue
+        fc = r.get("forecast") or {}
+        mean = fc.get("mean") or []
+        lines += [f"### {r.get('campaign_name') or r['campaign_id']} (`{r['campaign_id']}`)",
+                  f"- current: {rec.get('before')}", f"- proposed: {rec.get('after')}",
+                  f"- forecast answer rate (mean over {len(mean)} h): "
+                  f"{(sum(mean) / len(mean)) if mean else 'n/a'}",
+                  f"- chart: {r.get('chart') or 'n/a'} (Outputs page)", ""]
+    return "\n".join(lines)
