@@ -7,6 +7,7 @@ from typing import Any
 import pendulum
 from _common import API_POOL, approval, default_args, doc, validate_params
 from airflow.sdk import Asset, dag, get_current_context, task
+from airflow.sdk.exceptions import AirflowFailException
 
 from genesys_cloud.operators.authenticate import GenesysAuthenticateOperator
 from genesys_cloud.params import dag_params
@@ -66,9 +67,10 @@ def genesys_campaign_pacing_forecast() -> None:
     @task.branch
     def review(cfg: dict[str, Any], results: list[dict[str, Any]]) -> list[str]:
         """Every pacing apply needs a person's Approve of exactly these values (bound to their digest)."""
+        from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
         from genesys_pipelines.pacing_forecast import steps
 
-        shown = steps.review(list(results or []), spec(cfg).params.apply)
+        shown = steps.review(list(results or []), spec(cfg).params.apply, GenesysCloudHook().is_sandbox)
         get_current_context()["ti"].xcom_push(key="review", value=shown)
         return ["approve", "apply_changes"] if shown["required"] else ["apply_changes"]
 
@@ -90,8 +92,6 @@ def genesys_campaign_pacing_forecast() -> None:
     @task
     def deliver(cfg: dict[str, Any], results: list[dict[str, Any]]) -> dict[str, Any]:
         """Publish, webhook, audit whatever happened (a teardown); then fail if a campaign's write failed."""
-        from airflow.sdk.exceptions import AirflowFailException
-
         from genesys_cloud.context import run_after
         from genesys_cloud.sinks.delivery import Delivery, deliver
         from genesys_pipelines.pacing_forecast import output, steps

@@ -54,12 +54,13 @@ def genesys_campaign_schedule_provisioning() -> None:
     @task.branch
     def review(run: dict[str, Any], entries: list[dict[str, Any]]) -> list[str]:
         """Whether a person must approve (manual applies; the reconcile per GENESYS_RECONCILE_APPROVAL)."""
+        from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
         from genesys_pipelines import approval as ap
 
         items = ap.schedule_items(entries)
         required = ap.approval_required(manual=run.get("run_type") == "manual", dry_run=run["dry_run"],
                                         writes=bool(items), is_destructive=ap.destructive(entries),
-                                        setting=ap.reconcile_setting())
+                                        setting=ap.reconcile_setting(), sandbox=GenesysCloudHook().is_sandbox)
         shown = ap.review(items, required, lambda digest: ap.schedule_review_body(entries, digest))
         get_current_context()["ti"].xcom_push(key="review", value=shown)
         return ["approve", "apply"] if required else ["apply"]

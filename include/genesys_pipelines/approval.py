@@ -27,13 +27,14 @@ RECONCILE_APPROVAL_ENV = "GENESYS_RECONCILE_APPROVAL"
 TIMEOUT_ENV = "GENESYS_APPROVAL_TIMEOUT_H"
 SETTINGS = ("always", "destructive-only", "never")
 #: ``off`` only for harnesses that cannot answer a human-in-the-loop task (``dag.test()`` in the test suite
-#: and ``make demo``): a deployment that writes to a real org never sets it.
+#: and ``make demo``), and honoured only for a ``sandbox: true`` connection: against a real org approvals
+#: stay required whatever the variable says.
 APPROVAL_ENV = "GENESYS_WRITE_APPROVAL"
 
 
-def approvals_enabled(env: Mapping[str, str] | None = None) -> bool:
+def approvals_enabled(env: Mapping[str, str] | None = None, *, sandbox: bool = False) -> bool:
     env = os.environ if env is None else env
-    return (env.get(APPROVAL_ENV) or "required").strip().lower() != "off"
+    return not (sandbox and (env.get(APPROVAL_ENV) or "required").strip().lower() == "off")
 
 
 def plan_digest(items: Sequence[Mapping[str, Any]]) -> str:
@@ -84,9 +85,10 @@ def destructive(entries: Sequence[Mapping[str, Any]]) -> bool:
 
 
 def approval_required(*, manual: bool, dry_run: bool, writes: bool, is_destructive: bool,
-                      setting: str = "destructive-only") -> bool:
-    """Whether a person must approve before anything is written (nothing to write: never)."""
-    if dry_run or not writes or not approvals_enabled():
+                      setting: str = "destructive-only", sandbox: bool = False) -> bool:
+    """Whether a person must approve before anything is written (nothing to write: never). ``sandbox``:
+    the connection is the local emulator (only there may ``GENESYS_WRITE_APPROVAL=off`` switch it off)."""
+    if dry_run or not writes or not approvals_enabled(sandbox=sandbox):
         return False
     if manual:
         return True

@@ -50,7 +50,16 @@ def test_when_approval_is_required(monkeypatch) -> None:
     assert ap.destructive([{**ENTRY, "plan": {**ENTRY["plan"], "removed": [{"start": "a", "end": "b"}]}}])
     assert not ap.destructive([ENTRY])
     monkeypatch.setenv("GENESYS_WRITE_APPROVAL", "off")
-    assert not ap.approval_required(manual=True, dry_run=False, writes=True, is_destructive=True)
+    assert not ap.approval_required(manual=True, dry_run=False, writes=True, is_destructive=True, sandbox=True)
+
+
+def test_switching_approvals_off_is_refused_for_a_real_org(monkeypatch) -> None:
+    """GENESYS_WRITE_APPROVAL=off exists for harnesses that cannot answer (dag.test, make demo) against the
+    sandbox; a connection to a real org keeps requiring a person's Approve whatever the variable says."""
+    monkeypatch.setenv("GENESYS_WRITE_APPROVAL", "off")
+    assert ap.approval_required(manual=True, dry_run=False, writes=True, is_destructive=False)
+    assert ap.approval_required(manual=True, dry_run=False, writes=True, is_destructive=False, sandbox=False)
+    assert ap.approval_required(manual=False, dry_run=False, writes=True, is_destructive=True, sandbox=False)
 
 
 def test_the_body_renders_the_diff_in_the_schedule_zone() -> None:

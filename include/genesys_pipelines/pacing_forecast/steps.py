@@ -48,13 +48,14 @@ def stale_reason(window_end: datetime, run_after: datetime, max_age_hours: float
     return None
 
 
-def review(results: Sequence[Mapping[str, Any]], apply: bool) -> dict[str, Any]:
+def review(results: Sequence[Mapping[str, Any]], apply: bool, sandbox: bool = False) -> dict[str, Any]:
     """What the review step records (``genesys_pipelines.approval.review``): every apply that would write
     needs a person's Approve of exactly these values."""
     from genesys_pipelines import approval as ap
 
     items = ap.pacing_items(results)
-    required = ap.approval_required(manual=True, dry_run=not apply, writes=bool(items), is_destructive=True)
+    required = ap.approval_required(manual=True, dry_run=not apply, writes=bool(items), is_destructive=True,
+                                    sandbox=sandbox)
     return ap.review(items, required, lambda digest: ap.pacing_review_body(results, digest))
 
 

@@ -127,6 +127,11 @@ class GenesysCloudHook(OutboundVerbs, AnalyticsVerbs, ExportVerbs, WfmVerbs, Wri
     def get_conn(self) -> httpx.Client:
         return self._sync_client()
 
+    @property
+    def is_sandbox(self) -> bool:
+        """Whether the connection is a local emulator (extra ``sandbox: true``, never with a real region)."""
+        return self._cfg().sandbox
+
     def _cfg(self) -> ConnectionConfig:
         if self._config is None:
             conn = self.get_connection(self.genesys_cloud_conn_id)
