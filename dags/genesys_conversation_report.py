@@ -65,13 +65,15 @@ def genesys_conversation_report() -> None:
     @task
     def publish(cfg: dict[str, Any], planned: dict[str, Any], flat: dict[str, Any], report: dict[str, Any]) -> dict:
         """Publish atomically, presign, deliver the signed webhook, write the audit row, clear the work area."""
+        from genesys_cloud.no_data import check_no_data
         from genesys_cloud.sinks.delivery import Delivery, deliver
-        from genesys_pipelines.conversation_report.output import delivery
+        from genesys_pipelines.conversation_report.output import NO_DATA_WHAT, delivery
 
         run = spec(cfg)
         what = delivery(DAG_ID, run.params, run.window, planned, flat, report)
         published = deliver(get_current_context(), Delivery(**what), window=run.window).to_xcom()
         store(cfg).clear_work()
+        check_no_data(DAG_ID, run.window, published["extra"]["flags"], NO_DATA_WHAT, fail=run.params.fail_on_no_data)
         return published
 
     cfg = validate_params(parse_params)
