@@ -17,13 +17,18 @@ DAGS = ["genesys_campaign_execution_stats", "genesys_campaign_pacing_forecast",
 
 
 @pytest.fixture(scope="module")
-def forms() -> dict[str, dict[str, dict[str, Any]]]:
+def forms(airflow_db: Path) -> dict[str, dict[str, dict[str, Any]]]:
     from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder=str(ROOT / "dags"))
     assert not bag.import_errors, bag.import_errors
-    return {dag_id: {name: bag.get_dag(dag_id).params.get_param(name).schema for name in bag.get_dag(dag_id).params}
-            for dag_id in DAGS}
+    forms = {}
+    for dag_id in DAGS:
+        params = bag.get_dag(dag_id).params
+        # Param keeps `description` beside its schema; the form shows both
+        forms[dag_id] = {name: {**params.get_param(name).schema, "description": params.get_param(name).description}
+                         for name in params}
+    return forms
 
 
 @pytest.mark.parametrize("dag_id", DAGS)

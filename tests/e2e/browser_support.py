@@ -10,6 +10,7 @@ A form is described by data (:class:`FormCase`), so every DAG's form can be adde
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -33,15 +34,22 @@ class FormCase:
     ``window``: the names of the window params (start, end) and the dates to set (ISO ``YYYY-MM-DD``; a
     date-time field gets 00:00 of that day); set through the date picker the form renders for them, else
     typed into the text field. ``fields``: other params to set (name → text typed into a text field, or the
-    option label of a select). ``unpause``: leave "Unpause on trigger" ticked (the default). ``expect_file``:
-    a file name the run must publish in its partition (opened through the outputs page).
+    option label of a select). ``unpause``: leave "Unpause on trigger" ticked (the default). ``trigger``:
+    submit the form (else only open it and check its sections). ``expect_state``: the run's final state.
+    ``expect_file``: a file name the run must publish in its partition (opened through the outputs page;
+    ``partition`` names it, default the window's first day). ``expect_no_writes``: the sandbox's write
+    journal must not grow (a dry run).
     """
 
     dag_id: str
     window: tuple[tuple[str, str], tuple[str, str]] | None = None
     fields: dict[str, str] = field(default_factory=dict)
     unpause: bool = True
+    trigger: bool = True
+    expect_state: str | None = "success"
     expect_file: str | None = None
+    partition: str | None = None
+    expect_no_writes: bool = False
     run_timeout_s: float = 300.0
 
 
@@ -109,6 +117,16 @@ class AirflowPage:
         dialog.get_by_text(f"Trigger Dag - {dag_id}").wait_for()
         self.shot(f"{dag_id}-form")
         return dialog
+
+    def sections_in_order(self, dialog: Any, titles: list[str]) -> list[str]:
+        """Which of ``titles`` the form shows as accordion sections (docs/forms.md: one per ``section``),
+        top to bottom; a title missing from the form is missing from the answer."""
+        found = {}
+        for title in titles:
+            button = dialog.locator("button", has_text=re.compile(rf"^\s*{re.escape(title)}\s*!?\s*$")).first
+            if button.count():
+                found[title] = button.bounding_box()["y"]
+        return sorted(found, key=found.__getitem__)
 
     def _field_row(self, dialog: Any, name: str) -> Any:
         """The form row of param ``name``, opening its accordion section if needed."""
