@@ -74,7 +74,7 @@ def test_a_window_without_data_is_flagged_no_data(sandbox: Any, airflow_db: Path
 @pytest.mark.parametrize(("dag_id", "hour", "event"), CASES, ids=[c[0] for c in CASES])
 def test_fail_on_no_data_fails_after_delivering(sandbox: Any, airflow_db: Path, dag_id: str, hour: int,
                                                event: str) -> None:
-    dag_run = run(dag_id, hour, fail_on_no_data=True, deliver_webhook=False)
+    dag_run = run(dag_id, hour, fail_on_no_data=True)
     assert str(dag_run.state) == "failed", task_states(dag_run)
     failed = [t for t, s in task_states(dag_run).items() if s == "failed"]
     assert len(failed) == 1 and failed[0] in ("publish", "check_flags", "deliver"), task_states(dag_run)
