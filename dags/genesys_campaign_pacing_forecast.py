@@ -85,6 +85,7 @@ def genesys_campaign_pacing_forecast() -> None:
         from airflow.sdk.exceptions import AirflowFailException
 
         from genesys_cloud.sinks.delivery import Delivery, deliver
+        from genesys_cloud.upstream import fail_on_unprocessed_windows
         from genesys_pipelines.pacing_forecast import output
 
         run, outcomes = spec(cfg), outcomes or {}
@@ -94,6 +95,7 @@ def genesys_campaign_pacing_forecast() -> None:
         if failed := output.failed_campaigns(outcomes):
             # Delivered and audited first, then failed: an unapplied change must not look like success.
             raise AirflowFailException(f"pacing not applied to campaign(s) {', '.join(failed)}")
+        fail_on_unprocessed_windows(get_current_context(), DAG_ID)  # other upstream days: fail by name
         return published
 
     cfg = validate_params(parse_params)
