@@ -55,12 +55,12 @@ def genesys_conversation_report() -> None:
         return steps.flatten(store(cfg), extracted)
 
     @task
-    def aggregate(cfg: dict[str, Any], flat: dict[str, Any]) -> dict[str, Any]:
-        """Vectorised per-group report from the session table, staged in the requested formats."""
+    def aggregate(cfg: dict[str, Any], flat: dict[str, Any], names: dict[str, Any]) -> dict[str, Any]:
+        """Vectorised per-group report from the session table (names next to ids), staged in each format."""
         from genesys_pipelines.conversation_report import steps
 
         run = spec(cfg)
-        return steps.aggregate(store(cfg), run.params, run.window, flat)
+        return steps.aggregate(store(cfg), run.params, run.window, flat, names)
 
     @task
     def publish(cfg: dict[str, Any], planned: dict[str, Any], flat: dict[str, Any], report: dict[str, Any]) -> dict:
@@ -84,7 +84,7 @@ def genesys_conversation_report() -> None:
         s3_prefix=planned["chunks_prefix"], writer="genesys_pipelines.conversation_report.chunks:ChunkWriter",
         pool=API_POOL)
     flat = flatten(cfg, extracted.output)
-    publish(cfg, planned, flat, aggregate(cfg, flat))
+    publish(cfg, planned, flat, aggregate(cfg, flat, planned["names"]))
 
 
 genesys_conversation_report()

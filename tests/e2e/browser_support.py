@@ -38,7 +38,7 @@ class FormCase:
     submit the form (else only open it and check its sections). ``expect_state``: the run's final state.
     ``expect_file``: a file name the run must publish in its partition (opened through the outputs page;
     ``partition`` names it, default the window's first day). ``expect_no_writes``: the sandbox's write
-    journal must not grow (a dry run).
+    journal must not grow (a dry run). ``first_section``: the section shown first (the write choice's).
     """
 
     dag_id: str
@@ -50,6 +50,7 @@ class FormCase:
     expect_file: str | None = None
     partition: str | None = None
     expect_no_writes: bool = False
+    first_section: str | None = None
     run_timeout_s: float = 300.0
 
 

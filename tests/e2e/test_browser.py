@@ -34,9 +34,10 @@ FORMS = [
     FormCase("genesys_campaign_execution_stats", window=(("start", YESTERDAY), ("end", TODAY)),
              expect_file="campaign_stats.json"),
     FormCase("genesys_reporting_export", trigger=False),
-    FormCase("genesys_campaign_pacing_forecast", trigger=False),
+    FormCase("genesys_campaign_pacing_forecast", trigger=False, first_section="Apply"),
     # defaults only, schedule left paused: a manual run is a dry run and writes nothing to the dialer
-    FormCase("genesys_campaign_schedule_provisioning", unpause=False, expect_state=None, expect_no_writes=True),
+    FormCase("genesys_campaign_schedule_provisioning", unpause=False, expect_state=None, expect_no_writes=True,
+             first_section="Run"),
 ]
 
 
@@ -89,6 +90,8 @@ def test_trigger_from_the_form_and_open_an_output(ui: RunningUI, case: FormCase,
             sections = declared_sections(ui, case.dag_id)
             assert sections, f"{case.dag_id}: no param declares a section"
             assert web.sections_in_order(dialog, sections) == sections, "the form's sections"
+            if case.first_section:  # the dry-run / apply choice comes first
+                assert sections[0] == case.first_section, sections
             if not case.trigger:
                 print(f"{case.dag_id}: form with sections {sections}, {time.monotonic() - started:.0f} s")
                 return
