@@ -65,6 +65,13 @@ def test_a_window_without_data_is_flagged_no_data(sandbox: Any, airflow_db: Path
     assert rows and all(r["status"] == "no_data" for r in rows), rows
     assert all("NO_DATA" in (r["details"].get("flags") or []) for r in rows), rows
 
+    # mapped tasks are named by what they work on (map_index_template), not 0..N
+    for ti in dag_run.get_task_instances():
+        if ti.task_id in ("query", "normalise", "validate"):
+            assert ti.rendered_map_index and "+" in ti.rendered_map_index, (ti.task_id, ti.rendered_map_index)
+        if ti.task_id in ("submit_and_wait", "transform", "validate_output"):
+            assert ti.rendered_map_index.endswith("_VIEW"), (ti.task_id, ti.rendered_map_index)
+
     [hook] = sandbox.webhooks()
     body = hook.get("body") or hook.get("payload") or hook
     body_flags = body["summary"]["flags"] if "summary" in body else body["flags"]

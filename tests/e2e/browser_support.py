@@ -135,8 +135,11 @@ class AirflowPage:
         if not target.count():  # a date-time picker has no element_ name: find the row by label
             target = dialog.locator("[role=group]", has_text=name)
         if not target.first.is_visible():
-            for section in dialog.locator("button[aria-expanded='false']").all():
-                section.click()
+            # all section buttons (open or closed): their order is stable while one opens and another closes
+            sections = dialog.locator("button[aria-expanded]")
+            for i in range(sections.count()):
+                if sections.nth(i).get_attribute("aria-expanded") == "false":
+                    sections.nth(i).click()
                 if target.first.is_visible():
                     break
         return target.first.locator("xpath=ancestor-or-self::div[@role='group'][1]")
@@ -169,9 +172,11 @@ class AirflowPage:
         self.page.get_by_role("option", name=value, exact=True).click()
 
     def submit(self, dialog: Any, dag_id: str, unpause: bool) -> None:
-        box = dialog.get_by_label(f"Unpause {dag_id} on trigger")
+        label = f"Unpause {dag_id} on trigger"
+        box = dialog.get_by_label(label)
         if box.count() and box.is_checked() != unpause:
-            box.click()
+            dialog.get_by_text(label, exact=True).click()  # the label, as a person clicks it (the input is covered)
+            assert box.is_checked() == unpause, f"could not set '{label}' to {unpause}"
         self.shot(f"{dag_id}-form-filled")
         button = dialog.get_by_role("button", name="Trigger")
         assert button.is_enabled(), "the Trigger button is disabled: a field of the form is invalid"
