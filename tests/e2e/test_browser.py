@@ -35,8 +35,10 @@ FORMS = [
              expect_file="campaign_stats.json"),
     FormCase("genesys_reporting_export", trigger=False),
     FormCase("genesys_campaign_pacing_forecast", trigger=False, first_section="Apply"),
-    # defaults only, schedule left paused: a manual run is a dry run and writes nothing to the dialer
-    FormCase("genesys_campaign_schedule_provisioning", unpause=False, expect_state=None, expect_no_writes=True,
+    # defaults only, "Unpause on trigger" left ticked as a person leaves it: the manual run is a dry run and
+    # writes nothing to the dialer (the stack's desired-schedules file is empty, so the hourly reconcile that
+    # unpausing starts has nothing to write either: any write would be the manual run's)
+    FormCase("genesys_campaign_schedule_provisioning", expect_state=None, expect_no_writes=True,
              first_section="Run"),
 ]
 
@@ -46,7 +48,10 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningUI]:
     missing = browser_missing()
     if missing:
         pytest.fail(missing)  # never a skip: a machine without the browser must not pass silently
-    running = start_ui(tmp_path_factory.mktemp("browser") / "home")
+    home = tmp_path_factory.mktemp("browser")
+    desired = home / "desired_schedules.yaml"
+    desired.write_text("campaigns: []\n")  # the reconcile of this stack writes nothing (see FORMS)
+    running = start_ui(home / "home", GENESYS_DESIRED_SCHEDULES=str(desired))
     try:
         yield running
     finally:
