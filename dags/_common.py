@@ -65,3 +65,12 @@ def approval(subject: str) -> Any:
     return ApprovalOperator(task_id="approve", subject=subject, defaults=REJECT,
                             body="{{ ti.xcom_pull(task_ids='review', key='review')['body'] }}",
                             response_timeout=pendulum.duration(hours=timeout_hours()))
+
+
+def run_store(window: Any) -> Any:
+    """The running task's partition publisher for ``window`` (its work area and published objects)."""
+    from airflow.sdk import get_current_context
+
+    from genesys_cloud.sinks.delivery import publisher_for
+
+    return publisher_for(get_current_context(), window)

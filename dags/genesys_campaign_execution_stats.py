@@ -1,9 +1,4 @@
-"""Outbound campaign execution statistics: validated per-campaign rows for a window, webhook, audit.
-
-Table of contents only: the steps are the provider's operators and hook verbs
-(``plugins/genesys_cloud``) and the pipeline's pure functions (``include/genesys_pipelines/campaign_stats``).
-The user documentation is ``genesys_campaign_execution_stats.md`` (the DAG's doc_md).
-"""
+"""Outbound campaign execution statistics: table of contents (doc: the ``.md``; steps in plugins/ and include/)."""
 
 from __future__ import annotations
 
@@ -46,23 +41,26 @@ def genesys_campaign_execution_stats() -> None:
 
         return steps.conversion_rule(GenesysCloudHook(), spec(cfg).params)
 
-    @task(pool=API_POOL)
+    @task(pool=API_POOL, map_index_template="{{ campaigns }}")
     def query(batch: list[dict[str, Any]], cfg: dict[str, Any]) -> dict[str, Any]:
         from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
         from genesys_pipelines.campaign_stats import steps
 
+        get_current_context()["campaigns"] = steps.batch_label(batch)  # type: ignore[typeddict-unknown-key]
         return steps.query_batch(GenesysCloudHook(), batch, spec(cfg).window)
 
-    @task
+    @task(map_index_template="{{ campaigns }}")
     def normalise(result: dict[str, Any], rule: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
         from genesys_pipelines.campaign_stats import steps
 
+        get_current_context()["campaigns"] = steps.batch_label(result["campaigns"])  # type: ignore[typeddict-unknown-key]
         return steps.normalise_batch(result, rule, spec(cfg).window)
 
-    @task
+    @task(map_index_template="{{ campaigns }}")
     def validate(normalised: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
         from genesys_pipelines.campaign_stats import steps
 
+        get_current_context()["campaigns"] = steps.batch_label(normalised["rows"])  # type: ignore[typeddict-unknown-key]
         return steps.validate_batch(normalised, spec(cfg).params.zscore_threshold)
 
     @task(pool=API_POOL)
@@ -95,13 +93,15 @@ def genesys_campaign_execution_stats() -> None:
 
     @task
     def check_flags(cfg: dict[str, Any], delivered: dict[str, Any]) -> dict[str, Any]:
-        """Flags are data; with fail_on_flags they also fail the run (after everything was delivered)."""
+        """Flags are data; with fail_on_no_data / fail_on_flags they also fail the run (after delivering)."""
         from airflow.sdk.exceptions import AirflowFailException
 
-        from genesys_pipelines.campaign_stats.output import flags_failure
+        from genesys_cloud.no_data import check_no_data
+        from genesys_pipelines.campaign_stats.output import NO_DATA_WHAT, flags_failure
 
-        summary = delivered["extra"]["summary"]
-        if spec(cfg).params.fail_on_flags and summary["campaigns_flagged"]:
+        run, summary = spec(cfg), delivered["extra"]["summary"]
+        check_no_data(DAG_ID, run.window, summary["flags"], NO_DATA_WHAT, fail=run.params.fail_on_no_data)
+        if run.params.fail_on_flags and summary["campaigns_flagged"]:
             raise AirflowFailException(flags_failure(summary))
         return summary
 
@@ -109,8 +109,7 @@ def genesys_campaign_execution_stats() -> None:
     campaign_batches = select_campaigns(cfg)
     rule = conversion_rule(cfg)
     cfg >> GenesysAuthenticateOperator(task_id="authenticate", pool=API_POOL) >> [campaign_batches, rule]
-    raw = query.partial(cfg=cfg).expand(batch=campaign_batches)
-    rule >> raw
+    rule >> (raw := query.partial(cfg=cfg).expand(batch=campaign_batches))
     normalised = normalise.partial(rule=rule, cfg=cfg).expand(result=raw)
     validated = validate.partial(cfg=cfg).expand(normalised=normalised)
     delivered = deliver(cfg, validated, live_snapshot(cfg, campaign_batches), data_availability(cfg))

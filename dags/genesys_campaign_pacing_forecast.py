@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pendulum
-from _common import API_POOL, approval, default_args, doc, validate_params
+from _common import API_POOL, approval, default_args, doc, run_store, validate_params
 from airflow.sdk import Asset, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
@@ -20,12 +20,6 @@ UPSTREAM = Asset("genesys://campaign_execution_stats")
 
 def spec(cfg: dict[str, Any]) -> RunSpec[PacingParams]:
     return RunSpec.load(cfg, PacingParams)
-
-
-def store(cfg: dict[str, Any]) -> Any:
-    from genesys_cloud.sinks.delivery import publisher_for
-
-    return publisher_for(get_current_context(), spec(cfg).window)
 
 
 @dag(dag_id=DAG_ID, schedule=[UPSTREAM], start_date=pendulum.datetime(2026, 1, 1, tz="UTC"), catchup=False,
@@ -46,7 +40,7 @@ def genesys_campaign_pacing_forecast() -> None:
     def recorded_plans(cfg: dict[str, Any]) -> dict[str, Any]:
         from genesys_pipelines.pacing_forecast import steps
 
-        return steps.read_recorded(store(cfg))
+        return steps.read_recorded(run_store(spec(cfg).window))
 
     @task(pool=API_POOL)
     def fetch_inputs(ref: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
@@ -61,7 +55,7 @@ def genesys_campaign_pacing_forecast() -> None:
         """Backtest + forecast → recommendation; stages the campaign's chart (CPU only, outside the pool)."""
         from genesys_pipelines.pacing_forecast import steps
 
-        return steps.analyse(fetched, spec(cfg).window, spec(cfg).params, store(cfg),
+        return steps.analyse(fetched, spec(cfg).window, spec(cfg).params, run_store(spec(cfg).window),
                              (recorded or {}).get(str(fetched["ref"]["id"])))
 
     @task.branch
@@ -94,6 +88,7 @@ def genesys_campaign_pacing_forecast() -> None:
         """Publish, webhook, audit whatever happened (a teardown); then fail if a campaign's write failed."""
         from genesys_cloud.context import run_after
         from genesys_cloud.sinks.delivery import Delivery, deliver
+        from genesys_cloud.upstream import fail_on_unprocessed_windows
         from genesys_pipelines.pacing_forecast import output, steps
 
         ctx, run = get_current_context(), spec(cfg)
@@ -103,6 +98,7 @@ def genesys_campaign_pacing_forecast() -> None:
         published = deliver(ctx, Delivery(**what), window=run.window).to_xcom()
         if failed := output.failed_campaigns(outcomes):
             raise AirflowFailException(f"pacing not applied to campaign(s) {', '.join(failed)}")
+        fail_on_unprocessed_windows(ctx, DAG_ID)  # other upstream days: fail by name
         return published
 
     cfg = validate_params(parse_params)

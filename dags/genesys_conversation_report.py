@@ -58,23 +58,25 @@ def genesys_conversation_report() -> None:
         return steps.flatten(store(cfg), extracted)
 
     @task
-    def aggregate(cfg: dict[str, Any], flat: dict[str, Any]) -> dict[str, Any]:
-        """Vectorised per-group report from the session table, staged in the requested formats."""
+    def aggregate(cfg: dict[str, Any], flat: dict[str, Any], names: dict[str, Any]) -> dict[str, Any]:
+        """Vectorised per-group report from the session table (names next to ids), staged in each format."""
         from genesys_pipelines.conversation_report import steps
 
         run = spec(cfg)
-        return steps.aggregate(store(cfg), run.params, run.window, flat)
+        return steps.aggregate(store(cfg), run.params, run.window, flat, names)
 
     @task
     def publish(cfg: dict[str, Any], planned: dict[str, Any], flat: dict[str, Any], report: dict[str, Any]) -> dict:
         """Publish atomically, presign, deliver the signed webhook, write the audit row, clear the work area."""
+        from genesys_cloud.no_data import check_no_data
         from genesys_cloud.sinks.delivery import Delivery, deliver
-        from genesys_pipelines.conversation_report.output import delivery
+        from genesys_pipelines.conversation_report.output import NO_DATA_WHAT, delivery
 
         run = spec(cfg)
         what = delivery(DAG_ID, run.params, run.window, planned, flat, report)
         published = deliver(get_current_context(), Delivery(**what), window=run.window).to_xcom()
         store(cfg).clear_work()
+        check_no_data(DAG_ID, run.window, published["extra"]["flags"], NO_DATA_WHAT, fail=run.params.fail_on_no_data)
         return published
 
     cfg = validate_params(parse_params)
@@ -85,7 +87,7 @@ def genesys_conversation_report() -> None:
         s3_prefix=planned["chunks_prefix"], writer="genesys_pipelines.conversation_report.chunks:ChunkWriter",
         pool=API_POOL)
     flat = flatten(cfg, extracted.output)
-    publish(cfg, planned, flat, aggregate(cfg, flat))
+    publish(cfg, planned, flat, aggregate(cfg, flat, planned["names"]))
 
 
 genesys_conversation_report()

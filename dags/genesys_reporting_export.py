@@ -1,8 +1,7 @@
 """Reporting exports → typed tables: submit (or reuse) each export, wait, store, transform, validate, deliver.
 
-Table of contents only: the steps are the provider's operators and sinks (``plugins/genesys_cloud``) and
-the pipeline's pure functions (``include/genesys_pipelines/reporting_export``). The user documentation is
-``genesys_reporting_export.md`` (the DAG's doc_md).
+Table of contents only: the steps are the provider's (``plugins/genesys_cloud``) and the pipeline's pure
+functions (``include/genesys_pipelines/reporting_export``); user docs: ``genesys_reporting_export.md``.
 """
 
 from __future__ import annotations
@@ -62,16 +61,17 @@ def genesys_reporting_export() -> None:
 
         return export_kwargs(plans, store(cfg))
 
-    @task
+    @task(map_index_template="{{ view_type }}")
     def transform(pair: tuple[dict[str, Any], dict[str, Any]], cfg: dict[str, Any]) -> dict[str, Any]:
         """Typed, normalised tables from the stored file (staged as {view}.parquet / {view}.csv)."""
         from genesys_pipelines.reporting_export import steps
         from genesys_pipelines.reporting_export.config import load_config
 
         export, plan = pair
+        get_current_context()["view_type"] = plan["view_type"]  # type: ignore[typeddict-unknown-key]
         return steps.transform(store(cfg), export, plan, spec(cfg).window.tz, load_config())
 
-    @task
+    @task(map_index_template="{{ view_type }}")
     def validate_output(item: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
         """Required columns, row count and dropped share; a failure is audited, then fails the export."""
         from airflow.sdk.exceptions import AirflowFailException
@@ -82,6 +82,7 @@ def genesys_reporting_export() -> None:
         from genesys_pipelines.reporting_export.delivery import audit_entries
 
         run, context = spec(cfg), get_current_context()
+        context["view_type"] = item["plan"]["view_type"]  # type: ignore[typeddict-unknown-key]
         result = steps.check_output(item, run.params, load_config())
         if not result["passed"]:
             record_entries(context, run.window.start, run.window.end,
@@ -92,18 +93,22 @@ def genesys_reporting_export() -> None:
     @task  # S3, webhook and audit only: no Genesys call, so no API pool slot
     def deliver(items: list[dict[str, Any]], cfg: dict[str, Any]) -> dict[str, Any]:
         """Atomic publish, presigned URLs, signed webhook, one audit row per export."""
+        from genesys_cloud.no_data import check_no_data
         from genesys_cloud.sinks.delivery import Delivery, deliver
-        from genesys_pipelines.reporting_export.delivery import delivery
+        from genesys_pipelines.reporting_export.delivery import NO_DATA_WHAT, delivery
 
         run = spec(cfg)
         what = delivery(list(items), run.window, DAG_ID, run.params.deliver_webhook)
-        return deliver(get_current_context(), Delivery(**what), window=run.window).to_xcom()
+        published = deliver(get_current_context(), Delivery(**what), window=run.window).to_xcom()
+        check_no_data(DAG_ID, run.window, published["extra"]["flags"], NO_DATA_WHAT, fail=run.params.fail_on_no_data)
+        return published
 
     cfg = validate_params(parse_params)
     plans = plan_exports(cfg)
     cfg >> GenesysAuthenticateOperator(task_id="authenticate", pool=API_POOL) >> plans
     exports = GenesysReportingExportOperator.partial(
-        task_id="submit_and_wait", pool=API_POOL, on_failure_callback=audit_task_failure(
+        task_id="submit_and_wait", pool=API_POOL, map_index_template="{{ task.request['viewType'] }}",
+        on_failure_callback=audit_task_failure(
             "reporting_export", "reporting_export", lambda task: task.request.get("name"),
             lambda task: {"view_type": task.request.get("viewType")}),
     ).expand_kwargs(export_kwargs(cfg, plans))

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from genesys_pipelines.windows import Window, resolve_window, window_from_asset_extra
+from genesys_pipelines.windows import Window, resolve_window
 
 log = logging.getLogger(__name__)
 
@@ -26,28 +26,15 @@ def _asset_window(context: Mapping[str, Any]) -> Window | None:
     """The window of the newest triggering asset event that carries one (asset-scheduled runs).
 
     The scheduler may fold several upstream events into one run (e.g. during an upstream backfill); the
-    older windows are not processed by this run, so they are logged by name for a manual run to pick up.
+    older windows are not processed by this run: logged here, and failed by name at the end of the run
+    (:func:`genesys_cloud.upstream.fail_on_unprocessed_windows`).
     """
-    events_by_asset = context.get("triggering_asset_events")
-    if not events_by_asset:
-        return None
-    try:
-        groups = list(events_by_asset.values())
-    except AttributeError:
-        return None
-    windows: list[Window] = []
-    for events in groups:
-        for event in events or []:
-            extra = getattr(event, "extra", None)
-            if extra is None and isinstance(event, Mapping):
-                extra = event.get("extra")
-            window = window_from_asset_extra(extra)
-            if window is not None and window not in windows:
-                windows.append(window)
+    from genesys_cloud.upstream import asset_windows
+
+    windows = asset_windows(context)
     if not windows:
         return None
-    newest = max(windows, key=lambda w: w.end)
-    skipped = sorted(w.partition() for w in windows if w != newest)
+    newest, skipped = windows[-1], sorted(w.partition() for w in windows[:-1])
     if skipped:
         log.warning("asset events for %d more window(s) folded into this run and not processed here: %s; "
                     "trigger a run with start/end for each to cover them", len(skipped), ", ".join(skipped))

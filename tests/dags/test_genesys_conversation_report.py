@@ -137,6 +137,9 @@ def test_sync_and_async_give_identical_correct_outputs(sandbox: Any, dag: Any) -
         assert set(filter(None, r["wrapup_codes"].split("|"))) == e["codes"]
     total = sum(e["n"] for e in expected.values())
     assert total > 100
+    # names next to ids: the fixture campaign's queue is named from the campaign listing
+    queue_names = {r["queueId"]: r["queueName"] for r in report}
+    assert queue_names[sandbox.fixtures["normal_queue"]], queue_names
 
     import pyarrow.parquet as pq
 

@@ -10,6 +10,7 @@ A form is described by data (:class:`FormCase`), so every DAG's form can be adde
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -33,15 +34,23 @@ class FormCase:
     ``window``: the names of the window params (start, end) and the dates to set (ISO ``YYYY-MM-DD``; a
     date-time field gets 00:00 of that day); set through the date picker the form renders for them, else
     typed into the text field. ``fields``: other params to set (name → text typed into a text field, or the
-    option label of a select). ``unpause``: leave "Unpause on trigger" ticked (the default). ``expect_file``:
-    a file name the run must publish in its partition (opened through the outputs page).
+    option label of a select). ``unpause``: leave "Unpause on trigger" ticked (the default). ``trigger``:
+    submit the form (else only open it and check its sections). ``expect_state``: the run's final state.
+    ``expect_file``: a file name the run must publish in its partition (opened through the outputs page;
+    ``partition`` names it, default the window's first day). ``expect_no_writes``: the sandbox's write
+    journal must not grow (a dry run). ``first_section``: the section shown first (the write choice's).
     """
 
     dag_id: str
     window: tuple[tuple[str, str], tuple[str, str]] | None = None
     fields: dict[str, str] = field(default_factory=dict)
     unpause: bool = True
+    trigger: bool = True
+    expect_state: str | None = "success"
     expect_file: str | None = None
+    partition: str | None = None
+    expect_no_writes: bool = False
+    first_section: str | None = None
     run_timeout_s: float = 300.0
 
 
@@ -110,14 +119,27 @@ class AirflowPage:
         self.shot(f"{dag_id}-form")
         return dialog
 
+    def sections_in_order(self, dialog: Any, titles: list[str]) -> list[str]:
+        """Which of ``titles`` the form shows as accordion sections (docs/forms.md: one per ``section``),
+        top to bottom; a title missing from the form is missing from the answer."""
+        found = {}
+        for title in titles:
+            button = dialog.locator("button", has_text=re.compile(rf"^\s*{re.escape(title)}\s*!?\s*$")).first
+            if button.count():
+                found[title] = button.bounding_box()["y"]
+        return sorted(found, key=found.__getitem__)
+
     def _field_row(self, dialog: Any, name: str) -> Any:
         """The form row of param ``name``, opening its accordion section if needed."""
         target = dialog.locator(f'[name="element_{name}"], #element_{name}')
         if not target.count():  # a date-time picker has no element_ name: find the row by label
             target = dialog.locator("[role=group]", has_text=name)
         if not target.first.is_visible():
-            for section in dialog.locator("button[aria-expanded='false']").all():
-                section.click()
+            # all section buttons (open or closed): their order is stable while one opens and another closes
+            sections = dialog.locator("button[aria-expanded]")
+            for i in range(sections.count()):
+                if sections.nth(i).get_attribute("aria-expanded") == "false":
+                    sections.nth(i).click()
                 if target.first.is_visible():
                     break
         return target.first.locator("xpath=ancestor-or-self::div[@role='group'][1]")
@@ -150,9 +172,11 @@ class AirflowPage:
         self.page.get_by_role("option", name=value, exact=True).click()
 
     def submit(self, dialog: Any, dag_id: str, unpause: bool) -> None:
-        box = dialog.get_by_label(f"Unpause {dag_id} on trigger")
+        label = f"Unpause {dag_id} on trigger"
+        box = dialog.get_by_label(label)
         if box.count() and box.is_checked() != unpause:
-            box.click()
+            dialog.get_by_text(label, exact=True).click()  # the label, as a person clicks it (the input is covered)
+            assert box.is_checked() == unpause, f"could not set '{label}' to {unpause}"
         self.shot(f"{dag_id}-form-filled")
         button = dialog.get_by_role("button", name="Trigger")
         assert button.is_enabled(), "the Trigger button is disabled: a field of the form is invalid"

@@ -1,8 +1,10 @@
 """The Airflow UI as a person uses it, in headless Chromium against the stack `make airflow` starts.
 
-Log in (admin/admin), open a DAG's trigger form, set the window through its date picker (or type it
-where the form has a text field), submit, wait for the run to succeed, open the DAG's *Outputs* tab and
-one file: the presigned download returns the file's bytes. Never skipped: a missing browser fails with
+Log in (admin/admin), open each DAG's trigger form and check it shows the sections its params declare, in
+their order; for the rows that trigger: set the window through its date picker (or leave the defaults),
+submit, wait for the run to end as expected, open the DAG's *Outputs* tab and one file (the presigned
+download returns the file's bytes); the provisioning form submitted with its defaults writes nothing to
+the dialer (the sandbox's write journal does not grow). Never skipped: a missing browser fails with
 the install hint. Capped at 10 minutes. Screenshots of every step are kept under the test's tmp dir
 (named in the failure message). Forms are rows of ``FORMS``: add a DAG by adding a row.
 """
@@ -15,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
+import httpx
 import pytest
 from browser_support import AirflowPage, FormCase, browser_missing, chromium
 from ui_support import RunningUI, log_tail, processes_with_home, start_ui
@@ -25,11 +28,18 @@ YESTERDAY = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
 TODAY = datetime.now(UTC).date().isoformat()
 
 FORMS = [
-    FormCase(
-        "genesys_conversation_report",
-        window=(("start", YESTERDAY), ("end", TODAY)),
-        expect_file="report.csv",
-    ),
+    # defaults only: the reporting day before the run (yesterday: the sandbox runs on the real clock)
+    FormCase("genesys_conversation_report", expect_file="report.csv", partition=f"date={YESTERDAY}"),
+    # the window through the date pickers
+    FormCase("genesys_campaign_execution_stats", window=(("start", YESTERDAY), ("end", TODAY)),
+             expect_file="campaign_stats.json"),
+    FormCase("genesys_reporting_export", trigger=False),
+    FormCase("genesys_campaign_pacing_forecast", trigger=False, first_section="Apply"),
+    # defaults only, "Unpause on trigger" left ticked as a person leaves it: the manual run is a dry run and
+    # writes nothing to the dialer (the stack's desired-schedules file is empty, so the hourly reconcile that
+    # unpausing starts has nothing to write either: any write would be the manual run's)
+    FormCase("genesys_campaign_schedule_provisioning", expect_state=None, expect_no_writes=True,
+             first_section="Run"),
 ]
 
 
@@ -38,12 +48,30 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningUI]:
     missing = browser_missing()
     if missing:
         pytest.fail(missing)  # never a skip: a machine without the browser must not pass silently
-    running = start_ui(tmp_path_factory.mktemp("browser") / "home")
+    home = tmp_path_factory.mktemp("browser")
+    desired = home / "desired_schedules.yaml"
+    desired.write_text("campaigns: []\n")  # the reconcile of this stack writes nothing (see FORMS)
+    running = start_ui(home / "home", GENESYS_DESIRED_SCHEDULES=str(desired))
     try:
         yield running
     finally:
         running.stop()
     assert processes_with_home(running.home) == []
+
+
+def declared_sections(ui: RunningUI, dag_id: str) -> list[str]:
+    """The sections the deployed DAG's params declare, in the order of their first param."""
+    params = ui.api("GET", f"/dags/{dag_id}/details").json()["params"]
+    sections: list[str] = []
+    for spec in params.values():
+        section = (spec.get("schema") or {}).get("section") if isinstance(spec, dict) else None
+        if section and section not in sections:
+            sections.append(section)
+    return sections
+
+
+def sandbox_writes(ui: RunningUI) -> list[dict]:
+    return httpx.get(f"{ui.sandbox_url}/_sandbox/writes", timeout=30).json()
 
 
 def _s3_bytes(ui: RunningUI, key: str) -> bytes:
@@ -64,20 +92,32 @@ def test_trigger_from_the_form_and_open_an_output(ui: RunningUI, case: FormCase,
             web.login()
             before = {r["dag_run_id"] for r in ui.runs(case.dag_id)}
             dialog = web.open_trigger_form(case.dag_id)
+            sections = declared_sections(ui, case.dag_id)
+            assert sections, f"{case.dag_id}: no param declares a section"
+            assert web.sections_in_order(dialog, sections) == sections, "the form's sections"
+            if case.first_section:  # the dry-run / apply choice comes first
+                assert sections[0] == case.first_section, sections
+            if not case.trigger:
+                print(f"{case.dag_id}: form with sections {sections}, {time.monotonic() - started:.0f} s")
+                return
             widgets = {}
             if case.window:
                 for name, day in case.window:
                     widgets[name] = web.set_date(dialog, name, day)
             for name, value in case.fields.items():
                 web.set_field(dialog, name, value)
+            writes_before = len(sandbox_writes(ui)) if case.expect_no_writes else 0
             web.submit(dialog, case.dag_id, case.unpause)
             [run_id] = wait_new_run(ui, case.dag_id, before)
             state = ui.wait_run(case.dag_id, run_id, case.run_timeout_s)
-            assert state == "success", f"{run_id} ended {state}\n{log_tail(ui.log)}"
+            if case.expect_state:
+                assert state == case.expect_state, f"{run_id} ended {state}\n{log_tail(ui.log)}"
+            if case.expect_no_writes:
+                assert sandbox_writes(ui)[writes_before:] == [], f"{run_id} ({state}) wrote to the dialer"
 
             frame = web.open_outputs_tab(case.dag_id)
             if case.expect_file:
-                partition = f"date={case.window[0][1]}" if case.window else ""
+                partition = case.partition or f"date={case.window[0][1]}"
                 link = frame.locator(f'h2[id="{partition}"] ~ table a', has_text=case.expect_file).first
                 href = link.get_attribute("href")
                 answer = context.request.get(f"{ui.url}{href}")  # the click: the UI's cookie, redirect followed
@@ -88,7 +128,8 @@ def test_trigger_from_the_form_and_open_an_output(ui: RunningUI, case: FormCase,
         except BaseException as exc:
             web.shot("failure")
             raise AssertionError(f"{exc}\nscreenshots: {shots}") from exc
-    print(f"{case.dag_id}: window via {widgets or 'defaults'}, {time.monotonic() - started:.0f} s")
+    print(f"{case.dag_id}: sections {sections}, window via {widgets or 'defaults'}, run {state}, "
+          f"{time.monotonic() - started:.0f} s")
 
 
 def wait_new_run(ui: RunningUI, dag_id: str, before: set[str], timeout: float = 60) -> list[str]:

@@ -7,7 +7,7 @@ from typing import Any, Literal
 import pytest
 from pydantic import BaseModel, Field
 
-from genesys_cloud.params import dag_params, param_schemas
+from genesys_cloud.params import dag_params, form_problems, param_schemas
 
 
 class Nested(BaseModel):
@@ -48,3 +48,39 @@ def test_dag_params_validate_like_the_model(airflow_db: Any) -> None:
     assert params.validate() == {"when": None, "mode": None, "count": 3, "items": [{"name": "x"}]}
     with pytest.raises(Exception, match="greater than the maximum of 9"):
         params["count"] = 10
+
+
+class Choices(BaseModel):
+    window: str | None = Field(None, title="Day", description="A day in `timezone`, see [docs](https://x.y/z).",
+                               json_schema_extra={"section": "Window", "format": "date"})
+    kinds: tuple[Literal["a", "b"], ...] = Field(("a",), title="Kinds", json_schema_extra={"section": "S"})
+    pick: Literal["a", "b"] | None = Field(None, title="Pick", json_schema_extra={"section": "S"})
+    apply: bool = Field(False, title="Apply", json_schema_extra={"section": "Run"})
+
+
+def test_form_extras_make_each_param_a_widget_a_person_can_fill() -> None:
+    specs = param_schemas(Choices)
+    assert list(specs)[0] == "apply"  # the write choice first, whatever the model's order
+    window = specs["window"]["schema"]
+    assert window["description_md"] == "A day in `timezone`, see [docs](https://x.y/z)."
+    assert window["description"] == "A day in timezone, see docs."
+    assert specs["kinds"]["schema"]["examples"] == ["a", "b"]  # multi-select, not a textarea
+    assert specs["pick"]["schema"]["values_display"] == {"null": "(default)"}  # never the text "null"
+    assert form_problems({n: s["schema"] for n, s in specs.items()}) == []
+
+
+def test_form_problems_name_what_a_form_lacks() -> None:
+    problems = form_problems({
+        "start": {"type": ["null", "string"]},
+        "x": {"type": ["null", "string", "integer"], "title": "X", "section": "S", "description": "use `y`"},
+        "y": {"type": "array", "items": {"type": "string", "enum": ["a"]}, "title": "Y", "section": "S"},
+        "z": {"type": ["null", "string"], "enum": [None, "a"], "title": "Z", "section": "S"},
+    })
+    assert problems == [
+        "start: no title", "start: no section",
+        "start: a window bound without a date picker (format date / date-time)",
+        "x: not exactly one non-null type: ['null', 'string', 'integer']",
+        "x: markup in a plain description (use description_md)",
+        "y: an enum list without examples on the array (renders as a textarea)",
+        "z: a nullable select without a label for null",
+    ]

@@ -13,10 +13,13 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from genesys_pipelines.no_data import run_flags
 from genesys_pipelines.windows import Window
 
 ROWS_PARQUET = "campaign_stats.parquet"
 ROWS_JSON = "campaign_stats.json"
+#: What a NO_DATA run of this pipeline found empty (its WARNING and failure messages say it).
+NO_DATA_WHAT = "no campaign had outbound activity (every campaign NO_ACTIVITY, or no campaign selected)"
 
 #: Column order and Arrow type names of the output table.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -91,7 +94,8 @@ def window_facts(window: Window) -> dict[str, str]:
 
 
 def summary(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Run summary: campaign counts, accuracy rate (share of campaigns without flags), flag counts, totals."""
+    """Run summary: campaign counts, accuracy rate (share of campaigns without flags), flag counts, totals,
+    and the run's flags (``NO_DATA`` when no campaign had any activity in the window)."""
     flagged = sum(1 for row in rows if row["flags"])
     flag_counts = Counter(flag for row in rows for flag in row["flags"])
     totals = {key: sum(int(row[key]) for row in rows) for key in ("attempted", "connected", "abandoned", "conversions")}
@@ -101,6 +105,7 @@ def summary(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "accuracy_rate": round((len(rows) - flagged) / len(rows), 6) if rows else 1.0,
         "flag_counts": dict(sorted(flag_counts.items())),
         "totals": totals,
+        "flags": run_flags(all(row.get("no_activity") for row in rows)),
     }
 
 
@@ -190,7 +195,7 @@ def delivery(
         ]
         entries.append(
             {"event": "run_summary", "entity_type": "run", "entity_id": pipeline,
-             "status": "flagged" if run_summary["campaigns_flagged"] else "ok",
+             "status": "no_data" if run_summary["flags"] else "flagged" if run_summary["campaigns_flagged"] else "ok",
              "latency_ms": max(latency.values(), default=None), "record_count": len(rows),
              "details": {**run_summary, "manifest_key": published.manifest_key, "webhook": published.webhook}}
         )

@@ -43,21 +43,21 @@ class CampaignStatsParams(BaseModel):
 
     campaign_ids: list[str] = Field(
         default_factory=list, title="Campaigns",
-        description="Outbound campaign ids to report on. Empty: every campaign of the listing.",
+        description="Outbound campaign ids to report on, one per line. Empty: every campaign of the listing. "
+        "Campaign ids: Admin > Outbound > Campaign Management (the id at the end of the campaign's URL), or `GET /api/v2/outbound/campaigns`.",
         json_schema_extra={"section": "Selection"})
     start: str | None = Field(
-        None, title="Window start",
-        description="Window start (ISO date or datetime; naive = in `timezone`). With `end`.",
-        json_schema_extra={"section": "Window"})
+        None, title="Window start", description="First reporting day (`YYYY-MM-DD`, a day in `timezone`); give *Window end* too. Empty (both): the reporting day before the run.",
+        json_schema_extra={"section": "Window", "format": "date"})
     end: str | None = Field(
-        None, title="Window end",
-        description="Window end, exclusive (ISO date or datetime). Must not be after the run.",
-        json_schema_extra={"section": "Window"})
+        None, title="Window end (exclusive)", description="The day after the last reporting day (exclusive, `YYYY-MM-DD`), not after the run. Empty (both): the reporting day before the run.",
+        json_schema_extra={"section": "Window", "format": "date"})
     timezone: str = Field("UTC", title="Time zone", description="IANA time zone of the reporting day.",
                           json_schema_extra={"section": "Window"})
     success_wrapup_codes: list[str] = Field(
         default_factory=list, title="Success wrap-up codes",
-        description="Wrap-up code ids that count as conversions. Empty: codes mapped to BUSINESS_SUCCESS.",
+        description="Wrap-up code ids that count as conversions, one per line. Empty: codes mapped to "
+        "`BUSINESS_SUCCESS`. Ids: Admin > Contact Center > Wrap-up Codes, or `GET /api/v2/routing/wrapupcodes`.",
         json_schema_extra={"section": "Definitions"})
     zscore_threshold: float = Field(
         default=3.0, gt=0, le=100, title="Outlier threshold",
@@ -66,6 +66,11 @@ class CampaignStatsParams(BaseModel):
     fail_on_flags: bool = Field(False, title="Fail on flags",
                                 description="Fail the run (after delivering) when any campaign has a flag.",
                                 json_schema_extra={"section": "Delivery"})
+    fail_on_no_data: bool = Field(
+        False, title="Fail when there is no data",
+        description="Fail the run (after delivering) when no campaign had any activity in the window. Off: the "
+        "run succeeds, flagged NO_DATA with a warning.",
+        json_schema_extra={"section": "Delivery"})
     deliver_webhook: bool = Field(True, title="Send the webhook", description="POST the signed rows to the BI webhook.",
                                   json_schema_extra={"section": "Delivery"})
     include_live_snapshot: bool = Field(
@@ -73,9 +78,13 @@ class CampaignStatsParams(BaseModel):
         json_schema_extra={"section": "Delivery"})
     status_filter: list[CampaignStatusFilter] = Field(
         default_factory=list, title="Campaign statuses", description="Only campaigns in these statuses. Empty: any status.",
-        json_schema_extra={"section": "Selection"})
+        json_schema_extra={"section": "Selection", "values_display": {
+            "on": "On", "stopping": "Stopping", "off": "Off", "complete": "Complete", "invalid": "Invalid",
+            "forced_off": "Forced off", "forced_stopping": "Forced stopping"}})
     division_ids: list[str] = Field(
-        default_factory=list, title="Divisions", description="Only campaigns in these divisions. Empty: any division.",
+        default_factory=list, title="Divisions",
+        description="Only campaigns in these divisions, one division id per line. Empty: any division. Ids: Admin > "
+        "People & Permissions > Divisions, or `GET /api/v2/authorization/divisions`.",
         json_schema_extra={"section": "Selection"})
     batch_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=1, le=100, json_schema_extra={"form": False})
 

@@ -52,6 +52,14 @@ def choose_campaigns(listed: Sequence[Campaign], params: CampaignStatsParams) ->
     return sorted(chosen, key=lambda ref: ref["id"])
 
 
+def batch_label(campaigns: Sequence[Mapping[str, Any]]) -> str:
+    """A mapped task's name in the UI (``map_index_template``): its campaigns by name, short."""
+    names = [str(c.get("name") or c.get("campaign_name") or c.get("id") or c.get("campaign_id")) for c in campaigns]
+    if len(names) <= 2:
+        return ", ".join(names)
+    return f"{names[0]}, {names[1]} +{len(names) - 2} more"
+
+
 def campaign_batches(api: Any, params: CampaignStatsParams) -> list[list[dict[str, Any]]]:
     """The chosen campaigns in batches of ``batch_size`` (one mapped query task per batch)."""
     return queries.batches(choose_campaigns(list(api.list_campaigns()), params), params.batch_size)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from genesys_pipelines.conversation_report.aggregate import METRIC_COLUMNS
+from genesys_pipelines.conversation_report.names import report_columns, with_names
 
 CONTENT_TYPES = {"csv": "text/csv", "json": "application/json", "parquet": "application/vnd.apache.parquet"}
 _METRIC_TYPES: dict[str, pa.DataType] = {
@@ -30,7 +31,8 @@ _METRIC_TYPES: dict[str, pa.DataType] = {
 
 def report_schema(group_by: Sequence[str]) -> pa.Schema:
     return pa.schema(
-        [pa.field(d, pa.string()) for d in group_by] + [pa.field(m, _METRIC_TYPES[m]) for m in METRIC_COLUMNS]
+        [pa.field(d, pa.string()) for d in report_columns(group_by)]
+        + [pa.field(m, _METRIC_TYPES[m]) for m in METRIC_COLUMNS]
     )
 
 
@@ -38,7 +40,7 @@ def to_csv(rows: list[dict[str, Any]], group_by: Sequence[str]) -> bytes:
     """One line per group; wrap-up codes joined with ``|``; a missing value is an empty cell."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    columns = [*group_by, *METRIC_COLUMNS]
+    columns = [*report_columns(group_by), *METRIC_COLUMNS]
     writer.writerow(columns)
     for row in rows:
         writer.writerow(
@@ -66,9 +68,12 @@ def to_parquet(rows: list[dict[str, Any]], group_by: Sequence[str]) -> bytes:
 
 
 def render(
-    rows: list[dict[str, Any]], group_by: Sequence[str], window: dict[str, Any], formats: Sequence[str]
+    rows: list[dict[str, Any]], group_by: Sequence[str], window: dict[str, Any], formats: Sequence[str],
+    names: Mapping[str, Mapping[str, str]] | None = None,
 ) -> dict[str, bytes]:
-    """``{"csv": ..., "json": ..., "parquet": ...}`` for the requested formats."""
+    """``{"csv": ..., "json": ..., "parquet": ...}`` for the requested formats; each queue or campaign id
+    followed by its name from ``names`` (:mod:`~genesys_pipelines.conversation_report.names`)."""
+    rows = with_names(rows, group_by, names)
     out: dict[str, bytes] = {}
     for fmt in formats:
         out[fmt] = (

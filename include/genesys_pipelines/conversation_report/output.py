@@ -8,10 +8,13 @@ from typing import Any
 
 from genesys_pipelines.conversation_report.params import ReportParams
 from genesys_pipelines.conversation_report.steps import SESSIONS
+from genesys_pipelines.no_data import run_flags
 from genesys_pipelines.restatement.source import run_conf
 from genesys_pipelines.windows import Window
 
 EVENT = "report_published"
+#: What a NO_DATA run of this pipeline found empty (its WARNING and failure messages say it).
+NO_DATA_WHAT = "zero conversations"
 
 
 def delivery(pipeline: str, params: ReportParams, window: Window, planned: Mapping[str, Any],
@@ -20,7 +23,8 @@ def delivery(pipeline: str, params: ReportParams, window: Window, planned: Mappi
     ``url_expiry_hours``, the webhook body and the ``report_published`` audit row."""
     started = time.monotonic()
     summary = {"conversations": flat["conversations"], "session_rows": flat["rows"], "groups": report["groups"],
-               "duplicates_dropped": flat["duplicates"], "mode": planned["mode"]}
+               "duplicates_dropped": flat["duplicates"], "mode": planned["mode"],
+               "flags": run_flags(flat["conversations"] == 0)}
 
     def payload(published: Any) -> dict[str, Any]:
         manifest = published.manifest
@@ -33,7 +37,8 @@ def delivery(pipeline: str, params: ReportParams, window: Window, planned: Mappi
     def audit(published: Any) -> list[dict[str, Any]]:
         seconds = {"extract": flat["extract_seconds"], "flatten": flat["seconds"], "aggregate": report["seconds"],
                    "publish": round(time.monotonic() - started, 3)}
-        return [{"event": EVENT, "entity_type": "partition", "entity_id": published.partition, "status": "success",
+        return [{"event": EVENT, "entity_type": "partition", "entity_id": published.partition,
+                 "status": "no_data" if summary["flags"] else "success",
                  "latency_ms": round(sum(seconds.values()) * 1000, 1), "record_count": flat["conversations"],
                  "details": {**summary, "day_hits": planned["day_hits"], "seconds": seconds,
                              "webhook_status": (published.webhook or {}).get("status_code")}}]
@@ -42,7 +47,7 @@ def delivery(pipeline: str, params: ReportParams, window: Window, planned: Mappi
         "event": EVENT,
         "staged": [SESSIONS, *(f"report.{fmt}" for fmt in params.formats)],
         "manifest_extra": {"group_by": list(params.group_by), "conversations": flat["conversations"],
-                           "groups": report["groups"]},
+                           "groups": report["groups"], "flags": summary["flags"]},
         "payload": payload,
         "audit": audit,
         "url_expiry_hours": params.url_expiry_hours,

@@ -47,28 +47,41 @@ class ReportParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    start: str | None = Field(None, title="Window start", json_schema_extra={"section": "Window"},
-                              description="Window start (ISO date or datetime; naive = in `timezone`). With `end`.")
-    end: str | None = Field(None, title="Window end", json_schema_extra={"section": "Window"},
-                            description="Window end, exclusive (ISO date or datetime). Must not be after the run.")
+    start: str | None = Field(None, title="Window start", json_schema_extra={"section": "Window", "format": "date"},
+                              description="First reporting day (`YYYY-MM-DD`, a day in `timezone`); give *Window end* too. Empty (both): the reporting day before the run.")
+    end: str | None = Field(None, title="Window end (exclusive)", json_schema_extra={"section": "Window", "format": "date"},
+                            description="The day after the last reporting day (exclusive, `YYYY-MM-DD`), not after the run. Empty (both): the reporting day before the run.")
     timezone: str = Field("UTC", title="Time zone", json_schema_extra={"section": "Window"},
                           description="IANA time zone of the reporting day.")
-    media_type: MediaType | None = Field(None, title="Media type", json_schema_extra={"section": "Selection"},
-                                         description="Only conversations with a segment of this media type. Empty: all.")
+    media_type: MediaType | None = Field(
+        None, title="Media type", json_schema_extra={"section": "Selection", "values_display": {"null": "(all media types)"}},
+        description="Only conversations with a segment of this media type. Empty: all.")
     queue_ids: tuple[str, ...] = Field(
         (), title="Queues", json_schema_extra={"section": "Selection", "maxItems": MAX_QUEUE_IDS},
-        description="Only conversations with a segment in one of these queues. Empty: all.")
+        description="Only conversations with a segment in one of these queues (one queue id per line). Empty: all. "
+        "Queue ids: Admin > Contact Center > Queues (the id at the end of the queue's URL), or "
+        "`GET /api/v2/routing/queues`.")
     group_by: tuple[GroupDimension, ...] = Field(  # type: ignore[assignment]
-        DEFAULT_GROUP_BY, title="Group by", json_schema_extra={"section": "Report", "minItems": 1, "uniqueItems": True},
+        DEFAULT_GROUP_BY, title="Group by",
+        json_schema_extra={"section": "Report", "minItems": 1, "uniqueItems": True, "values_display": {
+            "mediaType": "Media type", "queueId": "Queue", "originatingDirection": "Direction (inbound / outbound)",
+            "outboundCampaignId": "Outbound campaign"}},
         description="Report groups (conversation-level dimensions, see the DAG docs).")
     formats: tuple[ReportFormat, ...] = Field(  # type: ignore[assignment]
-        FORMATS, title="Formats", json_schema_extra={"section": "Report", "minItems": 1, "uniqueItems": True},
+        FORMATS, title="Formats", json_schema_extra={"section": "Report", "minItems": 1, "uniqueItems": True,
+                                                     "values_display": {"csv": "CSV", "json": "JSON", "parquet": "Parquet"}},
         description="Report files to write (the session table is always written).")
     url_expiry_hours: int = Field(
         24, title="Link lifetime (hours)",
         json_schema_extra={"section": "Delivery", "minimum": 1, "maximum": MAX_URL_EXPIRY_HOURS},
         description="Lifetime of the presigned URLs, hours (S3 allows at most 7 days).")
-    mode: Mode = Field("auto", title="Extraction", json_schema_extra={"section": "Report"},
+    fail_on_no_data: bool = Field(
+        False, title="Fail when there is no data", json_schema_extra={"section": "Delivery"},
+        description="Fail the run (after publishing) when the window has zero conversations. Off: the run "
+        "succeeds, flagged NO_DATA with a warning.")
+    mode: Mode = Field("auto", title="Extraction", json_schema_extra={"section": "Report", "values_display": {
+        "auto": "Auto (sync query under 100,000 conversations a day, else async job)", "sync": "Sync details query",
+        "async": "Async details job"}},
                        description="auto: sync query under the 100,000-results-per-day ceiling, else async job.")
     filters: dict[str, tuple[str, ...]] = Field({}, json_schema_extra={"form": False})
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from genesys_pipelines.conversation_report.names import names_from_campaigns, needs_names
 from genesys_pipelines.conversation_report.params import ReportParams
 from genesys_pipelines.conversation_report.query import build_async_query, build_query, choose_mode
 from genesys_pipelines.windows import Window, format_interval, parse_instant, utc_days
@@ -59,6 +60,8 @@ def plan(api: Any, params: ReportParams, window: Window, work_prefix: str) -> di
     mode = choose_mode(params.mode, hits, DETAILS_CEILING)
     available = check_data_availability(api, window.end) if mode == "async" else None
     return {
+        # names next to queue / campaign ids, from one walk of the campaign listing (small: id -> name)
+        "names": names_from_campaigns(api.list_campaigns()) if needs_names(params.group_by) else {},
         "mode": mode,
         "method": "sync" if mode == "sync" else "job",
         "data_availability_date": available,
@@ -85,8 +88,10 @@ def flatten(store: Any, extracted: Mapping[str, Any]) -> dict[str, Any]:
             "seconds": round(time.monotonic() - started, 3)}
 
 
-def aggregate(store: Any, params: ReportParams, window: Window, flat: Mapping[str, Any]) -> dict[str, Any]:
-    """Vectorised per-group report from the session table, staged in the requested formats."""
+def aggregate(store: Any, params: ReportParams, window: Window, flat: Mapping[str, Any],
+              names: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, Any]:
+    """Vectorised per-group report from the session table, staged in the requested formats (queue and
+    campaign ids followed by their ``names``)."""
     from genesys_pipelines.conversation_report.aggregate import aggregate as aggregate_report
     from genesys_pipelines.conversation_report.aggregate import read_session_batches
     from genesys_pipelines.conversation_report.export import CONTENT_TYPES, render
@@ -96,6 +101,6 @@ def aggregate(store: Any, params: ReportParams, window: Window, flat: Mapping[st
         [path] = store.download([flat["session_key"]], Path(tmp))
         rows = aggregate_report(read_session_batches(path), params.group_by)
     window_doc = {"start": window.start.isoformat(), "end": window.end.isoformat(), "tz": window.tz}
-    for fmt, data in render(rows, params.group_by, window_doc, params.formats).items():
+    for fmt, data in render(rows, params.group_by, window_doc, params.formats, names).items():
         store.stage_bytes(f"report.{fmt}", data, content_type=CONTENT_TYPES[fmt], rows=len(rows))
     return {"groups": len(rows), "seconds": round(time.monotonic() - started, 3)}

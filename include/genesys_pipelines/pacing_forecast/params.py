@@ -27,13 +27,15 @@ class PacingParams(BaseModel):
 
     campaign_ids: list[str] = Field(
         default_factory=list, title="Campaigns", json_schema_extra={"section": "Selection"},
-        description="Outbound campaign ids to forecast. Empty: every campaign that is on/stopping.")
+        description="Outbound campaign ids to forecast, one per line. Empty: every campaign that is on/stopping. "
+        "Campaign ids: Admin > Outbound > Campaign Management (the id at the end of the campaign's URL), or `GET /api/v2/outbound/campaigns`.")
     start: str | None = Field(
-        None, title="Window start", json_schema_extra={"section": "Window"},
-        description="Window start (ISO date or datetime; naive = in `timezone`). With `end`. "
+        None, title="Window start", json_schema_extra={"section": "Window", "format": "date"},
+        description="First day of the window (`YYYY-MM-DD`, in `timezone`); give *Window end* too. "
         "Empty: the upstream asset event's window, else the day before the run.")
-    end: str | None = Field(None, title="Window end", json_schema_extra={"section": "Window"},
-                            description="Window end, exclusive. The forecast covers the 24 hours after it.")
+    end: str | None = Field(None, title="Window end (exclusive)", json_schema_extra={"section": "Window", "format": "date"},
+                            description="The day after the window (exclusive, `YYYY-MM-DD`). The forecast covers "
+                            "the 24 hours after it.")
     timezone: str = Field("UTC", title="Time zone", json_schema_extra={"section": "Window"},
                           description="IANA time zone of the window and the history query.")
     history_days: int = Field(default=14, ge=5, le=56, title="History (days)", json_schema_extra={"section": "Forecast"},

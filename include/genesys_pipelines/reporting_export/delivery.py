@@ -5,14 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from genesys_pipelines.no_data import run_flags
 from genesys_pipelines.windows import Window
 
 EVENT = "reporting_export.published"
 AUDIT_EVENT = "reporting_export"
+#: What a NO_DATA run of this pipeline found empty (its WARNING and failure messages say it).
+NO_DATA_WHAT = "every export came back without a data row"
 
 
-def audit_entries(items: Sequence[Mapping[str, Any]], status: str | None = None) -> list[dict[str, Any]]:
-    """One ``reporting_export`` audit row per export (upserted on its natural key: a re-run updates it)."""
+def audit_entries(items: Sequence[Mapping[str, Any]], status: str | None = None,
+                  flags: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """One ``reporting_export`` audit row per export (upserted on its natural key: a re-run updates it);
+    ``flags`` are the run's (``NO_DATA``)."""
     rows = []
     for item in items:
         export, stats = item["export"], item.get("stats") or {}
@@ -20,7 +25,7 @@ def audit_entries(items: Sequence[Mapping[str, Any]], status: str | None = None)
         latency = export.get("latency_s")
         rows.append({
             "event": AUDIT_EVENT, "entity_type": "reporting_export", "entity_id": item["export_name"],
-            "status": status or ("partial" if export.get("partial") else "success"),
+            "status": status or ("no_data" if flags else "partial" if export.get("partial") else "success"),
             "latency_ms": None if latency is None else round(float(latency) * 1000.0, 1),
             "record_count": stats.get("rows_out"),
             "details": {
@@ -39,6 +44,7 @@ def audit_entries(items: Sequence[Mapping[str, Any]], status: str | None = None)
                 "validation_failures": validation.get("failures"),
                 "max_dropped_share": validation.get("max_dropped_share"),
                 "notes": item["plan"].get("notes"),
+                "flags": list(flags),
             },
         })
     return rows
@@ -60,6 +66,7 @@ def delivery(items: Sequence[Mapping[str, Any]], window: Window, pipeline: str, 
         }
         for i in items
     ]
+    flags = run_flags(all(not s["rows"] for s in summary))
 
     def payload(published: Any) -> dict[str, Any]:
         urls = published.urls
@@ -67,6 +74,7 @@ def delivery(items: Sequence[Mapping[str, Any]], window: Window, pipeline: str, 
             "pipeline": pipeline,
             "window": {"start": window.start.isoformat(), "end": window.end.isoformat(), "tz": window.tz},
             "partition": published.partition,
+            "flags": flags,
             "exports": [{**s, "urls": {k: urls[name] for k, name in s["objects"].items() if name in urls}}
                         for s in summary],
         }
@@ -75,8 +83,8 @@ def delivery(items: Sequence[Mapping[str, Any]], window: Window, pipeline: str, 
         "event": EVENT,
         # Exactly the objects this try produced: a plan that shrank since an earlier try leaves nothing stale.
         "staged": [name for entry in summary for name in entry["objects"].values()],
-        "manifest_extra": {"exports": summary, "interval": window.interval(), "time_zone": window.tz},
+        "manifest_extra": {"exports": summary, "interval": window.interval(), "time_zone": window.tz, "flags": flags},
         "payload": payload if deliver_webhook else None,
         "presign": lambda name: not name.startswith("raw/"),
-        "audit": lambda published: audit_entries(items),
+        "audit": lambda published: audit_entries(items, flags=flags),
     }

@@ -56,10 +56,10 @@ class ReportingExportParams(BaseModel):
     # Unknown keys are refused: a misspelt param must fail by name, not fall back to a default.
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    start: str | None = Field(None, title="Window start", json_schema_extra={"section": "Window"},
-                              description="Window start (ISO date or datetime; naive = in `timezone`). With `end`.")
-    end: str | None = Field(None, title="Window end", json_schema_extra={"section": "Window"},
-                            description="Window end, exclusive (ISO date or datetime). Must not be after the run.")
+    start: str | None = Field(None, title="Window start", json_schema_extra={"section": "Window", "format": "date"},
+                              description="First reporting day (`YYYY-MM-DD`, a day in `timezone`); give *Window end* too. Empty (both): the reporting day before the run.")
+    end: str | None = Field(None, title="Window end (exclusive)", json_schema_extra={"section": "Window", "format": "date"},
+                            description="The day after the last reporting day (exclusive, `YYYY-MM-DD`), not after the run. Empty (both): the reporting day before the run.")
     timezone: str = Field("UTC", title="Time zone", json_schema_extra={"section": "Window"},
                           description="IANA time zone of the reporting day and of the exports.")
     exports: tuple[ExportSpec, ...] = Field(
@@ -70,6 +70,10 @@ class ReportingExportParams(BaseModel):
     max_dropped_share: float | None = Field(
         default=None, ge=0.0, le=1.0, title="Largest dropped share", json_schema_extra={"section": "Checks"},
         description="Fail an export whose share of rows without key exceeds this (default from views.yaml).")
+    fail_on_no_data: bool = Field(
+        False, title="Fail when there is no data", json_schema_extra={"section": "Delivery"},
+        description="Fail the run (after delivering) when every export came back without a data row. Off: the "
+        "run succeeds, flagged NO_DATA with a warning.")
     deliver_webhook: bool = Field(True, title="Send the webhook", json_schema_extra={"section": "Delivery"},
                                   description="POST the signed result to the BI webhook.")
 

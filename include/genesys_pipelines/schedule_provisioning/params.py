@@ -93,7 +93,7 @@ class ProvisioningForm(RunParams):
     :class:`ScheduleRequest`, through :func:`resolve_requests`)."""
 
     campaign_id: str | None = Field(None, title="Campaign", json_schema_extra={"section": "Manual request"},
-                                    description="manual: the outbound campaign id.")
+                                    description="manual: the outbound campaign id. Campaign ids: Admin > Outbound > Campaign Management (the id at the end of the campaign's URL), or `GET /api/v2/outbound/campaigns`.")
     intervals: list[IntervalParam] = Field(
         default_factory=list, title="Windows", json_schema_extra={"section": "Manual request"},
         description="manual: explicit windows [{start, end}], timezone-aware, end exclusive.")

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -24,11 +25,14 @@ from airflow.sdk import BaseOperator, Context
 
 from genesys_cloud.config import settings
 from genesys_cloud.exceptions import GenesysJobError
+from genesys_cloud.ui.links import GenesysOutputsLink
 
 if TYPE_CHECKING:
     from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
     from genesys_cloud.triggers.base import GenesysPollingTrigger
 
+#: Longest silence of a long extraction or poll loop in the task log, seconds.
+PROGRESS_INTERVAL_S = 10.0
 #: The trigger times out by itself; Airflow's deferral timeout is only a backstop after it.
 DEFER_GRACE_SECONDS = 300
 DEFAULT_CONN_ID = "genesys_cloud_default"
@@ -50,6 +54,25 @@ def as_body(value: Any) -> Any:
     return value.to_api() if hasattr(value, "to_api") else value
 
 
+def logged_progress(items: Iterable[Any], log: Any, noun: str, *, interval: float = PROGRESS_INTERVAL_S,
+                    clock: Callable[[], float] = time.monotonic) -> Iterator[Any]:
+    """``items`` unchanged, with a progress line (count so far and rate) in ``log`` at least every ``interval``
+    seconds while items keep coming, and a last line with the total: a day of a million conversations must
+    not run for minutes in silence."""
+    started = last = clock()
+    count = 0
+    for item in items:
+        count += 1
+        yield item
+        now = clock()
+        if now - last >= interval:
+            last = now
+            log.info("Progress: %s %s so far in %.0f s (%.0f/s)", f"{count:,}", noun, now - started,
+                     count / max(now - started, 1e-9))
+    elapsed = clock() - started
+    log.info("Done: %s %s in %.1f s (%.0f/s)", f"{count:,}", noun, elapsed, count / max(elapsed, 1e-9))
+
+
 class GenesysBaseOperator(BaseOperator):
     """An operator on one ``genesys_cloud`` connection.
 
@@ -58,6 +81,8 @@ class GenesysBaseOperator(BaseOperator):
 
     template_fields: Sequence[str] = genesys_template_fields()
     ui_color = "#ff4f1f"
+    #: *Outputs* on the task's page: the outputs page of the run (never a presigned URL).
+    operator_extra_links = (GenesysOutputsLink(),)
 
     def __init__(self, *, genesys_cloud_conn_id: str = DEFAULT_CONN_ID, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -21,7 +21,7 @@ from airflow.sdk import Context
 from genesys_cloud.exceptions import GenesysValidationError
 from genesys_cloud.hooks.pagination import post_filter_interval, read_ahead
 from genesys_cloud.operators.analytics_job import GenesysAnalyticsJobOperator
-from genesys_cloud.operators.base import S3Destination, as_body, genesys_template_fields
+from genesys_cloud.operators.base import S3Destination, as_body, genesys_template_fields, logged_progress
 from genesys_cloud.sinks.chunks import WriterFactory, resolve_writer
 
 SYNC_PAGE_SIZE = 100
@@ -87,7 +87,8 @@ class GenesysConversationDetailsToS3Operator(S3Destination, GenesysAnalyticsJobO
     def _store(self, rows: Iterable[dict[str, Any]], method: str, job_id: str | None, started: float) -> dict[str, Any]:
         prefix = self.s3_prefix.rstrip("/") + "/"
         with tempfile.TemporaryDirectory(prefix="genesys-details-") as tmp:
-            with closing(read_ahead(rows, JOB_PAGE_SIZE)) as items:
+            with closing(read_ahead(rows, JOB_PAGE_SIZE)) as ahead:
+                items = logged_progress(ahead, self.log, f"conversations ({method})")
                 stats = resolve_writer(self.writer)(Path(tmp)).add_all(items)
             keys = [self.store_file(f"{prefix}{Path(p).name}", p)["key"] for p in stats.paths]
         counts = {k: v for k, v in asdict(stats).items() if k != "paths"}

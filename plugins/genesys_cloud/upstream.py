@@ -1,0 +1,61 @@
+"""The upstream windows an asset-triggered run was started for, and the ones it leaves unprocessed.
+
+The scheduler folds every asset event queued since the last run into ONE downstream run: after a 3-day
+backfill of campaign statistics, the pacing forecast runs once, with three events. A run processes one
+window (the newest, see :func:`genesys_cloud.context.window_from_context`); the others must not vanish
+behind a warning in a green run, so :func:`fail_on_unprocessed_windows` fails the run, after its own
+window was delivered, naming each window left out and how to cover it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from genesys_pipelines.windows import Window, window_from_asset_extra
+
+
+def asset_windows(context: Mapping[str, Any]) -> list[Window]:
+    """The distinct windows of the run's triggering asset events (``extra.window``), oldest first."""
+    events_by_asset = context.get("triggering_asset_events")
+    if not events_by_asset:
+        return []
+    try:
+        groups = list(events_by_asset.values())
+    except AttributeError:
+        return []
+    windows: list[Window] = []
+    for events in groups:
+        for event in events or []:
+            extra = getattr(event, "extra", None)
+            if extra is None and isinstance(event, Mapping):
+                extra = event.get("extra")
+            window = window_from_asset_extra(extra)
+            if window is not None and window not in windows:
+                windows.append(window)
+    return sorted(windows, key=lambda w: (w.end, w.start))
+
+
+def unprocessed_windows(context: Mapping[str, Any]) -> list[Window]:
+    """The triggering windows this run does not process: all but the newest, unless the run was given an
+    explicit window (``start``/``end`` params), which the asset events then do not decide."""
+    params = context.get("params") or {}
+    if params.get("start") or params.get("end"):
+        return []
+    return asset_windows(context)[:-1]
+
+
+def fail_on_unprocessed_windows(context: Mapping[str, Any], dag_id: str) -> None:
+    """Fail the task (``AirflowFailException``) naming the upstream windows folded into this run and not
+    processed by it, with the command that covers each; nothing when there are none."""
+    left = unprocessed_windows(context)
+    if not left:
+        return
+    from airflow.sdk.exceptions import AirflowFailException
+
+    names = ", ".join(w.partition() for w in left)
+    runs = "; ".join(f"bin/airflow dags trigger {dag_id} --conf '{{\"start\": \"{w.local_start().date()}\", "
+                     f"\"end\": \"{w.local_end().date()}\", \"timezone\": \"{w.tz}\"}}'" for w in left)
+    raise AirflowFailException(
+        f"{len(left)} upstream window(s) folded into this asset-triggered run were NOT processed: {names} "
+        f"(this run processed only the newest). Cover each with a manual run: {runs}")
