@@ -28,6 +28,7 @@ from stack_support import TERMINAL_STATES, NativeStack, Timings, wait_until
 
 from genesys_sandbox.devstack import DEMO_DATE
 from genesys_sandbox.org import FIXTURES
+from tests import approvals
 
 pytestmark = pytest.mark.e2e
 
@@ -53,6 +54,8 @@ PER_DAG_CONF: dict[str, dict[str, Any]] = {
     },
 }
 RUN_TIMEOUT = 600.0
+#: Runs of the wave that write (manual apply): their approval is answered over REST inside the wave.
+APPROVAL_DAGS = ("genesys_campaign_schedule_provisioning",)
 
 
 def state_of(obj: Any) -> str:
@@ -177,6 +180,7 @@ class Wave:
     ran_meanwhile: set[tuple[str, str]] = field(default_factory=set)
     sandbox_export_statuses: list[str] = field(default_factory=list)
     keys_before: set[str] = field(default_factory=set)
+    approved: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @pytest.fixture(scope="module")
@@ -200,7 +204,8 @@ def store(stack: NativeStack) -> Store:
 
 
 @pytest.fixture(scope="module")
-def wave(rest: Rest, sandbox: Sandbox, store: Store, timings: Timings, pipelines: list[str]) -> Wave:
+def wave(rest: Rest, sandbox: Sandbox, store: Store, timings: Timings, pipelines: list[str],
+         stack: NativeStack) -> Wave:
     done = timings.measure("wave_all_dags")
     sandbox.faults(f"slow_jobs={SLOW_EXPORT_SECONDS}")
     keys_before = store.keys()
@@ -208,8 +213,10 @@ def wave(rest: Rest, sandbox: Sandbox, store: Store, timings: Timings, pipelines
     seen = Wave(runs=runs, states={}, keys_before=keys_before)
     states: dict[str, str] = {}
     deadline = time.monotonic() + RUN_TIMEOUT
+    approver = httpx.Client(base_url=stack.api_url, headers={"Authorization": f"Bearer {stack.token()}"}, timeout=30)
     while time.monotonic() < deadline:
         _observe_deferral(rest, sandbox, seen)
+        _answer_approvals(approver, seen)
         listed = rest.runs.get_dag_runs("~", limit=100).dag_runs
         states = {r.dag_id: state_of(r) for r in listed if runs.get(r.dag_id) == r.dag_run_id}
         if len(states) == len(runs) and set(states.values()) <= TERMINAL_STATES:
@@ -221,6 +228,18 @@ def wave(rest: Rest, sandbox: Sandbox, store: Store, timings: Timings, pipelines
     sandbox.faults("")
     done()
     return seen
+
+
+def _answer_approvals(client: httpx.Client, seen: Wave) -> None:
+    """A person's Approve over REST (``…/hitlDetails``, as the UI sends it) for every write run of the wave
+    whose approval task is waiting (issue 17: a manual apply always asks)."""
+    for dag_id in APPROVAL_DAGS:
+        run_id = seen.runs.get(dag_id)
+        if run_id is None or dag_id in seen.approved:
+            continue
+        request = client.get(approvals.hitl_path(dag_id, run_id))
+        if request.status_code == 200:
+            seen.approved[dag_id] = {"request": request.json(), "answer": approvals.answer(client, dag_id, run_id)}
 
 
 def _observe_deferral(rest: Rest, sandbox: Sandbox, seen: Wave) -> None:
@@ -261,6 +280,19 @@ def test_every_pipeline_succeeds_for_the_demo_day(wave: Wave, rest: Rest, store:
             manifest = json.loads(store.s3.get_object(Bucket=store.bucket, Key=f"{partition}_manifest.json")["Body"].read())
             for entry in manifest["objects"]:
                 assert objects.get(entry["key"]) == entry["sha256"], f"{dag_id}: {entry['key']} differs from manifest"
+
+
+def test_a_manual_apply_waits_for_an_approval_answered_over_rest(wave: Wave, store: Store, sandbox: Sandbox) -> None:
+    """Issue 17: the provisioning run's write needed a person's Approve; it was answered over REST (as the
+    UI does), the approval body named the plan digest, and the landed writes' audit rows carry the approver."""
+    dag_id = APPROVAL_DAGS[0]
+    assert dag_id in wave.approved, f"{dag_id}: no approval request was ever shown"
+    request = wave.approved[dag_id]["request"]
+    assert "Plan digest" in json.dumps(request), request
+    assert wave.states.get(dag_id) == "success"
+    rows = store.audit("dag_id = %s AND run_id = %s", (dag_id, wave.runs[dag_id]))
+    written = [r for r in rows if "admin" in json.dumps(r, default=str)]
+    assert written, f"no audit row names the approver: {rows}"
 
 
 # -- 3. a deferred export frees the single worker slot ----------------------------------------------
