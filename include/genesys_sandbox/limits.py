@@ -14,6 +14,8 @@ from fastapi.responses import JSONResponse
 
 from genesys_pipelines.models.common import Limit
 from genesys_pipelines.models.limits import (
+    DETAILS_FILTERED_DAYS,
+    DETAILS_UNFILTERED_DAYS,
     TOKEN_RATE_KEY,
     LimitDocs,
     LimitDocumentation,
@@ -90,10 +92,15 @@ PLATFORM_LIMITS = (
     ),
     LimitDef("request.bytes.max", 512000, "Maximum size of a request body, in bytes."),
 )
+# Analytics interval limits (in whole days), under the key names shared with the pipelines.
+ANALYTICS_LIMITS = tuple(
+    LimitDef(limit.key, limit.default_days, f"Longest interval in days ({limit.evidence}).")
+    for limit in (DETAILS_UNFILTERED_DAYS, DETAILS_FILTERED_DAYS)
+)
 # Namespaces the pipelines consult (§2.6) → (friendly name, limits the sandbox reports in them).
 NAMESPACES: dict[str, tuple[str, tuple[LimitDef, ...]]] = {
     PLATFORM_NAMESPACE: ("Platform API", PLATFORM_LIMITS),
-    "analytics": ("Analytics", ()),
+    "analytics": ("Analytics", ANALYTICS_LIMITS),
     "analytics.data.extraction": ("Analytics Data Extraction", ()),
     "outbound": ("Outbound", ()),
     "workforce.management.forecast": ("Workforce Management Forecast", ()),
