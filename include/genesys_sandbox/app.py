@@ -114,6 +114,8 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
             response = limits.rate_limit_response(config.requests_per_minute, wait)
         else:
             response = await _with_faults(state, request, call_next, faults)
+        state.record_request(request.method, template, response.status_code,
+                             getattr(request.state, "journal_note", None))
         if response.status_code >= 400:
             # API error answers by status (keys hold no " /api/v2/", so per-endpoint sums are unchanged).
             state.count(f"status:{response.status_code}")

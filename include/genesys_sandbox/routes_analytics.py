@@ -94,6 +94,12 @@ def respond(request: Request, model: type[BaseModel], payload: Any, status: int 
     return Response(msgspec.json.encode(payload), status_code=status, media_type="application/json")
 
 
+def note_interval(request: Request, body: Any) -> None:
+    """Put the body's ``interval`` into the request journal (``GET /_sandbox/requests``)."""
+    if isinstance(body, dict) and isinstance(body.get("interval"), str):
+        request.state.journal_note = {"interval": body["interval"]}
+
+
 def parse_body(model: type[BaseModel], body: Any) -> Any:
     """Validate a request body; a bad field answers 400 naming it, like the platform."""
     if not isinstance(body, dict):
@@ -165,6 +171,7 @@ def check_details_interval(body: dict[str, Any], interval: str) -> None:
 @router.post("/api/v2/analytics/conversations/details/query")
 async def details_query(request: Request) -> Response:
     body = await json_body(request)
+    note_interval(request, body)
     query: ConversationQuery = parse_body(ConversationQuery, body)
     paging = query.paging
     size, number = (paging.page_size, paging.page_number) if paging else (25, 1)
@@ -193,6 +200,7 @@ async def details_availability(request: Request) -> Response:
 @router.post("/api/v2/analytics/conversations/details/jobs", status_code=202)
 async def details_job_submit(request: Request) -> Response:
     body = await json_body(request)
+    note_interval(request, body)
     if isinstance(body, dict) and "paging" in body:
         raise ApiError(400, "paging is not supported by async jobs; results are paged with a cursor", fields=["paging"])
     query: AsyncConversationQuery = parse_body(AsyncConversationQuery, body)
@@ -248,14 +256,18 @@ async def details_job_results(request: Request, job_id: str, cursor: str | None 
 
 @router.post("/api/v2/analytics/conversations/aggregates/query")
 async def aggregates_query(request: Request) -> Response:
-    query = parse_body(ConversationAggregationQuery, await json_body(request))
+    body = await json_body(request)
+    note_interval(request, body)
+    query = parse_body(ConversationAggregationQuery, body)
     results = compute_aggregates(analytics_state(request).synth, query, now_ms(request))
     return respond(request, ConversationAggregateQueryResponse, {"results": results} if results else {})
 
 
 @router.post("/api/v2/analytics/conversations/aggregates/jobs", status_code=202)
 async def aggregates_job_submit(request: Request) -> Response:
-    query = parse_body(ConversationAsyncAggregationQuery, await json_body(request))
+    body = await json_body(request)
+    note_interval(request, body)
+    query = parse_body(ConversationAsyncAggregationQuery, body)
     parse_interval(query.interval)
     check_aggregation_query(query)
     return submit_job(request, "aggregates", query)

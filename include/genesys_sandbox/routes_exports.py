@@ -41,7 +41,14 @@ from genesys_sandbox.analytics_time import (
 )
 from genesys_sandbox.errors import ApiError
 from genesys_sandbox.responses import api_json, page_listing, paging_params
-from genesys_sandbox.routes_analytics import analytics_state, json_body, now_ms, parse_body, sandbox
+from genesys_sandbox.routes_analytics import (
+    analytics_state,
+    json_body,
+    note_interval,
+    now_ms,
+    parse_body,
+    sandbox,
+)
 from genesys_sandbox.synth import MEDIA_TYPES, Block, Synth, block_view, day_start_ms
 
 router = APIRouter()
@@ -154,6 +161,7 @@ def check_date_limitation(view_type: str, view: View, start_ms: int, end_ms: int
 @router.post(EXPORTS_PATH)
 async def submit_export(request: Request) -> Response:
     body = await json_body(request)
+    note_interval(request, body)
     export: ReportingExportJobRequest = parse_body(ReportingExportJobRequest, body)
     try:  # a key the SDK's ReportingExportJobRequest does not know is a client mistake: 400, never 500
         strict_validate(ReportingExportJobRequest, body)

@@ -147,3 +147,15 @@ def test_exports_metadata_is_one_answer_with_every_view(client: TestClient) -> N
     body = response.json()
     assert_sdk_compatible(body, "ReportingExportMetadataJobListing")
     assert body["pageCount"] == 1 and len(body["entities"]) == body["total"] >= 8
+
+
+# -- the request journal --------------------------------------------------------------------------------
+def test_the_request_journal_records_paths_statuses_and_intervals(client: TestClient) -> None:
+    client.post(DETAILS, json={"interval": days_back(2), "paging": PAGE})
+    client.post(DETAILS, json={"interval": days_back(9), "paging": PAGE})
+    client.get("/api/v2/organizations/limits/namespaces/analytics")
+    journal = client.get("/_sandbox/requests").json()
+    *_, ok, refused, limits = journal
+    assert ok == {"seq": ok["seq"], "method": "POST", "path": DETAILS, "status": 200, "interval": days_back(2)}
+    assert refused["status"] == 400 and refused["interval"] == days_back(9) and refused["seq"] == ok["seq"] + 1
+    assert limits["path"] == "/api/v2/organizations/limits/namespaces/{namespaceName}" and "interval" not in limits
