@@ -1,6 +1,9 @@
 """Conversation aggregates: bucketing the per-day aggregate cubes into the query's groups and intervals.
 
-Each conversation counts in the 15-minute bucket of its start; ``granularity`` buckets are anchored
+Each metric counts in the 15-minute bucket of its emit time (``emitDate`` in the details): timers when
+what they measure completes, counts when their event happens (docs/sandbox-semantics.md), so a day's
+cube reaches into the next day and a query reads the cubes of the days before its interval too.
+``alternateTimeDimension: eventTime`` (the time of the data event) is that same attribution; ``granularity`` buckets are anchored
 at the interval start and stepped in ``timeZone`` (``genesys-api.md`` §3a).
 """
 
@@ -18,7 +21,7 @@ from genesys_pipelines.models.analytics import (
 from genesys_sandbox.analytics_filters import check_dimension_value, row_codes, row_mask
 from genesys_sandbox.analytics_time import boundaries, days_between, iso_utc, parse_interval, parse_time_zone
 from genesys_sandbox.errors import ApiError
-from genesys_sandbox.synth import AGG_METRICS, BUCKET_MS, Synth, day_start_ms
+from genesys_sandbox.synth import AGG_METRICS, BUCKET_MS, MAX_CONVERSATION_MS, Synth, day_start_ms
 
 CUBE_DIMENSIONS = {
     "outboundCampaignId", "outboundContactListId", "queueId", "mediaType", "wrapUpCode", "direction",
@@ -58,7 +61,7 @@ def compute_aggregates(synth: Synth, query: ConversationAggregationQuery, now: i
             raise ApiError(400, f"groupBy {dimension!r} is not supported by the sandbox", fields=["groupBy"])
     metrics = [m for m in query.metrics if m in AGG_METRICS]
     frames: list[tuple[dict[str, np.ndarray], dict[str, Any], np.ndarray]] = []
-    for day in days_between(start, end):
+    for day in days_between(max(0, start - MAX_CONVERSATION_MS), end):
         if day_start_ms(day) >= now:
             break
         cube = synth.day_cube(day, now)
