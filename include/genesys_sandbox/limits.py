@@ -57,11 +57,12 @@ class RateBudget:
         return max(0, self.per_minute - len(hits))
 
 
-def rate_limit_response(per_minute: int, wait_seconds: float) -> JSONResponse:
+def rate_limit_response(per_minute: int, wait_seconds: float, code: str | None = None) -> JSONResponse:
     retry_after = max(1, math.ceil(wait_seconds))
     return error_response(
         429,
         f"Rate limit exceeded the maximum. Retry the request in [{retry_after}] seconds",
+        code=code,
         limit=Limit(key=TOKEN_RATE_KEY, namespace=PLATFORM_NAMESPACE, value=per_minute),
         headers={"Retry-After": str(retry_after)},
     )

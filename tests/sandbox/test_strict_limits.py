@@ -159,3 +159,21 @@ def test_the_request_journal_records_paths_statuses_and_intervals(client: TestCl
     assert ok == {"seq": ok["seq"], "method": "POST", "path": DETAILS, "status": 200, "interval": days_back(2)}
     assert refused["status"] == 400 and refused["interval"] == days_back(9) and refused["seq"] == ok["seq"] + 1
     assert limits["path"] == "/api/v2/organizations/limits/namespaces/{namespaceName}" and "interval" not in limits
+
+
+# -- 429 code variants and the correlation id -------------------------------------------------------------
+@pytest.mark.parametrize("code", ["too.many.requests", "too.many.requests.retry.after"])
+def test_the_429_code_string_is_a_flag(code: str) -> None:
+    with make_client(scale=50, requests_per_minute=1, rate_limit_code=code) as limited:
+        limited.headers.update(auth_headers(limited))
+        first = limited.get("/api/v2/organizations/limits/namespaces/analytics")
+        second = limited.get("/api/v2/organizations/limits/namespaces/analytics")
+    assert first.status_code == 200 and second.status_code == 429
+    assert second.json()["code"] == code and int(second.headers["Retry-After"]) >= 1
+
+
+def test_every_api_answer_carries_a_correlation_id_matching_the_error_context(client: TestClient) -> None:
+    ok = client.get("/api/v2/organizations/limits/namespaces/analytics")
+    assert len(ok.headers["ININ-Correlation-Id"]) == 36
+    bad = client.post(DETAILS, json={"interval": days_back(9)})
+    assert bad.headers["ININ-Correlation-Id"] == bad.json()["contextId"]
