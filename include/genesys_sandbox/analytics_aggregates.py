@@ -1,6 +1,9 @@
 """Conversation aggregates: bucketing the per-day aggregate cubes into the query's groups and intervals.
 
-Each conversation counts in the 15-minute bucket of its start; ``granularity`` buckets are anchored
+Each metric counts in the 15-minute bucket of its emit time (``emitDate`` in the details): timers when
+what they measure completes, counts when their event happens (docs/sandbox-semantics.md), so a day's
+cube reaches into the next day and a query reads the cubes of the days before its interval too.
+``alternateTimeDimension: eventTime`` (the time of the data event) is that same attribution; ``granularity`` buckets are anchored
 at the interval start and stepped in ``timeZone`` (``genesys-api.md`` §3a).
 """
 
@@ -10,11 +13,15 @@ from typing import Any
 
 import numpy as np
 
-from genesys_pipelines.models.analytics import ConversationAggregationQuery
-from genesys_sandbox.analytics_filters import row_codes, row_mask
+from genesys_pipelines.models.analytics import (
+    AGGREGATE_DIMENSIONS,
+    AGGREGATE_METRICS,
+    ConversationAggregationQuery,
+)
+from genesys_sandbox.analytics_filters import check_dimension_value, row_codes, row_mask
 from genesys_sandbox.analytics_time import boundaries, days_between, iso_utc, parse_interval, parse_time_zone
 from genesys_sandbox.errors import ApiError
-from genesys_sandbox.synth import AGG_METRICS, BUCKET_MS, Synth, day_start_ms
+from genesys_sandbox.synth import AGG_METRICS, BUCKET_MS, MAX_CONVERSATION_MS, Synth, day_start_ms
 
 CUBE_DIMENSIONS = {
     "outboundCampaignId", "outboundContactListId", "queueId", "mediaType", "wrapUpCode", "direction",
@@ -23,17 +30,38 @@ CUBE_DIMENSIONS = {
 
 
 
+def check_aggregation_query(query: ConversationAggregationQuery) -> None:
+    """Refuse what the API refuses (400): metric names, groupBy and filter dimensions and enum values
+    outside the SDK's lists. A listed metric the generator does not model is simply absent (no data)."""
+    unknown = [m for m in query.metrics if m not in AGGREGATE_METRICS]
+    if unknown:
+        raise ApiError(400, f"Invalid metric(s) {', '.join(map(repr, unknown))}", fields=["metrics"])
+    for dimension in query.group_by or []:
+        if dimension not in AGGREGATE_DIMENSIONS:
+            raise ApiError(400, f"Invalid groupBy dimension {dimension!r}", fields=["groupBy"])
+    flt = query.filter
+    predicates = list(flt.predicates or []) if flt else []
+    for clause in (flt.clauses or []) if flt else []:
+        predicates += clause.predicates
+    for pred in predicates:
+        if (pred.type or "dimension") == "dimension" and not pred.metric:
+            if (pred.dimension or "") not in AGGREGATE_DIMENSIONS:
+                raise ApiError(400, f"Invalid dimension {pred.dimension!r} in filter", fields=["filter.dimension"])
+            check_dimension_value(pred.dimension or "", pred.value, "filter")
+
+
 def compute_aggregates(synth: Synth, query: ConversationAggregationQuery, now: int) -> list[dict[str, Any]]:
     start, end = parse_interval(query.interval)
     zone = parse_time_zone(query.time_zone)
     edges = boundaries(start, end, query.granularity, zone)
     group_by = query.group_by or []
+    check_aggregation_query(query)
     for dimension in group_by:
         if dimension not in CUBE_DIMENSIONS:
             raise ApiError(400, f"groupBy {dimension!r} is not supported by the sandbox", fields=["groupBy"])
     metrics = [m for m in query.metrics if m in AGG_METRICS]
     frames: list[tuple[dict[str, np.ndarray], dict[str, Any], np.ndarray]] = []
-    for day in days_between(start, end):
+    for day in days_between(max(0, start - MAX_CONVERSATION_MS), end):
         if day_start_ms(day) >= now:
             break
         cube = synth.day_cube(day, now)

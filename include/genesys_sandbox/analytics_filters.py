@@ -14,6 +14,7 @@ import numpy as np
 
 from genesys_pipelines.models.analytics import (
     CONVERSATION_DIMENSIONS,
+    DIMENSION_VALUES,
     SEGMENT_DIMENSIONS,
     AsyncConversationQuery,
     ConversationQuery,
@@ -24,6 +25,16 @@ from genesys_sandbox.errors import ApiError
 from genesys_sandbox.synth import AGG_METRICS, MEDIA_TYPES, Block, Synth, block_view
 
 Mask = Callable[[Synth, Block, int], np.ndarray]
+
+
+def check_dimension_value(dimension: str, value: str | None, field_name: str) -> None:
+    """An enum dimension's value must be one the SDK lists: the API answers 400 otherwise."""
+    allowed = DIMENSION_VALUES.get(dimension)
+    if allowed is not None and value is not None and value not in allowed:
+        raise ApiError(
+            400, f"Invalid value {value!r} for dimension {dimension!r} in {field_name}",
+            fields=[f"{field_name}.value"],
+        )
 
 
 
@@ -89,6 +100,7 @@ def _predicate(pred: QueryPredicate, allowed: frozenset[str], field_name: str) -
         raise ApiError(400, f"Invalid dimension {dimension!r} in {field_name}", fields=[f"{field_name}.dimension"])
     if operator == "matches" and pred.value is None:
         raise ApiError(400, f"A 'matches' predicate needs a value ({dimension})", fields=[f"{field_name}.value"])
+    check_dimension_value(dimension, pred.value, field_name)
     value = pred.value
 
     def dimension_mask(synth: Synth, block: Block, now: int) -> np.ndarray:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
@@ -17,7 +18,7 @@ from starlette.routing import Match
 
 from genesys_sandbox import auth, limits, permissions, routes_admin, routes_outbound
 from genesys_sandbox.config import SandboxConfig
-from genesys_sandbox.errors import error_response, install_error_handlers
+from genesys_sandbox.errors import CORRELATION_HEADER, error_response, install_error_handlers
 from genesys_sandbox.faults import RequestFaults, malform_body
 from genesys_sandbox.state import SandboxState
 
@@ -52,7 +53,7 @@ async def _with_faults(state: SandboxState, request: Request, call_next: CallNex
         await asyncio.sleep(faults.hang)
         return error_response(504, "The request timed out.")
     if faults.status_429:
-        return limits.rate_limit_response(state.config.requests_per_minute, 1.0)
+        return limits.rate_limit_response(state.config.requests_per_minute, 1.0, state.config.rate_limit_code)
     write = request.method != "GET"
     if faults.status_5xx and not write:
         return error_response(faults.status_5xx, "The service is temporarily unavailable.")
@@ -111,9 +112,13 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
         wait = state.budget.take(info.token if config.budget_per == "token" else info.client_id)
         if wait is not None:
             state.count("status:429 budget")  # over budget, as distinct from an injected 429 burst
-            response = limits.rate_limit_response(config.requests_per_minute, wait)
+            response = limits.rate_limit_response(config.requests_per_minute, wait, config.rate_limit_code)
         else:
             response = await _with_faults(state, request, call_next, faults)
+        state.record_request(request.method, template, response.status_code,
+                             getattr(request.state, "journal_note", None))
+        # Every API answer carries a correlation id (the ErrorBody's contextId on errors), as on the platform.
+        response.headers.setdefault(CORRELATION_HEADER, str(uuid.uuid4()))
         if response.status_code >= 400:
             # API error answers by status (keys hold no " /api/v2/", so per-endpoint sums are unchanged).
             state.count(f"status:{response.status_code}")

@@ -45,6 +45,9 @@ class SandboxConfig:
     clock: str | None = None
     requests_per_minute: int = 300
     budget_per: Literal["token", "client"] = "token"
+    # The ErrorBody ``code`` of a 429: the live string is unverified, so both plausible ones can be
+    # emulated (clients must classify a 429 by its status, never by this string).
+    rate_limit_code: Literal["too.many.requests", "too.many.requests.retry.after"] = "too.many.requests"
     token_ttl: int = 86400
     # Conversations per day the analytics half synthesises.
     scale: int = 2000

@@ -81,10 +81,14 @@ def error_body(
     return body.to_api()
 
 
+CORRELATION_HEADER = "ININ-Correlation-Id"
+
+
 def error_response(
     status: int, message: str, *, headers: dict[str, str] | None = None, **kwargs: Any
 ) -> JSONResponse:
-    return JSONResponse(error_body(status, message, **kwargs), status_code=status, headers=headers)
+    body = error_body(status, message, **kwargs)
+    return JSONResponse(body, status_code=status, headers={**(headers or {}), CORRELATION_HEADER: body["contextId"]})
 
 
 def not_found(what: str = "The requested resource was not found.", entity_id: str | None = None) -> ApiError:

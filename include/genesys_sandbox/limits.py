@@ -14,6 +14,8 @@ from fastapi.responses import JSONResponse
 
 from genesys_pipelines.models.common import Limit
 from genesys_pipelines.models.limits import (
+    DETAILS_FILTERED_DAYS,
+    DETAILS_UNFILTERED_DAYS,
     TOKEN_RATE_KEY,
     LimitDocs,
     LimitDocumentation,
@@ -55,11 +57,12 @@ class RateBudget:
         return max(0, self.per_minute - len(hits))
 
 
-def rate_limit_response(per_minute: int, wait_seconds: float) -> JSONResponse:
+def rate_limit_response(per_minute: int, wait_seconds: float, code: str | None = None) -> JSONResponse:
     retry_after = max(1, math.ceil(wait_seconds))
     return error_response(
         429,
         f"Rate limit exceeded the maximum. Retry the request in [{retry_after}] seconds",
+        code=code,
         limit=Limit(key=TOKEN_RATE_KEY, namespace=PLATFORM_NAMESPACE, value=per_minute),
         headers={"Retry-After": str(retry_after)},
     )
@@ -90,10 +93,15 @@ PLATFORM_LIMITS = (
     ),
     LimitDef("request.bytes.max", 512000, "Maximum size of a request body, in bytes."),
 )
+# Analytics interval limits (in whole days), under the key names shared with the pipelines.
+ANALYTICS_LIMITS = tuple(
+    LimitDef(limit.key, limit.default_days, f"Longest interval in days ({limit.evidence}).")
+    for limit in (DETAILS_UNFILTERED_DAYS, DETAILS_FILTERED_DAYS)
+)
 # Namespaces the pipelines consult (§2.6) → (friendly name, limits the sandbox reports in them).
 NAMESPACES: dict[str, tuple[str, tuple[LimitDef, ...]]] = {
     PLATFORM_NAMESPACE: ("Platform API", PLATFORM_LIMITS),
-    "analytics": ("Analytics", ()),
+    "analytics": ("Analytics", ANALYTICS_LIMITS),
     "analytics.data.extraction": ("Analytics Data Extraction", ()),
     "outbound": ("Outbound", ()),
     "workforce.management.forecast": ("Workforce Management Forecast", ()),

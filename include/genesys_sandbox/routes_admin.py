@@ -1,4 +1,5 @@
-"""Test support under ``/_sandbox``: health, reset, faults, counters, write log, tokens, config, webhooks.
+"""Test support under ``/_sandbox``: health, reset, faults, counters, request journal, write log, tokens, config,
+webhooks.
 
 Not part of the Genesys API: no bearer token, no budget, no faults.
 """
@@ -89,6 +90,13 @@ async def set_faults(request: Request) -> dict[str, Any]:
 @router.get("/counters")
 def counters(request: Request) -> dict[str, int]:
     return dict(sorted(_state(request).counters.items()))
+
+
+@router.get("/requests")
+def requests_journal(request: Request) -> list[dict[str, Any]]:
+    """The last API requests, oldest first: ``{seq, method, path, status}`` plus ``interval`` for the
+    analytics queries and jobs (tests assert how a pipeline cut its windows)."""
+    return list(_state(request).journal)
 
 
 @router.get("/writes")

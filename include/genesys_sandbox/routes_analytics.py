@@ -31,8 +31,9 @@ from genesys_pipelines.models.analytics import (
     ConversationQuery,
     DataAvailabilityResponse,
 )
-from genesys_pipelines.models.common import StrictValidationError, strict_validate
-from genesys_sandbox.analytics_aggregates import compute_aggregates
+from genesys_pipelines.models.common import Limit, StrictValidationError, strict_validate
+from genesys_pipelines.models.limits import details_interval_limit
+from genesys_sandbox.analytics_aggregates import check_aggregation_query, compute_aggregates
 from genesys_sandbox.analytics_details import cached_match_index, job_results_page, page_of
 from genesys_sandbox.analytics_filters import details_filter
 from genesys_sandbox.analytics_jobs import (
@@ -93,6 +94,12 @@ def respond(request: Request, model: type[BaseModel], payload: Any, status: int 
     return Response(msgspec.json.encode(payload), status_code=status, media_type="application/json")
 
 
+def note_interval(request: Request, body: Any) -> None:
+    """Put the body's ``interval`` into the request journal (``GET /_sandbox/requests``)."""
+    if isinstance(body, dict) and isinstance(body.get("interval"), str):
+        request.state.journal_note = {"interval": body["interval"]}
+
+
 def parse_body(model: type[BaseModel], body: Any) -> Any:
     """Validate a request body; a bad field answers 400 naming it, like the platform."""
     if not isinstance(body, dict):
@@ -147,9 +154,27 @@ def data_availability_ms(request: Request) -> int:
 # --- details ----------------------------------------------------------------------------------
 
 
+def check_details_interval(body: dict[str, Any], interval: str) -> None:
+    """Refuse an interval longer than the documented limit: 7 days unfiltered, 31 with a filter."""
+    start, end = parse_interval(interval)
+    limit = details_interval_limit(body)
+    if end - start > limit.default_days * 86_400_000:
+        filtered = "with filters" if limit.default_days > 7 else "without filters"
+        raise ApiError(
+            400,
+            f"The interval {interval} is longer than the maximum of {limit.default_days} days "
+            f"for a conversation details query {filtered}.",
+            fields=["interval"],
+            limit=Limit(key=limit.key, namespace=limit.namespace, value=limit.default_days),
+        )
+
+
+
 @router.post("/api/v2/analytics/conversations/details/query")
 async def details_query(request: Request) -> Response:
-    query: ConversationQuery = parse_body(ConversationQuery, await json_body(request))
+    body = await json_body(request)
+    note_interval(request, body)
+    query: ConversationQuery = parse_body(ConversationQuery, body)
     paging = query.paging
     size, number = (paging.page_size, paging.page_number) if paging else (25, 1)
     if not 1 <= size <= DETAILS_MAX_PAGE_SIZE:
@@ -158,7 +183,7 @@ async def details_query(request: Request) -> Response:
         raise ApiError(400, "paging.pageNumber must be 1 or more", fields=["paging.pageNumber"])
     if size * number > DETAILS_CEILING:
         raise ApiError(400, f"Pagination may not exceed {DETAILS_CEILING} results.", fields=["paging"])
-    parse_interval(query.interval)
+    check_details_interval(body, query.interval)
     state = analytics_state(request)
     now = now_ms(request)
     index = cached_match_index(state, query, now)
@@ -177,6 +202,7 @@ async def details_availability(request: Request) -> Response:
 @router.post("/api/v2/analytics/conversations/details/jobs", status_code=202)
 async def details_job_submit(request: Request) -> Response:
     body = await json_body(request)
+    note_interval(request, body)
     if isinstance(body, dict) and "paging" in body:
         raise ApiError(400, "paging is not supported by async jobs; results are paged with a cursor", fields=["paging"])
     query: AsyncConversationQuery = parse_body(AsyncConversationQuery, body)
@@ -232,15 +258,20 @@ async def details_job_results(request: Request, job_id: str, cursor: str | None 
 
 @router.post("/api/v2/analytics/conversations/aggregates/query")
 async def aggregates_query(request: Request) -> Response:
-    query = parse_body(ConversationAggregationQuery, await json_body(request))
+    body = await json_body(request)
+    note_interval(request, body)
+    query = parse_body(ConversationAggregationQuery, body)
     results = compute_aggregates(analytics_state(request).synth, query, now_ms(request))
     return respond(request, ConversationAggregateQueryResponse, {"results": results} if results else {})
 
 
 @router.post("/api/v2/analytics/conversations/aggregates/jobs", status_code=202)
 async def aggregates_job_submit(request: Request) -> Response:
-    query = parse_body(ConversationAsyncAggregationQuery, await json_body(request))
+    body = await json_body(request)
+    note_interval(request, body)
+    query = parse_body(ConversationAsyncAggregationQuery, body)
     parse_interval(query.interval)
+    check_aggregation_query(query)
     return submit_job(request, "aggregates", query)
 
 

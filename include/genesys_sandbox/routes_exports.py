@@ -23,6 +23,7 @@ import numpy as np
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
+from genesys_pipelines.models.common import StrictValidationError, strict_validate
 from genesys_pipelines.models.exports import (
     EXPORT_ERROR_MESSAGES_TYPES,
     ReportingExportJobListing,
@@ -40,7 +41,14 @@ from genesys_sandbox.analytics_time import (
 )
 from genesys_sandbox.errors import ApiError
 from genesys_sandbox.responses import api_json, page_listing, paging_params
-from genesys_sandbox.routes_analytics import analytics_state, json_body, now_ms, parse_body, sandbox
+from genesys_sandbox.routes_analytics import (
+    analytics_state,
+    json_body,
+    note_interval,
+    now_ms,
+    parse_body,
+    sandbox,
+)
 from genesys_sandbox.synth import MEDIA_TYPES, Block, Synth, block_view, day_start_ms
 
 router = APIRouter()
@@ -140,14 +148,31 @@ def export_payload(request: Request, job: ExportJob, now: int) -> dict[str, Any]
     return payload
 
 
+def check_date_limitation(view_type: str, view: View, start_ms: int, end_ms: int) -> None:
+    """Refuse an interval longer than the view's metadata ``dateLimitations`` (P31D, P1Y)."""
+    days = {"P31D": 31, "P1Y": 366}.get(view.date_limitation)
+    if days is not None and end_ms - start_ms > days * 86_400_000:
+        raise ApiError(
+            400, f"The interval is longer than {view.date_limitation}, the dateLimitations of {view_type}.",
+            fields=["interval"],
+        )
+
+
 @router.post(EXPORTS_PATH)
 async def submit_export(request: Request) -> Response:
     body = await json_body(request)
+    note_interval(request, body)
     export: ReportingExportJobRequest = parse_body(ReportingExportJobRequest, body)
-    parse_interval(export.interval)
+    try:  # a key the SDK's ReportingExportJobRequest does not know is a client mistake: 400, never 500
+        strict_validate(ReportingExportJobRequest, body)
+    except StrictValidationError as exc:
+        raise ApiError(400, f"Unrecognized field(s): {', '.join(exc.paths)}", fields=exc.paths) from exc
+    start_ms, end_ms = parse_interval(export.interval)
     parse_granularity(export.period)
     parse_time_zone(export.time_zone)
     view = VIEWS.get(export.view_type)
+    if view is not None:
+        check_date_limitation(export.view_type, view, start_ms, end_ms)
     if view is not None and export.selected_columns:
         unknown = [c.column_name for c in export.selected_columns if c.column_name not in view.columns]
         if unknown:
@@ -178,8 +203,8 @@ async def list_exports(request: Request, pageSize: int | None = None, pageNumber
 
 
 @router.get(f"{EXPORTS_PATH}/metadata")
-async def export_metadata(request: Request, pageSize: int | None = None, pageNumber: int | None = None) -> JSONResponse:  # noqa: N803
-    size, number = paging_params(pageSize, pageNumber, maximum=100)
+async def export_metadata(request: Request) -> JSONResponse:
+    """Every view in one answer: the SDK's operation has no paging parameters."""
     entities = [
         {
             "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"genesys-sandbox:view:{name}")),
@@ -195,7 +220,7 @@ async def export_metadata(request: Request, pageSize: int | None = None, pageNum
         }
         for name, view in VIEWS.items()
     ]
-    return api_json(request, ReportingExportMetadataJobListing, page_listing(request, entities, size, number))
+    return api_json(request, ReportingExportMetadataJobListing, page_listing(request, entities, len(entities), 1))
 
 
 def _find_download(request: Request, download_id: str) -> ExportJob:

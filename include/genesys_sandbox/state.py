@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +15,8 @@ from genesys_sandbox.faults import FaultEngine
 from genesys_sandbox.limits import RateBudget
 from genesys_sandbox.org import Org, build_org
 from genesys_sandbox.permissions import ClientRegistry
+
+JOURNAL_SIZE = 10_000
 
 
 @dataclass
@@ -64,11 +66,21 @@ class SandboxState:
             self.org: Org = build_org(self.config.seed, self.clock.now())
             self.counters: Counter[str] = Counter()
             self.writes: list[dict[str, Any]] = []
+            # The request journal (``GET /_sandbox/requests``): the last JOURNAL_SIZE API requests.
+            self.journal: deque[dict[str, Any]] = deque(maxlen=JOURNAL_SIZE)
+            self.journal_seq = 0
             self.webhooks = WebhookInbox()
             self.extensions: dict[str, Any] = {}
             self.faults.seed = self.config.seed
             self.faults.configure(self.faults.spec.text)
             self.started = time.time()
+
+    def record_request(self, method: str, template: str, status: int, note: dict[str, Any] | None) -> None:
+        """Journal one API request: method, path template, status and what the route noted (interval)."""
+        with self.lock:
+            self.journal_seq += 1
+            self.journal.append({"seq": self.journal_seq, "method": method, "path": template, "status": status,
+                                 **(note or {})})
 
     def count(self, key: str) -> None:
         with self.lock:

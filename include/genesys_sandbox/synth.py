@@ -156,6 +156,22 @@ class Block:
         """(present mask, values in ms or 1) of one metric for every conversation of the block."""
         return self.metrics(now_ms)[name]
 
+    def emit_times(self) -> dict[str, np.ndarray]:
+        """When each metric posts, in epoch ms: the ``emitDate`` the details JSON gives it.
+
+        Timers post when the segment they measure ends (tTalk at talk end, tHandle at the end of wrap-up);
+        counts when their event happens (an attempt at dial, a connect at connect, an abandon at the
+        abandon). The aggregates cube buckets every metric at this time (docs/sandbox-semantics.md).
+        """
+        dial_end = self.start + self.t_dial
+        contact_end = dial_end + self.t_contact
+        wait_end = contact_end + self.t_wait
+        alert_end = wait_end + self.t_alert
+        talk_end = alert_end + self.t_talk + self.t_held
+        at = {"start": self.start, "dial": dial_end, "contact": contact_end, "wait": wait_end,
+              "alert": alert_end, "talk": talk_end, "end": self.end}
+        return {name: at[point] for name, point in METRIC_EMIT_POINT.items()}
+
     def metrics(self, now_ms: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Every metric as (present mask, values in ms or 1) for the conversations of the block.
 
@@ -422,34 +438,47 @@ class Synth:
                 self._cubes.move_to_end(ordinal)
         if hit is not None and (closed or hit[0] == now_ms):
             return hit[1]
-        radix = (BUCKETS_PER_DAY, len(self.org.campaigns) + 1, len(self.org.queue_ids), len(MEDIA_TYPES),
+        radix = (CUBE_BUCKETS, len(self.org.campaigns) + 1, len(self.org.queue_ids), len(MEDIA_TYPES),
                  len(self.org.wrapup_code_ids) + 1, 2)
-        partials: list[_Stats] = []
-        chunk: list[_Stats] = []
+        rest_base = int(np.prod(radix[1:]))
+        day0 = day_start_ms(day)
+        partials: dict[str, list[_Stats]] = {}
+        chunks: dict[str, list[_Stats]] = {}
         for block in self.iter_blocks(day):
             live = block.start < now_ms
             if not live.any():
                 break
-            cols = (
-                (block.start - day_start_ms(day)) // BUCKET_MS, block.campaign, block.queue, block.media,
-                block.wrapup, block.outbound,
-            )
-            key = np.zeros(block.n, np.int64)
-            for col, base, shift in zip(cols, radix, _KEY_SHIFTS, strict=True):
-                key = key * base + col.astype(np.int64) + shift
-            stats = {
-                name: (present[live].astype(np.int64), np.where(present, values, 0)[live],
-                       np.where(present, values, _NO_MIN)[live], np.where(present, values, -1)[live])
-                for name, (present, values) in block.metrics(now_ms).items()
-            }
-            chunk.append((key[live], stats))
-            # Reduce every 64 blocks so a million-conversation day never holds its raw rows at once.
-            if len(chunk) == 64:
-                partials.append(_reduce_stats(chunk))
-                chunk = []
-        if chunk:
-            partials.append(_reduce_stats(chunk))
-        packed, stats = _reduce_stats(partials) if partials else (np.zeros(0, np.int64), {})
+            rest_key = np.zeros(block.n, np.int64)
+            for col, base, shift in zip(
+                (block.campaign, block.queue, block.media, block.wrapup, block.outbound),
+                radix[1:], _KEY_SHIFTS[1:], strict=True,
+            ):
+                rest_key = rest_key * base + col.astype(np.int64) + shift
+            emits = block.emit_times()
+            for name, (present, values) in block.metrics(now_ms).items():
+                keep = live & present
+                if not keep.any():
+                    continue
+                # Each metric in the bucket of its emit time (may be the next day: the radix allows it).
+                bucket = (emits.get(name, block.start)[keep] - day0) // BUCKET_MS
+                vals = values[keep].astype(np.int64)
+                stats = (np.ones(len(vals), np.int64), vals, vals, vals)
+                chunks.setdefault(name, []).append((bucket * rest_base + rest_key[keep], {name: stats}))
+                # Reduce every 64 blocks so a million-conversation day never holds its raw rows at once.
+                if len(chunks[name]) == 64:
+                    partials.setdefault(name, []).append(_reduce_stats(chunks.pop(name)))
+        for name, pending in chunks.items():
+            partials.setdefault(name, []).append(_reduce_stats(pending))
+        per_metric = {name: _reduce_stats(parts) for name, parts in partials.items()}
+        packed = np.unique(np.concatenate([k for k, _ in per_metric.values()])) if per_metric else np.zeros(0, np.int64)
+        stats: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+        for name, (mkeys, mstats) in per_metric.items():
+            where = np.searchsorted(packed, mkeys)
+            count, total, low, high = (np.zeros(len(packed), np.int64), np.zeros(len(packed)),
+                                       np.full(len(packed), _NO_MIN), np.full(len(packed), -1, np.int64))
+            mc, mt, ml, mh = mstats[name]
+            count[where], total[where], low[where], high[where] = mc, mt, ml, mh
+            stats[name] = (count, total, low, high)
         keys: dict[str, np.ndarray] = {}
         rest = packed.copy()
         for name, base, shift in reversed(list(zip(_KEY_COLUMNS, radix, _KEY_SHIFTS, strict=True))):
@@ -463,6 +492,18 @@ class Synth:
         return cube
 
 
+# A day's cube holds the buckets of its conversations' metrics: up to MAX_CONVERSATION_MS past midnight.
+CUBE_BUCKETS = BUCKETS_PER_DAY + MAX_CONVERSATION_MS // BUCKET_MS + 1
+# The time point at which each metric posts (see Block.emit_times); others post at the start.
+METRIC_EMIT_POINT = {
+    "nOutbound": "start", "nOutboundAttempted": "start", "nConversations": "start",
+    "tDialing": "dial",
+    "nOutboundConnected": "contact", "tContacting": "contact", "nOffered": "contact",
+    "nOutboundAbandoned": "wait", "tAcd": "wait", "tWait": "wait", "tAbandon": "wait",
+    "nConnected": "alert", "tAlert": "alert", "tAnswered": "alert",
+    "tTalk": "talk", "tTalkComplete": "talk", "tHeld": "talk", "tHeldComplete": "talk", "tConnected": "talk",
+    "tAcw": "end", "tHandle": "end",
+}
 _KEY_COLUMNS = ("bucket", "campaign", "queue", "media", "wrapup", "outbound")
 _KEY_SHIFTS = (0, 1, 0, 0, 1, 0)  # campaign and wrap-up use -1 for "none": shift them into range
 _NO_MIN = np.iinfo(np.int64).max

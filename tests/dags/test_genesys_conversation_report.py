@@ -198,3 +198,71 @@ def test_invalid_param_fails_before_any_api_call(sandbox: Any, dag: Any) -> None
     assert str(dag_run.state) == "failed"
     assert states(dag_run)["validate_params"] == "failed"
     assert not [k for k in sandbox.counters() if " /api/v2/" in k]
+
+
+def fetch_filtered_day(sandbox: Any, day: date, segment_filters: list[dict[str, Any]]) -> set[str]:
+    """The ids of one UTC day's finished conversations under ``segment_filters``, straight from the API."""
+    token = httpx.post(f"{sandbox.sandbox_url}/oauth/token", data={"grant_type": "client_credentials"},
+                       auth=("sandbox-client", "sandbox-secret")).json()["access_token"]
+    body: dict[str, Any] = {
+        "interval": f"{day}T00:00:00.000Z/{day + timedelta(days=1)}T00:00:00.000Z", "segmentFilters": segment_filters,
+        "conversationFilters": [{"type": "and", "predicates": [{"dimension": "conversationEnd", "operator": "exists"}]}],
+    }
+    found: set[str] = set()
+    page = 1
+    while True:
+        body["paging"] = {"pageSize": 200, "pageNumber": page}
+        answer = httpx.post(f"{sandbox.sandbox_url}/api/v2/analytics/conversations/details/query", json=body,
+                            headers={"Authorization": f"Bearer {token}"}, timeout=60).json()
+        found |= {c["conversationId"] for c in answer.get("conversations") or []
+                  if c["conversationStart"].startswith(day.isoformat())}
+        if not answer.get("conversations") or page * 200 >= answer["totalHits"]:
+            return found
+        page += 1
+
+
+def test_a_40_day_report_is_split_into_queries_the_api_accepts(sandbox: Any, dag: Any) -> None:
+    """40 days (voice, one queue) exceed the details query's 31-day limit: the pager cuts the window at a
+    UTC midnight into pieces of at most 31 days, and the session table holds exactly the union of the
+    forty days' conversations."""
+    import pyarrow.parquet as pq
+
+    from genesys_pipelines.models.limits import DETAILS_FILTERED_DAYS
+
+    last = date.fromisoformat(sandbox.demo_date)
+    first = last - timedelta(days=39)
+    everything = expected_groups(fetch_day(sandbox, sandbox.demo_date))
+    queue = next(k[1] for k in everything if k[0] == "voice" and k[1])
+    # The journal keeps the last 10,000 requests: only those after this point belong to the run.
+    seq_before = max([r["seq"] for r in sandbox.admin.get("/_sandbox/requests").json()] or [0])
+    # A run date of its own, and every param this test relies on given explicitly: on the module's shared
+    # DAG object, a param another test's dag.test() conf set (timezone="Mars/Olympus") can linger.
+    dag_run = run(dag, (last + timedelta(days=1)).isoformat(), start=first.isoformat(),
+                  end=(last + timedelta(days=1)).isoformat(), timezone="UTC",
+                  media_type="voice", queue_ids=[queue], mode="sync", formats=["json"])
+    assert str(dag_run.state) == "success", states(dag_run)
+
+    journal = [r for r in sandbox.admin.get("/_sandbox/requests").json() if r["seq"] > seq_before]
+    queries = [r for r in journal if f"{r['method']} {r['path']}" == DETAILS]
+    assert queries and all(r["status"] == 200 for r in queries)
+    spans = sorted({r["interval"] for r in queries if r["interval"]})
+    lengths = []
+    for span in spans:
+        start_s, end_s = span.split("/")
+        lengths.append((datetime.fromisoformat(end_s) - datetime.fromisoformat(start_s)) / timedelta(days=1))
+    assert max(lengths) <= DETAILS_FILTERED_DAYS.default_days
+    assert f"{first}T00:00:00.000Z/{first + timedelta(days=31)}T00:00:00.000Z" in spans  # cut at a midnight
+    assert f"{first + timedelta(days=31)}T00:00:00.000Z/{last + timedelta(days=1)}T00:00:00.000Z" in spans
+
+    fmt = "%Y%m%dT%H%M%SZ"
+    window = datetime.combine(first, datetime.min.time(), UTC), datetime.combine(last + timedelta(days=1),
+                                                                                 datetime.min.time(), UTC)
+    prefix = f"{DAG_ID}/interval={window[0].strftime(fmt)}_{window[1].strftime(fmt)}/"
+    sessions = pq.read_table(io.BytesIO(sandbox.read(prefix + "sessions.parquet")))
+    ids = set(sessions.column("conversation_id").to_pylist())
+    voice_queue = [{"type": "and", "predicates": [{"dimension": "mediaType", "value": "voice"}],
+                    "clauses": [{"type": "or", "predicates": [{"dimension": "queueId", "value": queue}]}]}]
+    union: set[str] = set()
+    for offset in range(40):
+        union |= fetch_filtered_day(sandbox, first + timedelta(days=offset), voice_queue)
+    assert len(union) > 40 and ids == union

@@ -96,7 +96,10 @@ def test_hourly_granularity_omits_empty_hours_and_sums_to_the_day(client: TestCl
     assert totals(hourly)["nOutboundAttempted"] == totals(daily)["nOutboundAttempted"]
     for data in hourly["results"][0]["data"]:
         stats = {m["metric"]: m["stats"] for m in data["metrics"]}
-        assert set(stats["nOutboundAttempted"]) == {"count"}
+        # An hour may hold only timers of calls dialled the hour before (they post when they complete).
+        assert "nOutboundAttempted" in stats or "tHandle" in stats
+        if "nOutboundAttempted" in stats:
+            assert set(stats["nOutboundAttempted"]) == {"count"}
         if "tHandle" in stats:
             assert stats["tHandle"]["min"] <= stats["tHandle"]["sum"] / stats["tHandle"]["count"] <= stats["tHandle"]["max"]
 

@@ -7,6 +7,11 @@ Three queries per batch of campaigns, each filtered on voice and on the batch's 
 * the window's handled conversations per wrap-up code (``tHandle`` count), for conversions;
 * the trailing history: the ``HISTORY_DAYS`` reporting days before the window, ``granularity: P1D``.
   Closed past days never change, so a backfill and its re-run see the same history.
+
+Every query says ``alternateTimeDimension: eventTime``: a metric counts in the day (or hour) its data
+event happened (an attempt at dial, a connect at connect, a timer when what it measures ends). That is
+the documented attribution of conversation aggregates today; sending it pins day totals to it should a
+default change (as it did for evaluation aggregates, whose default became the creation date).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ WINDOW_METRICS: tuple[str, ...] = COUNT_METRICS + TIMER_METRICS
 HISTORY_METRICS: tuple[str, ...] = COUNT_METRICS + ("tHandle",)
 #: Trailing history for the z-scores, in reporting days before the window.
 HISTORY_DAYS = 28
+EVENT_TIME = "eventTime"
 
 
 def window_totals_query(campaign_ids: Sequence[str], window: Window) -> dict[str, Any]:
@@ -36,6 +42,7 @@ def window_totals_query(campaign_ids: Sequence[str], window: Window) -> dict[str
         group_by=["outboundCampaignId"],
         filter=campaign_filter(campaign_ids),
         metrics=list(WINDOW_METRICS),
+        alternate_time_dimension=EVENT_TIME,
     ).to_api()
 
 
@@ -47,6 +54,7 @@ def wrapup_query(campaign_ids: Sequence[str], window: Window) -> dict[str, Any]:
         group_by=["outboundCampaignId", "wrapUpCode"],
         filter=campaign_filter(campaign_ids),
         metrics=["tHandle"],
+        alternate_time_dimension=EVENT_TIME,
     ).to_api()
 
 
@@ -64,6 +72,7 @@ def history_query(campaign_ids: Sequence[str], window: Window, days: int = HISTO
         group_by=["outboundCampaignId"],
         filter=campaign_filter(campaign_ids),
         metrics=list(HISTORY_METRICS),
+        alternate_time_dimension=EVENT_TIME,
     ).to_api()
 
 

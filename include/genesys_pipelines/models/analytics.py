@@ -8,7 +8,7 @@ Names, JSON fields and enums follow PureCloudPlatformClientV2 269.0.0 (`models/c
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field
 
@@ -62,6 +62,50 @@ SEGMENT_DIMENSIONS: frozenset[str] = frozenset({
     "transferTargetAddress", "transferTargetName", "transferType", "usedRouting", "userId", "wrapUpCode",
     "wrapUpNote",
 })
+# Metric names of the aggregates query (SDK ConversationAggregationView.target, 82 values).
+AGGREGATE_METRICS: frozenset[str] = frozenset({
+    "nAgentDeclined", "nAlertExpired", "nBlindTransferred", "nBotInteractions", "nCallbackAttempts",
+    "nCallbackOverSla", "nCallbackScheduled", "nCfcOffered", "nCobrowseSessions", "nConnected", "nConsult",
+    "nConsultTransferred", "nConversations", "nError", "nOffered", "nOutbound", "nOutboundAbandoned",
+    "nOutboundAttempted", "nOutboundConnected", "nOverSla", "nStateTransitionError", "nTakeover", "nTransferred",
+    "oAudioMessageCount", "oCallbackServiceLevel", "oExternalAudioMessageCount", "oExternalMediaCount",
+    "oMediaCount", "oMessageCount", "oMessageSegmentCount", "oMessageTurn", "oServiceLevel", "oServiceTarget",
+    "oSkillExpressionApplications", "tAbandon", "tAcd", "tActiveCallback", "tActiveCallbackComplete", "tAcw",
+    "tAgentResponseTime", "tAgentVideoConnected", "tAlert", "tAnswered", "tAverageAgentResponseTime",
+    "tAverageCustomerResponseTime", "tBarging", "tCallbackAbandon", "tCallbackConnect", "tCallbackNotReached",
+    "tCallbackVirtualWait", "tCfcAbandon", "tCfcAcd", "tCfcAnswered", "tCfcFlowOut", "tCoaching",
+    "tCoachingComplete", "tConnected", "tContacting", "tDialing", "tFirstConnect", "tFirstDial", "tFirstEngagement",
+    "tFirstResponse", "tFlowOut", "tHandle", "tHeld", "tHeldComplete", "tIvr", "tMonitoring", "tMonitoringComplete",
+    "tNotResponding", "tPark", "tParkComplete", "tScreenMonitoring", "tShortAbandon", "tSnippetRecord", "tTalk",
+    "tTalkComplete", "tTransmitting", "tUserResponseTime", "tVoicemail", "tWait",
+})
+# groupBy and filter dimensions of the aggregates query (SDK ConversationAggregateQueryPredicate.dimension).
+AGGREGATE_DIMENSIONS: frozenset[str] = frozenset({
+    "activeRouting", "activeSkillId", "addressFrom", "addressTo", "agentAssistantId", "agentBullseyeRing",
+    "agentOwned", "agentRank", "agentScore", "ani", "assignerId", "authenticated", "canonicalExternalContactId",
+    "conversationId", "conversationInitiator", "convertedFrom", "convertedTo", "customerParticipation",
+    "deliveryStatus", "destinationAddress", "direction", "disconnectType", "divisionId", "dnis", "edgeId",
+    "eligibleAgentCount", "errorCode", "extendedDeliveryStatus", "externalContactId", "externalMediaCount",
+    "externalOrganizationId", "externalTag", "firstQueue", "flaggedReason", "flowInType", "flowOutType", "groupId",
+    "interactionType", "journeyActionId", "journeyActionMapId", "journeyActionMapVersion", "journeyCustomerId",
+    "journeyCustomerIdType", "journeyCustomerSessionId", "journeyCustomerSessionIdType", "knowledgeBaseId",
+    "mediaCount", "mediaType", "messageType", "originatingDirection", "originatingSocialMediaPublic",
+    "outboundCampaignId", "outboundContactId", "outboundContactListId", "participantName", "peerId",
+    "proposedAgentId", "provider", "purpose", "queueId", "remote", "removedSkillId", "requestedLanguageId",
+    "requestedRouting", "requestedRoutingSkillId", "roomId", "routingPriority", "routingRing", "routingRule",
+    "routingRuleType", "scoredAgentId", "selectedAgentId", "selectedAgentRank", "selfServed", "sessionDnis",
+    "sessionId", "skillExpressionId", "stationId", "teamId", "usedRouting", "userId", "videoPresent",
+    "waitingInteractionCount", "wrapUpCode",
+})
+# Dimensions whose values are an SDK enum: a filter value outside it is refused by the API (400).
+DIMENSION_VALUES: dict[str, frozenset[str]] = {
+    "mediaType": frozenset(get_args(MediaType)),
+    "purpose": frozenset(get_args(Purpose)),
+    "direction": frozenset(get_args(Direction)),
+    "originatingDirection": frozenset(get_args(Direction)),
+    "segmentType": frozenset(get_args(SegmentType)),
+    "disconnectType": frozenset(get_args(DisconnectType)),
+}
 TERMINAL_JOB_STATES: frozenset[str] = frozenset({"FAILED", "CANCELLED", "FULFILLED", "EXPIRED"})
 
 

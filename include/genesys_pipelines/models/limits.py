@@ -6,12 +6,69 @@ SDK models: ``LimitsEntityListing`` (namespace values and their platform default
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
 from genesys_pipelines.models.common import GenesysModel, Limit
 
-__all__ = ["LimitDocs", "LimitDocumentation", "LimitsEntityListing", "NamespaceDocs", "TOKEN_RATE_KEY"]
+__all__ = [
+    "ANALYTICS_NAMESPACE",
+    "DETAILS_FILTERED_DAYS",
+    "DETAILS_UNFILTERED_DAYS",
+    "DETAIL_FILTER_KEYS",
+    "IntervalLimit",
+    "LimitDocs",
+    "LimitDocumentation",
+    "LimitsEntityListing",
+    "NamespaceDocs",
+    "TOKEN_RATE_KEY",
+    "details_interval_limit",
+    "has_detail_filters",
+]
 
 # The per-token budget of client-credentials tokens (namespace ``platform.api``), 300/min by default.
 TOKEN_RATE_KEY = "client.credentials.token.rate.per.minute"
+ANALYTICS_NAMESPACE = "analytics"
+
+
+@dataclass(frozen=True)
+class IntervalLimit:
+    """The longest interval (whole days) an endpoint accepts, with where its default comes from.
+
+    ``key`` names the limit in ``GET /api/v2/organizations/limits/namespaces/{namespace}``. The sandbox
+    publishes it under this key; the live key names are not documented anywhere we can read, so a
+    pipeline that finds no such key falls back to ``default_days`` (the documented value).
+    """
+
+    namespace: str
+    key: str
+    default_days: int
+    evidence: str
+
+
+# Genesys developer center, "Query for conversation details": without filters the interval may be no
+# longer than 7 days, with a filter up to 31 days (genesys-api.md §8).
+DETAILS_UNFILTERED_DAYS = IntervalLimit(
+    ANALYTICS_NAMESPACE, "conversation.details.query.interval.unfiltered.max.days", 7,
+    "developer center, conversation details query: 7 days without filters",
+)
+DETAILS_FILTERED_DAYS = IntervalLimit(
+    ANALYTICS_NAMESPACE, "conversation.details.query.interval.filtered.max.days", 31,
+    "developer center, conversation details query: 31 days with a filter",
+)
+#: The body keys that make a details query "filtered" for the interval rule.
+DETAIL_FILTER_KEYS = ("conversationFilters", "segmentFilters", "evaluationFilters", "surveyFilters")
+
+
+def has_detail_filters(body: Mapping[str, Any]) -> bool:
+    """True when a details query body (camelCase JSON) carries any non-empty filter list."""
+    return any(body.get(key) for key in DETAIL_FILTER_KEYS)
+
+
+def details_interval_limit(body: Mapping[str, Any]) -> IntervalLimit:
+    """The interval rule a details query body falls under: 31 days with a filter, else 7."""
+    return DETAILS_FILTERED_DAYS if has_detail_filters(body) else DETAILS_UNFILTERED_DAYS
 
 
 class LimitsEntityListing(GenesysModel):

@@ -48,7 +48,8 @@ def chunks(span: Window, chunk_days: int) -> list[Window]:
 
 
 def hourly_query(campaign_ids: Sequence[str], chunk: Window) -> dict[str, Any]:
-    """One chunk's hourly attempted/connected counts per campaign."""
+    """One chunk's hourly attempted/connected counts per campaign, each counted in the hour its event
+    happened (``alternateTimeDimension: eventTime``: attempts at dial, connects at connect)."""
     return ConversationAggregationQuery(
         interval=chunk.interval(),
         granularity="PT1H",
@@ -56,6 +57,7 @@ def hourly_query(campaign_ids: Sequence[str], chunk: Window) -> dict[str, Any]:
         group_by=[CAMPAIGN_DIM],
         filter=campaign_filter(campaign_ids),
         metrics=list(METRICS),
+        alternate_time_dimension="eventTime",
     ).to_api()
 
 

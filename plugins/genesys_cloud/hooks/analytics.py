@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from genesys_cloud.exceptions import GenesysBadRequestError, GenesysJobError, GenesysPayloadError
-from genesys_cloud.hooks import pagination, paths
+from genesys_cloud.hooks import limits, pagination, paths
 from genesys_cloud.hooks.paths import api_path
 from genesys_cloud.hooks.policy import as_model
 from genesys_pipelines.models.analytics import (
@@ -23,6 +23,7 @@ from genesys_pipelines.models.analytics import (
     ConversationAggregateQueryResponse,
     DataAvailabilityResponse,
 )
+from genesys_pipelines.models.limits import details_interval_limit
 
 JobKind = Literal["details", "aggregates"]
 #: The two async job collections; a job's path is built from one of these constants and its id.
@@ -70,8 +71,12 @@ class AnalyticsVerbs:
     def iter_conversation_details(self, query: Any, page_size: int = 100) -> Iterator[dict[str, Any]]:
         """Lazily yield the conversations of a sync details query (see :class:`pagination.DetailsPager`):
         ascending by ``conversationStart``, duplicates across page boundaries dropped, split by UTC day
-        over the 100,000 ceiling (GenesysCeilingError for a day still over it), exact-interval rows only."""
-        pager = pagination.DetailsPager(_body(query), page_size)
+        over the 100,000 ceiling (GenesysCeilingError for a day still over it), exact-interval rows only.
+        A window longer than the interval limit (31 days with a filter, 7 without, or the org's published
+        values) goes out as several queries cut at UTC midnights."""
+        body = _body(query)
+        max_days = limits.interval_limit_days(self, details_interval_limit(body))
+        pager = pagination.DetailsPager(body, page_size, max_days=max_days)
         while (body := pager.next_body()) is not None:
             try:
                 response = self.query(paths.DETAILS_QUERY, body)
@@ -83,7 +88,9 @@ class AnalyticsVerbs:
             yield from pager.accept(response)
 
     async def aiter_conversation_details(self, query: Any, page_size: int = 100) -> AsyncIterator[dict[str, Any]]:
-        pager = pagination.DetailsPager(_body(query), page_size)
+        body = _body(query)
+        max_days = await limits.ainterval_limit_days(self, details_interval_limit(body))
+        pager = pagination.DetailsPager(body, page_size, max_days=max_days)
         while (body := pager.next_body()) is not None:
             try:
                 response = await self.aquery(paths.DETAILS_QUERY, body)

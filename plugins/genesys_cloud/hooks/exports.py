@@ -122,10 +122,12 @@ class ExportVerbs:
         return export
 
     def reporting_export_metadata(self) -> list[ReportingExportMetadataJobResponse] | None:
-        """Every view's metadata entry, or None when this client may not read it (403/404)."""
+        """Every view's metadata entry, or None when this client may not read it (403/404).
+
+        One GET: the SDK's operation takes no ``pageSize``/``pageNumber`` (the answer holds every view)."""
         try:
             return [as_model(ReportingExportMetadataJobResponse, e, "exports metadata entry")
-                    for e in self.paginate(paths.EXPORTS_METADATA, page_size=100)]
+                    for e in pagination.listing_items(self.get(paths.EXPORTS_METADATA))]
         except (GenesysForbiddenError, GenesysNotFoundError) as exc:
             log.warning("Exports metadata unavailable (%s): requests are checked without it", exc)
             return None

@@ -21,6 +21,7 @@ from genesys_cloud.exceptions import (
     GenesysPayloadError,
     GenesysValidationError,
 )
+from genesys_cloud.hooks.limits import split_at_midnights
 from genesys_pipelines.windows import format_instant, format_interval, parse_instant, utc_days
 
 DETAILS_CEILING = 100_000  # "Pagination may not exceed 100000 results" (sync details query)
@@ -94,12 +95,15 @@ class DetailsPager:
     """Body paging of ``POST /api/v2/analytics/conversations/details/query``.
 
     Pages ``paging.pageNumber`` until ``conversations`` is empty or ``pageNumber * pageSize >= totalHits``,
-    sorted ascending by ``conversationStart``. Over the 100,000 ceiling, the interval is split at UTC
+    sorted ascending by ``conversationStart``. An interval longer than ``max_days`` (the API's interval
+    limit) is queried in pieces cut at UTC midnights. Over the 100,000 ceiling, a piece is split at UTC
     midnights only (a piece inside a day would match the same whole day again); a day still over the
     ceiling raises :class:`GenesysCeilingError` for the caller to use the async job.
     """
 
-    def __init__(self, query: dict[str, Any], page_size: int = 100, ceiling: int | None = None) -> None:
+    def __init__(
+        self, query: dict[str, Any], page_size: int = 100, ceiling: int | None = None, max_days: int | None = None
+    ) -> None:
         if page_size < 1:
             raise GenesysValidationError("page_size must be >= 1")
         if "interval" not in query:
@@ -108,8 +112,7 @@ class DetailsPager:
         self.interval = parse_interval(self._query["interval"])
         self.page_size = page_size
         self.ceiling = DETAILS_CEILING if ceiling is None else ceiling
-        self._chunks: deque[Interval] = deque([self.interval])
-        self._split = False
+        self._chunks: deque[Interval] = deque(split_at_midnights(self.interval, max_days))
         self._page = 1
         self._dedupe = BoundedDedupe()
         self.last_total = 0
@@ -146,10 +149,9 @@ class DetailsPager:
         chunk = self._chunks[0]
         if self._page == 1 and total > self.ceiling:
             days = utc_days(chunk)
-            if len(days) > 1 and not self._split:
+            if len(days) > 1:
                 self._chunks.popleft()
                 self._chunks.extendleft(reversed(days))
-                self._split = True
                 return []
             raise GenesysCeilingError(day=chunk[0].date().isoformat(), total_hits=total, ceiling=self.ceiling)
         rows = list(post_filter_interval(self._dedupe.page(conversations), self.interval))

@@ -75,3 +75,15 @@ def test_unknown_param_is_refused_by_name() -> None:
     with pytest.raises(InvalidParam, match=r"^campagin_ids: unknown param") as exc:
         parse_params({"campagin_ids": ["c0ffee00-0000-4000-8000-000000000001"]})
     assert exc.value.param == "campagin_ids"
+
+
+def test_every_aggregates_query_attributes_by_event_time() -> None:
+    """Day totals and the history count each metric in the day its event happened (issue 18)."""
+    from genesys_pipelines.campaign_stats import queries
+    from genesys_pipelines.pacing_forecast.history import hourly_query
+    from genesys_pipelines.windows import Window
+
+    day = Window(datetime(2026, 5, 13, tzinfo=UTC), datetime(2026, 5, 14, tzinfo=UTC))
+    bodies = [queries.window_totals_query(["c1"], day), queries.wrapup_query(["c1"], day),
+              queries.history_query(["c1"], day), hourly_query(["c1"], day)]
+    assert [b.get("alternateTimeDimension") for b in bodies] == ["eventTime"] * 4

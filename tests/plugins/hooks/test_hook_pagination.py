@@ -40,10 +40,15 @@ def _isolated(monkeypatch: pytest.MonkeyPatch):
 
 @pytest.fixture
 def router():
-    with respx.mock() as mock:
+    # assert_all_called off: only the details tests read the limits route below.
+    with respx.mock(assert_all_called=False) as mock:
         # api_base_url without "api." prefix swap target: the login base URL defaults to the API base URL
         mock.post("https://login.pagetest.local/oauth/token").mock(
             return_value=httpx.Response(200, json={"access_token": "tok", "expires_in": 86400})
+        )
+        # The details pager reads the analytics interval limits once; unpublished: documented defaults.
+        mock.get(f"{API}/api/v2/organizations/limits/namespaces/analytics").mock(
+            return_value=httpx.Response(200, json={"entities": []})
         )
         yield mock
 
