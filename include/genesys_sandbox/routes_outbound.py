@@ -81,11 +81,13 @@ def _campaign_or_404(request: Request, campaign_id: str) -> dict[str, Any]:
     return campaign
 
 
-def _present(campaign: dict[str, Any], use_decimal: bool) -> dict[str, Any]:
-    """The campaign as answered: ``maxCallsPerAgentDecimal`` only when the caller asks for it."""
+def _present(campaign: dict[str, Any]) -> dict[str, Any]:
+    """The campaign as answered, ``maxCallsPerAgentDecimal`` included: the SDK has the
+    ``useMaxCallsPerAgentDecimal`` flag only on the write operations (PUT/POST), where it decides which
+    of the two fields the write takes; reads always carry both."""
     out = copy.deepcopy(campaign)
-    if not use_decimal:
-        out.pop("maxCallsPerAgentDecimal", None)
+    if out.get("maxCallsPerAgentDecimal") is None and out.get("maxCallsPerAgent") is not None:
+        out["maxCallsPerAgentDecimal"] = float(out["maxCallsPerAgent"])
     return out
 
 
@@ -130,15 +132,15 @@ def list_campaigns(
     if sortBy not in ("name", "id", "dateCreated", "dateModified"):
         raise ApiError(400, f"Unsupported sortBy {sortBy}", fields=["sortBy"])
     campaigns.sort(key=lambda c: (str(c.get(sortBy, "")), c["id"]), reverse=sortOrder.lower().startswith("desc"))
-    entities = [_present(c, False) for c in campaigns]
+    entities = [_present(c) for c in campaigns]
     return api_json(request, CampaignEntityListing, page_listing(request, entities, size, number))
 
 
 @router.get(CAMPAIGN_PATH)
-def get_campaign(campaignId: str, request: Request, useMaxCallsPerAgentDecimal: bool = False) -> JSONResponse:
+def get_campaign(campaignId: str, request: Request) -> JSONResponse:
     campaign = _campaign_or_404(request, campaignId)
     _state(request).faults.note_read("campaign", campaignId)
-    return api_json(request, Campaign, _present(campaign, useMaxCallsPerAgentDecimal))
+    return api_json(request, Campaign, _present(campaign))
 
 
 def _check_campaign_rules(body: dict[str, Any]) -> None:
@@ -220,7 +222,7 @@ async def put_campaign(campaignId: str, request: Request, useMaxCallsPerAgentDec
             }
             _state(request).org.campaigns[campaignId] = new
         status = 200
-        return api_json(request, Campaign, _present(new, useMaxCallsPerAgentDecimal))
+        return api_json(request, Campaign, _present(new))
     except ApiError as exc:
         status = exc.status
         raise

@@ -112,17 +112,19 @@ def test_put_with_malformed_json_is_400_not_500(api) -> None:
 
 
 def test_max_calls_per_agent_decimal_counts_only_with_the_flag(api) -> None:
+    """Issue 18: the SDK has ``useMaxCallsPerAgentDecimal`` only on the write operations (PUT/POST); a GET
+    always answers ``maxCallsPerAgentDecimal``, and the flag decides which field a write takes."""
     campaign = api.get(CAMPAIGN).json()
+    assert "maxCallsPerAgentDecimal" in campaign
     ignored = api.put(CAMPAIGN, json={**campaign, "maxCallsPerAgent": 2, "maxCallsPerAgentDecimal": 3.5}).json()
-    assert ignored["maxCallsPerAgent"] == 2 and "maxCallsPerAgentDecimal" not in ignored
+    assert ignored["maxCallsPerAgent"] == 2 and ignored["maxCallsPerAgentDecimal"] == 2
     used = api.put(
         CAMPAIGN,
         params={"useMaxCallsPerAgentDecimal": "true"},
         json={**ignored, "maxCallsPerAgentDecimal": 3.5},
     ).json()
     assert used["maxCallsPerAgentDecimal"] == 3.5 and used["maxCallsPerAgent"] == 3
-    assert api.get(CAMPAIGN, params={"useMaxCallsPerAgentDecimal": "true"}).json()["maxCallsPerAgentDecimal"] == 3.5
-    assert "maxCallsPerAgentDecimal" not in api.get(CAMPAIGN).json()
+    assert api.get(CAMPAIGN).json()["maxCallsPerAgentDecimal"] == 3.5
 
 
 def test_patch_applies_without_body_or_version(api) -> None:

@@ -88,8 +88,8 @@ def select_campaigns(api: Any, params: PacingParams, window: Window | None = Non
 
 
 def read_campaign(api: Any, campaign_id: str) -> dict[str, Any]:
-    """The full campaign, with ``maxCallsPerAgentDecimal`` (only answered with the query flag)."""
-    return api.get_campaign(campaign_id, decimal_calls=True).to_api()
+    """The full campaign (``maxCallsPerAgentDecimal`` included: reads always carry it)."""
+    return api.get_campaign(campaign_id).to_api()
 
 
 def fetch_history(api: Any, campaign_id: str, window: Window, params: PacingParams) -> history.HourlyCounts:

@@ -26,7 +26,7 @@ from genesys_pipelines.models.outbound import (
 
 #: The campaign listing's largest page.
 CAMPAIGNS_PAGE_SIZE = 100
-#: ``maxCallsPerAgentDecimal`` is only read and written with this flag (SDK: campaign PUT/POST).
+#: ``maxCallsPerAgentDecimal`` is written only with this flag (SDK: campaign PUT/POST; reads always carry it).
 DECIMAL_CALLS = {"useMaxCallsPerAgentDecimal": "true"}
 
 
@@ -46,21 +46,20 @@ class OutboundVerbs:
         for entity in self.paginate(paths.CAMPAIGNS, params or None, page_size=CAMPAIGNS_PAGE_SIZE):
             yield as_model(Campaign, entity, "campaign in the listing", require=("id",))
 
-    def get_campaign(self, campaign_id: str, *, decimal_calls: bool = False) -> Campaign:
-        """One campaign (404 → GenesysNotFoundError); ``decimal_calls`` also reads
-        ``maxCallsPerAgentDecimal``."""
-        body = self.get(api_path(paths.CAMPAIGN, campaign_id=campaign_id),
-                        params=dict(DECIMAL_CALLS) if decimal_calls else None)
+    def get_campaign(self, campaign_id: str) -> Campaign:
+        """One campaign (404 → GenesysNotFoundError), ``maxCallsPerAgentDecimal`` included (the decimal
+        flag exists only on the write operations)."""
+        body = self.get(api_path(paths.CAMPAIGN, campaign_id=campaign_id))
         campaign = as_model(Campaign, body, f"campaign {campaign_id}", require=("id",))
         if campaign.id != campaign_id:
             # A write plans from this answer and PUTs to its id: another campaign's body must never pass.
             raise GenesysPayloadError(f"campaign {campaign_id}: the answer is campaign {str(campaign.id)[:64]!r}")
         return campaign
 
-    def find_campaign(self, campaign_id: str, *, decimal_calls: bool = False) -> Campaign | None:
+    def find_campaign(self, campaign_id: str) -> Campaign | None:
         """:meth:`get_campaign`, or None when the campaign does not exist (404)."""
         try:
-            return self.get_campaign(campaign_id, decimal_calls=decimal_calls)
+            return self.get_campaign(campaign_id)
         except GenesysNotFoundError:
             return None
 

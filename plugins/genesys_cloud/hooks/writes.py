@@ -85,7 +85,7 @@ class FieldUpdate(VersionedWrite[dict[str, Any] | None, dict[str, Any]]):
 
     def read(self) -> dict[str, Any] | None:
         if self.entity == "campaign":
-            return self.hook.get_campaign(self.entity_id, decimal_calls=self.decimal).to_api()
+            return self.hook.get_campaign(self.entity_id).to_api()
         schedule = self.hook.get_campaign_schedule(self.entity_id)
         return schedule.to_api() if schedule is not None else None
 

@@ -32,7 +32,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch):
     TOKENS.clear()
     ratelimit.reset_limiters()
     monkeypatch.setenv("GENESYS_RETRY_BACKOFF_BASE", "0.001")
-    extra = {"api_base_url": API, "requests_per_minute": 600000}
+    extra = {"api_base_url": API, "requests_per_minute": 600000, "sandbox": True}  # a stub host, not a region
     conn = {"conn_type": "genesys_cloud", "login": "client-l", "password": "secret-l", "extra": extra}
     monkeypatch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}", json.dumps(conn))
     yield
