@@ -199,6 +199,7 @@ def calibrate(ev: Evaluation, method: str, level: float) -> Calibration:
 def summary(ev: Evaluation) -> dict[str, Any]:
     return {
         "origins": len(ev.origins),
+        "hours_evaluated": int(sum(int((n > 0).sum()) for n in ev.attempts)),
         "naive_mae": None if ev.naive_mae is None else round(ev.naive_mae, 6),
         "mae": {k: round(v, 6) for k, v in sorted(ev.mae.items())},
         "mase": {k: round(m, 6) for k in sorted(ev.mae) if (m := ev.mase(k)) is not None},

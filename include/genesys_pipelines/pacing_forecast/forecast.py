@@ -204,6 +204,6 @@ def for_pipeline(grid: pd.DataFrame, end: Any, tz: str, margin: float) -> tuple[
     data = fc.to_dict()
     forecast = {k: data[k] for k in ("hours", "mean", "lower", "upper", "method", "level")}
     skill = {k: data[k] for k in ("method", "origins", "mae", "naive_mae", "mase", "coverage", "tz", "fit_seconds")}
-    skill.update(candidates=data["candidates"], margin=margin, skilful=fc.skilful(margin),
+    skill.update(hours_evaluated=data["candidates"]["hours_evaluated"], candidates=data["candidates"], margin=margin, skilful=fc.skilful(margin),
                  skill_reason=fc.skill_reason(margin))
     return forecast, skill
