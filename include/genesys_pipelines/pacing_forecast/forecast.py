@@ -197,9 +197,10 @@ def for_pipeline(grid: pd.DataFrame, end: Any, tz: str, margin: float) -> tuple[
     skill summary for the output and audit (MAE/MASE on the rolling origins, the choice, coverage, and
     whether it is ``skilful`` at ``margin``, with the reason).
     """
+    from genesys_pipelines.pacing_forecast.model import check_history as check_grid
+
+    check_grid(grid)  # the skip reasons the pipeline has always audited ("only N hours with attempts ...")
     observed = grid.loc[grid["attempted"] > 0, ["attempted", "connected"]]
-    if observed.empty:
-        raise ShortHistoryError("no hours with attempts in the history")
     fc = forecast_answer_rate(observed, 24, tz=tz, end=end)
     data = fc.to_dict()
     forecast = {k: data[k] for k in ("hours", "mean", "lower", "upper", "method", "level")}
