@@ -207,3 +207,34 @@ def test_package_import_stays_light() -> None:
             "print(any(m in sys.modules for m in ('pandas', 'statsmodels', 'scipy')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(("margin", "acts"), [("0.1", True), ("0.9", False)])
+def test_pacing_acts_only_on_skill(monkeypatch: pytest.MonkeyPatch, margin: str, acts: bool) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from genesys_pipelines.pacing_forecast import history, steps
+    from genesys_pipelines.pacing_forecast.params import PacingParams
+    from genesys_pipelines.windows import Window
+
+    monkeypatch.setenv("GENESYS_PACING_SKILL_MARGIN", margin)
+    end = datetime(2026, 11, 9, tzinfo=UTC)
+    window = Window(end - timedelta(days=1), end, "UTC")
+    params = PacingParams()
+    span = history.history_window(window, params.history_days)
+    hourly = series(days=params.history_days, attempts=40)
+    counts = {ts.to_pydatetime(): (int(a), int(c)) for ts, a, c in hourly.itertuples()}
+    campaign = {"id": "c1", "name": "c1", "version": 7, "dialingMode": "predictive", "abandonRate": 3.0,
+                "maxCallsPerAgent": 2, "maxCallsPerAgentDecimal": 2.0}
+    fetched = {"ref": {"id": "c1", "name": "c1", "dialing_mode": "predictive"},
+               "history": history.counts_to_dense(counts, span), "campaign": campaign,
+               "capacity": {"source": "wfm_intraday_schedule", "agents": [30.0] * 24}}
+    result = steps.analyse(fetched, window, params)
+    assert result["status"] == "forecast" and result["backtest_summary"]["origins"] >= 7
+    assert result["backtest_summary"]["skilful"] is acts
+    assert result["recommendation"]["should_apply"] is acts
+    if acts:
+        assert result["reason"] is None
+    else:
+        assert "not skilful enough" in result["reason"]
+        assert result["recommendation"]["proposed_only"] == result["reason"]
