@@ -89,16 +89,22 @@ def varied(test_days: int, jobs: int) -> dict[str, Any]:
     work = [(label, spec, seed, test_days) for label, spec, seed, _ in suite()]
     print(f"{len(work)} varied series, {test_days} held-out days each")
     print(f"{'series':<30} {'mase':>6} {'prof':>6} {'stl':>6} {'mstl':>6} {'cov90':>6} {'fit_s':>6}  methods")
-    if jobs > 1:
-        with ProcessPoolExecutor(jobs) as pool:
-            results = list(pool.map(score_series, work))
-    else:
-        results = [score_series(w) for w in work]
-    for r in results:
-        m = r["mase"]
-        top = statistics.mode(r["methods"])
-        print(f"{r['label']:<30} {m['forecast']:>6.3f} {m['profile']:>6.3f} {m['stl']:>6.3f} {m['mstl']:>6.3f} "
-              f"{r['coverage']:>6.3f} {max(r['fit_s']):>6.2f}  {top} ({len(set(r['methods']))} distinct)")
+    results = []
+    with ProcessPoolExecutor(max(1, jobs)) as pool:
+        for r in pool.map(score_series, work):  # printed as they complete, in order
+            results.append(r)
+            _print_series(r)
+    return _summary(results)
+
+
+def _print_series(r: dict[str, Any]) -> None:
+    m = r["mase"]
+    top = statistics.mode(r["methods"])
+    print(f"{r['label']:<30} {m['forecast']:>6.3f} {m['profile']:>6.3f} {m['stl']:>6.3f} {m['mstl']:>6.3f} "
+          f"{r['coverage']:>6.3f} {max(r['fit_s']):>6.2f}  {top} ({len(set(r['methods']))} distinct)", flush=True)
+
+
+def _summary(results: list[dict[str, Any]]) -> dict[str, Any]:
     fits = sorted(s for r in results for s in r["fit_s"])
     beats = sum(all(r["mase"]["forecast"] < r["mase"][b] for b in BASELINES) for r in results)
     return {
@@ -203,6 +209,7 @@ def main() -> int:
     parser.add_argument("--test-days", type=int, default=7, help="held-out days per varied series")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes for the varied series")
     parser.add_argument("--no-sandbox", action="store_true")
+    parser.add_argument("--sandbox-only", action="store_true", help="only part 2 (prints its figures)")
     parser.add_argument("--day", default=DEMO_DATE, help="sandbox: the held-out day (UTC)")
     parser.add_argument("--history-days", type=int, default=14)
     parser.add_argument("--seed", type=int, default=DEMO_SEED)
@@ -210,6 +217,9 @@ def main() -> int:
     args = parser.parse_args()
 
     started = time.monotonic()
+    if args.sandbox_only:
+        print(sandbox(args.day, args.history_days, args.seed, args.clock))
+        return 0
     figures = varied(args.test_days, args.jobs)
     if not args.no_sandbox:
         figures.update(sandbox(args.day, args.history_days, args.seed, args.clock))
