@@ -144,9 +144,9 @@ def sandbox(day: str, history_days: int, seed: int, clock: str) -> dict[str, Any
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-forecast-"))
     os.environ.setdefault("AIRFLOW_HOME", str(workdir / "airflow"))
-    from genesys_cloud.operators.pacing_forecast import CAMPAIGNS_PATH, fetch_history
     from genesys_pipelines.pacing_forecast import forecast_answer_rate, history, model
     from genesys_pipelines.pacing_forecast.params import PacingParams
+    from genesys_pipelines.pacing_forecast.steps import fetch_history
     from genesys_pipelines.windows import Window
     from genesys_sandbox.devstack import free_port, stop_process
 
@@ -160,7 +160,7 @@ def sandbox(day: str, history_days: int, seed: int, clock: str) -> dict[str, Any
         params = PacingParams(history_days=history_days)
         span = history.history_window(window, params.history_days)
         train_span = Window(span.start, span.end - timedelta(days=1), "UTC")
-        campaigns = sorted(hook.paginate(CAMPAIGNS_PATH, page_size=100), key=lambda c: c["id"])
+        campaigns = sorted(({"id": c.id, "name": c.name or c.id} for c in hook.list_campaigns()), key=lambda c: c["id"])
         print(f"sandbox seed {seed}, clock {clock}; held-out day {window.interval()}; history {history_days} days")
         print(f"{'campaign':<28} {'usable_h':>8} {'old':>7} {'noleak':>7} {'new':>7}  method")
         rows = []
