@@ -16,7 +16,7 @@
 
 Ends with
     BENCH forecast series=<n> mase=<x> mase_profile=<x> mase_mstl=<x> beats_all=<k>/<n> coverage90=<x>
-    fit_s_p95=<x> sandbox_campaigns=<n> sandbox_mase=<x> sandbox_mase_old=<x> sandbox_mase_old_noleak=<x>
+    fit_s_p95=<x> fit_cpu_s_p95=<x> sandbox_campaigns=<n> sandbox_mase=<x> sandbox_mase_old=<x> sandbox_mase_old_noleak=<x>
 (one line). Run: ``python bench/forecast.py`` (or ``make bench NAME=forecast``); ``--no-sandbox`` skips 2.
 """
 
@@ -53,7 +53,7 @@ def score_series(job: tuple[str, Any, int, int]) -> dict[str, Any]:
     frame = generate(spec, seed)
     end = pd.Timestamp(spec.end).tz_convert("UTC")
     errors: dict[str, list[float]] = {k: [] for k in ("forecast", *BASELINES)}
-    covered, fit_s, methods = [], [], []
+    covered, fit_s, fit_cpu, methods = [], [], [], []
     k = 0
     origins = 0
     while origins < test_days and k < 21:
@@ -66,6 +66,7 @@ def score_series(job: tuple[str, Any, int, int]) -> dict[str, Any]:
         history = frame[frame.index < origin]
         fc = forecast_answer_rate(history, 24, 0.9, tz=spec.tz, end=origin)
         fit_s.append(fc.fit_seconds)
+        fit_cpu.append(fc.fit_cpu_seconds)
         methods.append(fc.method.split("(")[0])
         grid = slots.build(history, 24, tz=spec.tz, end=origin)
         t0 = grid.n
@@ -79,7 +80,7 @@ def score_series(job: tuple[str, Any, int, int]) -> dict[str, Any]:
         covered += list((actual >= fc.lower.to_numpy()[pos] - 1e-9) & (actual <= fc.upper.to_numpy()[pos] + 1e-9))
     naive = float(np.mean(errors["naive"]))
     mase = {name: float(np.mean(v)) / naive for name, v in errors.items()}
-    return {"label": label, "mase": mase, "coverage": float(np.mean(covered)), "fit_s": fit_s,
+    return {"label": label, "mase": mase, "coverage": float(np.mean(covered)), "fit_s": fit_s, "fit_cpu": fit_cpu,
             "origins": origins, "methods": methods}
 
 
@@ -106,6 +107,7 @@ def _print_series(r: dict[str, Any]) -> None:
 
 def _summary(results: list[dict[str, Any]]) -> dict[str, Any]:
     fits = sorted(s for r in results for s in r["fit_s"])
+    cpu = sorted(s for r in results for s in r["fit_cpu"])
     beats = sum(all(r["mase"]["forecast"] < r["mase"][b] for b in BASELINES) for r in results)
     return {
         "series": len(results),
@@ -116,6 +118,7 @@ def _summary(results: list[dict[str, Any]]) -> dict[str, Any]:
         "beats_all": beats,
         "coverage90": statistics.mean(r["coverage"] for r in results),
         "fit_s_p95": fits[min(len(fits) - 1, int(0.95 * len(fits)))],
+        "fit_cpu_s_p95": cpu[min(len(cpu) - 1, int(0.95 * len(cpu)))],
     }
 
 
@@ -230,7 +233,8 @@ def main() -> int:
                      if k.startswith("sandbox"))
     print(f"BENCH forecast series={n} mase={figures['mase']:.4f} mase_profile={figures['mase_profile']:.4f} "
           f"mase_mstl={figures['mase_mstl']:.4f} beats_all={figures['beats_all']}/{n} "
-          f"coverage90={figures['coverage90']:.4f} fit_s_p95={figures['fit_s_p95']:.2f} {extra}".rstrip())
+          f"coverage90={figures['coverage90']:.4f} fit_s_p95={figures['fit_s_p95']:.2f} "
+          f"fit_cpu_s_p95={figures['fit_cpu_s_p95']:.2f} {extra}".rstrip())
     return 0
 
 
