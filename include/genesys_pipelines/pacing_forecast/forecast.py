@@ -207,7 +207,8 @@ def for_pipeline(grid: pd.DataFrame, end: Any, tz: str, margin: float) -> tuple[
     fc = forecast_answer_rate(observed, 24, tz=tz, end=end)
     data = fc.to_dict()
     forecast = {k: data[k] for k in ("hours", "mean", "lower", "upper", "method", "level")}
-    skill = {k: data[k] for k in ("method", "origins", "mae", "naive_mae", "mase", "coverage", "tz", "fit_seconds")}
+    # No fit times here: they are published, and a re-run of a window must publish byte-identical objects.
+    skill = {k: data[k] for k in ("method", "origins", "mae", "naive_mae", "mase", "coverage", "tz")}
     skill.update(hours_evaluated=data["candidates"]["hours_evaluated"], candidates=data["candidates"], margin=margin, skilful=fc.skilful(margin),
                  skill_reason=fc.skill_reason(margin))
     return forecast, skill

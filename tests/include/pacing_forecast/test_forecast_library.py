@@ -238,3 +238,18 @@ def test_pacing_acts_only_on_skill(monkeypatch: pytest.MonkeyPatch, margin: str,
     else:
         assert "not skilful enough" in result["reason"]
         assert result["recommendation"]["proposed_only"] == result["reason"]
+
+
+def test_pipeline_view_is_deterministic() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from genesys_pipelines.pacing_forecast import history
+    from genesys_pipelines.pacing_forecast.forecast import for_pipeline
+    from genesys_pipelines.windows import Window
+
+    end = datetime(2026, 11, 9, tzinfo=UTC)
+    span = Window(end - timedelta(days=14), end, "UTC")
+    counts = {ts.to_pydatetime(): (int(a), int(c)) for ts, a, c in series(days=14).itertuples()}
+    grid = history.hourly_grid(counts, span)
+    first, second = for_pipeline(grid, end, "UTC", 0.1), for_pipeline(grid, end, "UTC", 0.1)
+    assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)  # re-runs publish the same bytes
