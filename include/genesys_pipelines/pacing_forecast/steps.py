@@ -15,6 +15,7 @@ from typing import Any
 
 from genesys_pipelines.errors import InvalidParam
 from genesys_pipelines.pacing_forecast import capacity as cap
+from genesys_pipelines.pacing_forecast import forecast as answer_rate
 from genesys_pipelines.pacing_forecast import history, model
 from genesys_pipelines.pacing_forecast import output as out
 from genesys_pipelines.pacing_forecast import recommend as rec
@@ -133,7 +134,7 @@ def fetch_inputs(api: Any, ref: Mapping[str, Any], window: Window, params: Pacin
     fetched: dict[str, Any] = {"ref": dict(ref), "history": history.counts_to_dense(counts, span)}
     grid = history.hourly_grid(counts, span)
     try:
-        model.check_backtestable(grid)
+        model.check_history(grid)
     except model.ShortHistoryError:
         fetched["latency_ms"] = round((time.monotonic() - started) * 1000)
         return fetched
@@ -178,36 +179,36 @@ def analyse(fetched: Mapping[str, Any], window: Window, params: PacingParams, st
     def latency() -> int:
         return round((time.monotonic() - started) * 1000) + int(fetched.get("latency_ms") or 0)
 
-    try:
-        skill = model.backtest(grid)
-        fc = model.forecast(grid, weekly=skill.weekly)
+    try:  # rolling-origin selection and calibrated intervals (forecast.py); act only on skill
+        forecast, skill = answer_rate.for_pipeline(grid, span.end, window.tz, answer_rate.skill_margin())
     except model.ShortHistoryError as exc:
         result.update(status="skipped", reason=str(exc), latency_ms=latency())
         return result
     campaign = dict(fetched["campaign"])
     capacity = fetched["capacity"]
-    typical = model.typical_attempts(grid, fc.hours)
+    typical = model.typical_attempts(grid, forecast["hours"])
     attempted = float(grid["attempted"].sum())
     history_rate = float(grid["connected"].sum()) / attempted if attempted else None
-    forecast = {"hours": fc.hours, "mean": fc.mean, "lower": fc.lower, "upper": fc.upper,
-                "method": fc.method, "level": fc.level}
     baseline = rec.window_baseline(campaign, recorded)
     recommendation = rec.recommend(baseline or campaign, forecast, capacity["agents"], typical, params, history_rate)
+    if not skill["skilful"] and recommendation.get("should_apply"):
+        recommendation = {**recommendation, "should_apply": False, "proposed_only": skill["skill_reason"]}
     result.update(
         status="forecast",
-        reason=None,
+        reason=None if skill["skilful"] else skill["skill_reason"],
         forecast=forecast,
         typical_attempts=typical,
         capacity=capacity,
         history_rate=None if history_rate is None else round(history_rate, 6),
-        backtest_summary={k: v for k, v in skill.to_dict().items() if k != "held_out"},
+        backtest_summary=skill,
         recommendation=recommendation,
         # Not published (the audit shows it): whether the window's recorded baseline was used.
         baseline="recorded" if baseline is not None else "current",
     )
     if store is not None:
-        title = (f"{ref.get('name') or cid} ({ref.get('dialing_mode')}): backtest MAE {skill.mae:.3f}, "
-                 f"MASE {'n/a' if skill.mase is None else f'{skill.mase:.2f}'}")
+        mae, mase = skill["mae"], skill["mase"]
+        title = (f"{ref.get('name') or cid} ({ref.get('dialing_mode')}): rolling-origin MAE "
+                 f"{'n/a' if mae is None else f'{mae:.3f}'}, MASE {'n/a' if mase is None else f'{mase:.2f}'}")
         png = out.chart_png(title, grid, forecast, capacity["agents"], capacity["source"])
         store.stage_bytes(out.chart_name(cid), png, "image/png")
         result["chart"] = out.chart_name(cid)

@@ -1,0 +1,264 @@
+"""Candidate forecasters: each maps (grid, origin t0, horizon) → mean answer rate of hours t0..t0+h-1.
+
+A candidate sees only the hours before ``t0`` (the rolling-origin evaluation calls it at past origins).
+
+* ``profile*``: the pooled answer rate (Σconnected ÷ Σattempted, so an hour's weight is its attempts)
+  per LOCAL hour of day, or per hour of week shrunk toward the hour of day, with recency weights
+  (half-life in days), shrunk toward the overall rate by a prior of ``PRIOR_ATTEMPTS`` (low volume and
+  missing hours borrow from the pooled rate instead of chasing a handful of calls);
+* ``level*``: that profile times a recent LEVEL factor (the last days' connected ÷ what the profile
+  expected of their attempts). A level shift is detected on the daily factors (largest two-sample
+  statistic over the candidate break days) and the history before it down-weighted; ``trend`` adds
+  a damped trend on the daily log factor (decay over a campaign's life, list exhaustion);
+* ``stl_ets`` / ``mstl_ets``: the previous models (statsmodels STL/MSTL, robust, + damped ETS) on the
+  hourly series filled from the profile (leak-free: the fill uses the hours before ``t0`` only).
+
+The profile family is hand-written numpy because it is a few weighted sums and needs to run at many
+origins in milliseconds; the decomposition models are statsmodels'.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from genesys_pipelines.pacing_forecast.slots import Grid
+
+DAY = 24
+WEEK = 168
+#: Prior strength (attempts) pulling a slot's rate toward its parent rate.
+PRIOR_ATTEMPTS = 30.0
+#: Break statistic above which a level shift is taken as real.
+SHIFT_T = 4.0
+#: Daily damping of the level trend.
+TREND_DAMPING = 0.9
+#: History the decomposition models fit on (fit time grows with it; older hours add little).
+STL_HOURS = 28 * DAY
+MSTL_HOURS = 28 * DAY
+
+Candidate = Callable[["Grid", int, int], "np.ndarray"]
+
+
+def _weights(t0: int, half_life_days: float) -> np.ndarray:
+    import numpy as np
+
+    age = (t0 - np.arange(t0)) / DAY
+    return 0.5 ** (age / half_life_days)
+
+
+def _pooled(att: np.ndarray, con: np.ndarray, slot: np.ndarray, size: int, parent: np.ndarray | float,
+            prior: float = PRIOR_ATTEMPTS) -> np.ndarray:
+    import numpy as np
+
+    a = np.bincount(slot, weights=att, minlength=size)
+    c = np.bincount(slot, weights=con, minlength=size)
+    return (c + prior * parent) / (a + prior)
+
+
+def profile_rates(grid: Grid, t0: int, half_life: float, weekly: bool, weights: np.ndarray | None = None,
+                  ) -> np.ndarray:
+    """Profile rate of EVERY grid hour (history and horizon) from the hours before ``t0``."""
+    import numpy as np
+
+    w = _weights(t0, half_life) if weights is None else weights
+    att, con = grid.att[:t0] * w, grid.con[:t0] * w
+    total = att.sum()
+    overall = float(con.sum() / total) if total > 0 else 0.0
+    hod = _pooled(att, con, grid.hod[:t0], DAY, overall)
+    rates = hod[grid.hod]
+    if weekly:
+        how = _pooled(att, con, grid.how[:t0], WEEK, hod[np.arange(WEEK) % DAY])
+        rates = how[grid.how]
+    return np.clip(rates, 0.0, 1.0)
+
+
+def daily_factors(grid: Grid, t0: int, expected: np.ndarray, lookback_days: int = 28,
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per local day before ``t0`` (with attempts): day number, connected ÷ expected, expected count."""
+    import numpy as np
+
+    lo = max(0, t0 - lookback_days * DAY)
+    days = grid.day[lo:t0]
+    exp_c = expected[lo:t0] * grid.att[lo:t0]
+    uniq, inv = np.unique(days, return_inverse=True)
+    e = np.bincount(inv, weights=exp_c, minlength=len(uniq))
+    c = np.bincount(inv, weights=grid.con[lo:t0], minlength=len(uniq))
+    keep = e > 0
+    return uniq[keep], c[keep] / e[keep], e[keep]
+
+
+def detect_shift(day: np.ndarray, ratio: np.ndarray, weight: np.ndarray, min_side: int = 3) -> int | None:
+    """The first local day after a level shift in ``ratio`` (None when no break is clear).
+
+    The statistic is the difference of the weighted means of the log factors before and after each
+    candidate day over its standard error; at least ``min_side`` days each side.
+    """
+    import numpy as np
+
+    if len(day) < 2 * min_side:
+        return None
+    y = np.log(np.clip(ratio, 0.05, 20.0))
+    resid_sd = max(float(np.std(np.diff(y)) / np.sqrt(2)), 0.02)
+    n = len(day)
+    k = np.arange(min_side, n - min_side + 1)
+    cw, cwy = np.cumsum(weight), np.cumsum(weight * y)
+    before = cwy[k - 1] / cw[k - 1]
+    after = (cwy[-1] - cwy[k - 1]) / (cw[-1] - cw[k - 1])
+    t = np.abs(after - before) / (resid_sd * np.sqrt(1 / k + 1 / (n - k)))
+    best = int(np.argmax(t))
+    return int(day[k[best]]) if t[best] > SHIFT_T else None
+
+
+def level_forecast(grid: Grid, t0: int, horizon: int, weekly: bool = False, shape_half_life: float = 14.0,
+                   level_half_life: float = 3.0, trend: bool = False, shift: bool = True) -> np.ndarray:
+    """Profile x recent level (x damped trend), with the history before a detected shift down-weighted."""
+    import numpy as np
+
+    weights = _weights(t0, shape_half_life)
+    rates = profile_rates(grid, t0, shape_half_life, weekly, weights)
+    day, ratio, expected = daily_factors(grid, t0, rates)
+    if len(day) == 0:
+        return rates[t0:t0 + horizon]
+    if shift:
+        first = detect_shift(day, ratio, expected)
+        if first is not None:
+            weights = weights * np.where(grid.day[:t0] >= first, 1.0, 0.1)
+            rates = profile_rates(grid, t0, shape_half_life, weekly, weights)
+            day, ratio, expected = daily_factors(grid, t0, rates)
+            keep = day >= first
+            day, ratio, expected = day[keep], ratio[keep], expected[keep]
+    age = (day[-1] - day).astype(float)
+    w = expected * 0.5 ** (age / level_half_life)
+    # Shrink the level toward 1 (the profile) by a prior of PRIOR_ATTEMPTS expected connects.
+    level = (np.sum(w * ratio) + PRIOR_ATTEMPTS * 0.2) / (np.sum(w) + PRIOR_ATTEMPTS * 0.2)
+    target_day = grid.day[t0:t0 + horizon]
+    if trend and len(day) >= 7:
+        x = day.astype(float)
+        y = np.log(np.clip(ratio, 0.05, 20.0))
+        wt = expected * 0.5 ** (age / 14.0)
+        slope = np.polyfit(x - x[-1], y, 1, w=np.sqrt(wt))[0]
+        steps = np.maximum(target_day - day[-1], 0)
+        # Level at the last day plus the damped sum of the slope over the days ahead.
+        damped = np.array([sum(TREND_DAMPING ** i for i in range(1, int(s) + 1)) for s in steps])
+        return np.clip(rates[t0:t0 + horizon] * level * np.exp(slope * damped), 0.0, 1.0)
+    return np.clip(rates[t0:t0 + horizon] * level, 0.0, 1.0)
+
+
+def filled_series(grid: Grid, t0: int, hours: int) -> np.ndarray:
+    """The last ``hours`` hourly rates before ``t0``, hours without attempts filled from the profile."""
+    import numpy as np
+
+    lo = max(0, t0 - hours)
+    profile = profile_rates(grid, t0, 7.0, weekly=False)[lo:t0]
+    att = grid.att[lo:t0]
+    rate = np.divide(grid.con[lo:t0], att, out=np.zeros_like(att), where=att > 0)
+    return np.where(att > 0, rate, profile)
+
+
+def _fit_quietly(fn: Callable[[], Any]) -> Any:
+    # ETS/STL warn about convergence on short flat series; the rolling-origin score judges the fit.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fn()
+
+
+def _ets_kwargs() -> dict[str, Any]:
+    return {"error": "add", "trend": "add", "damped_trend": True}
+
+
+class DecompositionETS:
+    """STL (period 24) or MSTL (24, 168) decomposition, robust, + damped additive-trend ETS on the
+    seasonally adjusted series; the seasonal components are carried forward from their last cycle.
+
+    The ETS parameters are estimated ONCE, at the first (earliest) origin this object is called at, and
+    reused at later origins (the state is still filtered through each origin's own data). That keeps
+    the rolling-origin evaluation honest (no origin uses parameters fitted on its future) and makes a
+    whole evaluation cost one optimisation instead of one per origin. MSTL runs one iteration, not
+    robust, on four weeks: the robust second iteration cost ~10x more time (seconds per origin); the
+    candidate STL is not robust either (7x cheaper; the previous model, ``stl_ets``, still is).
+    """
+
+    def __init__(self, weekly: bool, robust: bool = False) -> None:
+        self.weekly, self.robust = weekly, robust
+        self.params: Any = None
+
+    def __call__(self, grid: Grid, t0: int, horizon: int) -> np.ndarray:
+        import numpy as np
+        import pandas as pd
+        from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+        from statsmodels.tsa.seasonal import MSTL, STL
+
+        weekly = self.weekly and t0 >= 4 * WEEK
+        values = filled_series(grid, t0, MSTL_HOURS if weekly else STL_HOURS)
+        if weekly:
+            periods: tuple[int, ...] = (DAY, WEEK)
+            fit = _fit_quietly(lambda: MSTL(values, periods=periods, windows=(13, 13), iterate=1,
+                                            stl_kwargs={"seasonal_deg": 0}).fit())
+        else:
+            periods = (DAY,)
+            fit = _fit_quietly(lambda: STL(values, period=DAY, seasonal=13, seasonal_deg=0, robust=self.robust).fit())
+        seasonal = np.asarray(fit.seasonal).reshape(len(values), -1)
+        model = ETSModel(pd.Series(values - seasonal.sum(axis=1)), **_ets_kwargs())
+        if self.params is None:
+            self.params = _fit_quietly(lambda: model.fit(disp=False)).params
+        smoothed = _fit_quietly(lambda: model.smooth(self.params))
+        mean = np.asarray(smoothed.forecast(horizon), float)
+        for column, period in enumerate(periods):
+            mean = mean + seasonal[-period:, column][np.arange(horizon) % period]
+        return np.clip(mean, 0.0, 1.0)
+
+
+def stl_ets(grid: Grid, t0: int, horizon: int) -> np.ndarray:
+    """The previous daily model (robust STL + damped ETS), parameters fitted at this origin."""
+    return DecompositionETS(weekly=False, robust=True)(grid, t0, horizon)
+
+
+def mstl_ets(grid: Grid, t0: int, horizon: int) -> np.ndarray:
+    """MSTL (24, 168) + damped ETS, parameters fitted at this origin (STL below four weeks)."""
+    return DecompositionETS(weekly=True)(grid, t0, horizon)
+
+
+def seasonal_naive(grid: Grid, t0: int, horizon: int) -> np.ndarray:
+    """The same hour a day earlier (MASE's yardstick); a day without attempts there: the day before, ..."""
+    import numpy as np
+
+    fallback = profile_rates(grid, t0, 7.0, weekly=False)
+    out = np.empty(horizon)
+    for i in range(horizon):
+        t = t0 + i - DAY
+        while t >= t0:
+            t -= DAY
+        while t >= 0 and grid.att[t] <= 0:
+            t -= DAY
+        out[i] = grid.con[t] / grid.att[t] if t >= 0 else fallback[t0 + i]
+    return out
+
+
+def profile_baseline(grid: Grid, t0: int, horizon: int) -> np.ndarray:
+    """A planner's baseline: pooled rate per local hour of day over the last seven days (no weighting)."""
+    import numpy as np
+
+    w = np.where(np.arange(t0) >= t0 - 7 * DAY, 1.0, 0.0)
+    return profile_rates(grid, t0, 7.0, weekly=False, weights=w)[t0:t0 + horizon]
+
+
+def cheap_candidates() -> dict[str, Candidate]:
+    return {
+        "profile_hod_h7": lambda g, t, h: profile_rates(g, t, 7.0, weekly=False)[t:t + h],
+        "level_hod": lambda g, t, h: level_forecast(g, t, h, weekly=False),
+        "level_hod_slow": lambda g, t, h: level_forecast(g, t, h, weekly=False, level_half_life=7.0),
+        "level_how": lambda g, t, h: level_forecast(g, t, h, weekly=True, shape_half_life=28.0),
+        "level_hod_trend": lambda g, t, h: level_forecast(g, t, h, weekly=False, trend=True),
+    }
+
+
+def model_candidates(history_hours: int) -> dict[str, Candidate]:
+    """Fresh decomposition candidates (each caches its ETS parameters: one object per forecast)."""
+    out: dict[str, Candidate] = {"stl_ets": DecompositionETS(weekly=False)}
+    if history_hours >= 5 * WEEK:
+        out["mstl_ets"] = DecompositionETS(weekly=True)
+    return out

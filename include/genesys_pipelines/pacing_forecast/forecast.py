@@ -1,0 +1,214 @@
+"""The library entry point: ``forecast_answer_rate(hourly, horizon=24, level=0.9)``.
+
+Usable without Airflow or the sandbox::
+
+    from genesys_pipelines.pacing_forecast import forecast_answer_rate
+
+    fc = forecast_answer_rate(hourly)        # hourly: attempted/connected on a UTC hourly index
+    fc.mean, fc.lower, fc.upper, fc.method   # Series of answer rates indexed by the next 24 UTC hours
+    fc.skilful(0.1)                          # beats seasonal naive by 10 % on the rolling origins?
+    fc.to_dict()                             # everything for an audit row
+
+It does its own model selection (rolling-origin evaluation, see :mod:`.evaluation`, over the candidates
+of :mod:`.candidates`) and refuses, with :class:`ShortHistoryError`, only when the history is too short.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from genesys_pipelines.pacing_forecast import candidates as cand
+from genesys_pipelines.pacing_forecast import evaluation as ev_mod
+from genesys_pipelines.pacing_forecast.model import ShortHistoryError
+from genesys_pipelines.pacing_forecast.params import MIN_USABLE_HOURS
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+log = logging.getLogger(__name__)
+
+#: Fewer origins than this and the skill is not trusted (``skilful`` is False whatever the margin).
+MIN_SKILL_ORIGINS = 7
+#: Method used when no origin could be scored (history long enough to forecast, too short to evaluate).
+DEFAULT_METHOD = "level_hod"
+#: Days with attempts a forecast needs (a daily profile and a level).
+MIN_DAYS = 3
+
+
+@dataclass
+class AnswerRateForecast:
+    """A forecast of the answer rate: ``mean``/``lower``/``upper`` in [0, 1] on the horizon's UTC hours."""
+
+    mean: pd.Series
+    lower: pd.Series
+    upper: pd.Series
+    method: str
+    level: float
+    tz: str
+    origins: int
+    mae: float | None
+    naive_mae: float | None
+    mase: float | None
+    coverage: float | None
+    candidates: dict[str, Any] = field(default_factory=dict)
+    fit_seconds: float = 0.0
+    fit_cpu_seconds: float = 0.0  # this process's CPU time (wall time inflates on a shared machine)
+
+    def skilful(self, margin: float = 0.1) -> bool:
+        """Whether the chosen method beat seasonal naive by ``margin`` (0.1 = MASE <= 0.9) on at least
+        ``MIN_SKILL_ORIGINS`` rolling origins."""
+        return self.mase is not None and self.origins >= MIN_SKILL_ORIGINS and self.mase <= 1 - margin
+
+    def skill_reason(self, margin: float = 0.1) -> str:
+        if self.skilful(margin):
+            return f"MASE {self.mase:.3f} <= {1 - margin:.2f} over {self.origins} origins"
+        if self.mase is None:
+            return f"skill unknown ({self.origins} origins could be scored)"
+        if self.origins < MIN_SKILL_ORIGINS:
+            return f"only {self.origins} rolling origins (at least {MIN_SKILL_ORIGINS} needed to trust the skill)"
+        return (f"forecast not skilful enough to act on: rolling-origin MASE {self.mase:.3f} > {1 - margin:.2f} "
+                f"(seasonal naive beaten by less than {margin:.0%})")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe: the forecast, the choice and its evidence (for the audit trail)."""
+        return {
+            "hours": [ts.isoformat() for ts in self.mean.index],
+            "mean": [round(float(v), 6) for v in self.mean],
+            "lower": [round(float(v), 6) for v in self.lower],
+            "upper": [round(float(v), 6) for v in self.upper],
+            "method": self.method,
+            "level": self.level,
+            "tz": self.tz,
+            "origins": self.origins,
+            "mae": _round(self.mae),
+            "naive_mae": _round(self.naive_mae),
+            "mase": _round(self.mase),
+            "coverage": self.coverage,
+            "candidates": self.candidates,
+            "fit_seconds": round(self.fit_seconds, 3),
+            "fit_cpu_seconds": round(self.fit_cpu_seconds, 3),
+        }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 6)
+
+
+def check_history(grid: Any) -> None:
+    import numpy as np
+
+    usable = int((grid.att[:grid.n] > 0).sum())
+    if usable < MIN_USABLE_HOURS:
+        raise ShortHistoryError(f"only {usable} hours with attempts in the history "
+                                f"(at least {MIN_USABLE_HOURS} needed to learn a daily pattern)")
+    days = len(np.unique(grid.day[:grid.n][grid.att[:grid.n] > 0]))
+    if days < MIN_DAYS:
+        raise ShortHistoryError(f"attempts on only {days} days of history (at least {MIN_DAYS} needed)")
+
+
+def forecast_answer_rate(hourly: pd.DataFrame, horizon: int = 24, level: float = 0.9, *, tz: str = "UTC",
+                         end: Any = None, models: bool = True) -> AnswerRateForecast:
+    """Forecast the answer rate (connected ÷ attempted) of the ``horizon`` hours after the history.
+
+    ``hourly``: integer columns ``attempted`` and ``connected`` on a tz-aware DatetimeIndex of UTC hour
+    starts (hours without attempts may be absent). ``tz``: the campaign's IANA zone (its daily pattern
+    repeats in local hours; DST handled). ``end``: the instant the history ends (default: one hour after
+    the last row). ``models``: also consider the statsmodels decompositions (slower).
+    Raises :class:`ShortHistoryError` when the history is too short; ``ValueError`` on malformed input.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from genesys_pipelines.pacing_forecast import slots
+
+    if not 0 < level < 1:
+        raise ValueError("level must be in (0, 1)")
+    if horizon < 1:
+        raise ValueError("horizon must be >= 1")
+    started, cpu_started = time.monotonic(), time.process_time()
+    grid = slots.build(hourly, horizon, tz=tz, end=end)
+    check_history(grid)
+    pool = cand.cheap_candidates()
+    if models:
+        pool.update(cand.model_candidates(grid.n))
+    origins = ev_mod.find_origins(grid, horizon)
+    evaluation = ev_mod.evaluate(grid, pool, horizon, origins)
+    method = ev_mod.choose(evaluation, DEFAULT_METHOD)
+    if method == "median":
+        parts = list(pool)
+    elif method == "combo":
+        parts = list(evaluation.weights)
+    else:
+        parts = [method]
+    final = {name: np.asarray(pool[name](grid, grid.n, horizon), float) for name in parts}
+    if method == "median":
+        mean = np.median(np.vstack(list(final.values())), axis=0)
+    elif method == "combo":
+        mean = sum(evaluation.weights[n] * final[n] for n in parts)
+    else:
+        mean = final[method]
+    mean = np.clip(np.nan_to_num(mean, nan=float(grid.con[:grid.n].sum() / grid.att[:grid.n].sum())), 0, 1)
+    calibration = ev_mod.calibrate(evaluation, method, level)
+    lower, upper = calibration.bounds(mean, ev_mod.expected_attempts(grid, grid.n, horizon))
+    index = grid.index[grid.n:]
+    label = method if method not in ("combo", "median") else (
+        f"{method}({'+'.join(parts)})")
+    result = AnswerRateForecast(
+        mean=pd.Series(mean, index=index, name="mean"),
+        lower=pd.Series(np.minimum(lower, mean), index=index, name="lower"),
+        upper=pd.Series(np.maximum(upper, mean), index=index, name="upper"),
+        method=label,
+        level=level,
+        tz=tz,
+        origins=len(origins),
+        mae=evaluation.mae.get(method),
+        naive_mae=evaluation.naive_mae,
+        mase=evaluation.mase(method),
+        coverage=calibration.coverage,
+        candidates=ev_mod.summary(evaluation),
+        fit_seconds=time.monotonic() - started,
+        fit_cpu_seconds=time.process_time() - cpu_started,
+    )
+    log.info("answer-rate forecast: method=%s origins=%d mase=%s coverage=%s in %.2fs", label, len(origins),
+             _round(result.mase), result.coverage, result.fit_seconds)
+    return result
+
+
+#: Environment setting: how much better than seasonal naive (relative MAE) a forecast must be to act on.
+SKILL_MARGIN_ENV = "GENESYS_PACING_SKILL_MARGIN"
+DEFAULT_SKILL_MARGIN = 0.1
+
+
+def skill_margin() -> float:
+    """The skill margin (``GENESYS_PACING_SKILL_MARGIN``, default 0.1), read at call time."""
+    import os
+
+    raw = os.environ.get(SKILL_MARGIN_ENV, "").strip()
+    value = float(raw) if raw else DEFAULT_SKILL_MARGIN
+    if not 0 <= value < 1:
+        raise ValueError(f"{SKILL_MARGIN_ENV} must be in [0, 1) (got {raw!r})")
+    return value
+
+
+def for_pipeline(grid: pd.DataFrame, end: Any, tz: str, margin: float) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The pipeline's view of a forecast of ``grid`` (``history.hourly_grid``) ending at ``end``.
+
+    Returns the forecast dict the recommendation reads (hours, mean, lower, upper, method, level) and the
+    skill summary for the output and audit (MAE/MASE on the rolling origins, the choice, coverage, and
+    whether it is ``skilful`` at ``margin``, with the reason).
+    """
+    from genesys_pipelines.pacing_forecast.model import check_history as check_grid
+
+    check_grid(grid)  # the skip reasons the pipeline has always audited ("only N hours with attempts ...")
+    observed = grid.loc[grid["attempted"] > 0, ["attempted", "connected"]]
+    fc = forecast_answer_rate(observed, 24, tz=tz, end=end)
+    data = fc.to_dict()
+    forecast = {k: data[k] for k in ("hours", "mean", "lower", "upper", "method", "level")}
+    # No fit times here: they are published, and a re-run of a window must publish byte-identical objects.
+    skill = {k: data[k] for k in ("method", "origins", "mae", "naive_mae", "mase", "coverage", "tz")}
+    skill.update(hours_evaluated=data["candidates"]["hours_evaluated"], candidates=data["candidates"], margin=margin, skilful=fc.skilful(margin),
+                 skill_reason=fc.skill_reason(margin))
+    return forecast, skill

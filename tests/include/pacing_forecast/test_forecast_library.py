@@ -1,0 +1,255 @@
+"""The library entry point ``forecast_answer_rate``: shape, selection, skill, intervals, local hours."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from genesys_pipelines.pacing_forecast import candidates as cand
+from genesys_pipelines.pacing_forecast import evaluation, forecast_answer_rate, slots
+from genesys_pipelines.pacing_forecast.forecast import AnswerRateForecast, skill_margin
+from genesys_pipelines.pacing_forecast.model import ShortHistoryError
+
+END = pd.Timestamp("2026-11-09T00:00:00Z")
+
+
+def rate_at(local_hour: int) -> float:
+    return 0.2 + 0.3 * (local_hour - 8) / 12
+
+
+def series(days: int = 28, attempts: int = 60, seed: int = 3, tz: str = "UTC", closed: tuple[int, ...] = (),
+           level: float = 1.0, shift_days: int | None = None, shift: float = 1.0, decay: float = 0.0,
+           end: pd.Timestamp = END) -> pd.DataFrame:
+    """Dialing 08-20 local; absent hours dropped (as the API omits them)."""
+    rng = np.random.default_rng(seed)
+    index = pd.date_range(end - pd.Timedelta(days=days), end, freq="h", inclusive="left", tz="UTC")
+    local = index.tz_convert(tz)
+    rows = {}
+    for ts, lt in zip(index, local, strict=True):
+        if not 8 <= lt.hour < 20 or lt.dayofweek in closed:
+            continue
+        age = (end - ts) / pd.Timedelta(days=1)
+        mult = level * (shift if shift_days is not None and age <= shift_days else 1.0) * np.exp(-decay * (days - age))
+        p = float(np.clip(rate_at(lt.hour) * mult, 0.01, 0.99))
+        n = int(rng.poisson(attempts))
+        if n:
+            rows[ts] = (n, int(rng.binomial(n, p)))
+    frame = pd.DataFrame.from_dict(rows, orient="index", columns=["attempted", "connected"])
+    frame.index = pd.DatetimeIndex(frame.index, tz="UTC")
+    return frame.astype("int64")
+
+
+@pytest.fixture(scope="module")
+def fitted() -> AnswerRateForecast:
+    return forecast_answer_rate(series(), end=END, models=False)
+
+
+def test_shape_and_index_are_the_next_24_utc_hours(fitted: AnswerRateForecast) -> None:
+    hourly = series(days=10)
+    default = forecast_answer_rate(hourly, models=False)  # no end: after the last history hour
+    assert default.mean.index[0] == hourly.index[-1] + pd.Timedelta(hours=1) and len(default.mean) == 24
+    expected = pd.date_range(END, periods=24, freq="h", tz="UTC")
+    for part in (fitted.mean, fitted.lower, fitted.upper):
+        assert isinstance(part, pd.Series) and part.index.equals(expected)
+        assert ((part >= 0) & (part <= 1)).all()
+    assert (fitted.lower <= fitted.mean).all() and (fitted.mean <= fitted.upper).all()
+    assert isinstance(fitted.method, str) and fitted.method
+
+
+def test_mean_follows_the_daily_profile(fitted: AnswerRateForecast) -> None:
+    for hour in (9, 13, 18):
+        assert fitted.mean.iloc[hour] == pytest.approx(rate_at(hour), abs=0.04)
+
+
+def test_scores_at_least_seven_rolling_origins_and_beats_naive(fitted: AnswerRateForecast) -> None:
+    assert fitted.origins >= 7
+    assert fitted.mase is not None and fitted.mase < 0.9
+    assert fitted.skilful(0.1) and not fitted.skilful(1 - fitted.mase + 0.01)
+    assert set(fitted.candidates["mase"]) >= {"profile_hod_h7", "level_hod", "median", "combo"}
+
+
+def test_to_dict_is_json_safe_and_complete(fitted: AnswerRateForecast) -> None:
+    data = json.loads(json.dumps(fitted.to_dict()))
+    assert len(data["hours"]) == len(data["mean"]) == 24
+    assert data["method"] == fitted.method and data["origins"] == fitted.origins
+    assert data["candidates"]["origins"] == fitted.origins
+
+
+def test_refuses_only_short_history() -> None:
+    with pytest.raises(ShortHistoryError, match="hours with attempts"):
+        forecast_answer_rate(series(days=5).iloc[:40], models=False)
+    short_but_enough = forecast_answer_rate(series(days=9), models=False)
+    assert short_but_enough.origins < 7 and not short_but_enough.skilful(0.0)
+    assert "origins" in short_but_enough.skill_reason(0.1)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda f: f.drop(columns="connected"), "connected"),
+    (lambda f: f.tz_localize(None), "tz-aware"),
+    (lambda f: f.assign(connected=f["attempted"] + 1), "exceeds"),
+])
+def test_malformed_input_is_a_clear_value_error(change, message: str) -> None:  # noqa: ANN001
+    with pytest.raises(ValueError, match=message):
+        forecast_answer_rate(change(series(days=10)), models=False)
+
+
+def test_closed_sundays_forecasting_monday_is_not_skipped() -> None:
+    hourly = series(closed=(6,), days=35)
+    end = pd.Timestamp("2026-11-09T00:00:00Z")  # a Monday; the last history day (Sunday) has no attempts
+    assert hourly.index[-1] < end - pd.Timedelta(hours=24)
+    fc = forecast_answer_rate(hourly, end=end, models=False)
+    assert fc.mean.index[0] == end and fc.origins >= 7
+    grid = slots.build(hourly, 24, end=end)
+    origins = evaluation.find_origins(grid, 24)
+    assert all(grid.att[t0:t0 + 24].sum() > 0 for t0 in origins)  # closed days are skipped
+    assert all(pd.Timestamp(grid.index[t0]).dayofweek != 6 for t0 in origins)
+
+
+def test_level_shift_is_detected_and_followed() -> None:
+    hourly = series(days=35, shift_days=8, shift=0.6, attempts=80)
+    grid = slots.build(hourly, 24)
+    rates = cand.profile_rates(grid, grid.n, 14.0, weekly=False)
+    day, ratio, expected = cand.daily_factors(grid, grid.n, rates)
+    first = cand.detect_shift(day, ratio, expected)
+    assert first is not None and abs(int(day[-1]) - first - 7) <= 1
+    fc = forecast_answer_rate(hourly, end=END, models=False)
+    assert fc.mean.iloc[13] == pytest.approx(rate_at(13) * 0.6, abs=0.04)
+
+
+def test_no_shift_detected_on_a_stable_series() -> None:
+    grid = slots.build(series(days=28), 24)
+    rates = cand.profile_rates(grid, grid.n, 14.0, weekly=False)
+    assert cand.detect_shift(*cand.daily_factors(grid, grid.n, rates)) is None
+
+
+def test_decay_is_followed_by_the_level() -> None:
+    hourly = series(days=35, decay=0.03, attempts=80)
+    fc = forecast_answer_rate(hourly, end=END, models=False)
+    last_level = np.exp(-0.03 * 35)
+    assert fc.mean.iloc[13] == pytest.approx(rate_at(13) * last_level, rel=0.15)
+    assert fc.mean.iloc[13] < rate_at(13) * np.exp(-0.03 * 17)  # not the history's average level
+
+
+def test_local_hours_follow_dst() -> None:
+    # New York dials 08-20 local; after 2026-11-01 local 08:00 is 13:00 UTC, not 12:00.
+    hourly = series(days=28, tz="America/New_York")
+    fc = forecast_answer_rate(hourly, tz="America/New_York", end=END, models=False)
+    utc = fc.mean.copy()
+    assert utc[pd.Timestamp("2026-11-09T13:00Z")] == pytest.approx(rate_at(8), abs=0.05)
+    assert utc[pd.Timestamp("2026-11-09T23:00Z")] == pytest.approx(rate_at(18), abs=0.06)
+    grid = slots.build(hourly, 24, tz="America/New_York", end=END)
+    assert grid.hod[grid.n + 13] == 8 and grid.hod[grid.index.get_loc(pd.Timestamp("2026-10-30T12:00Z"))] == 8
+
+
+def test_low_volume_with_missing_hours_is_shrunk_toward_the_pooled_rate() -> None:
+    rng = np.random.default_rng(5)
+    hourly = series(days=28, attempts=3)
+    hourly = hourly[rng.random(len(hourly)) > 0.3]
+    fc = forecast_answer_rate(hourly, models=False)
+    spread = fc.mean.iloc[8:20]
+    assert spread.between(0.1, 0.6).all()
+    assert (fc.upper - fc.lower).iloc[8:20].mean() > 0.2  # few attempts: wide intervals
+
+
+def test_interval_coverage_is_calibrated_on_held_out_days() -> None:
+    hourly = series(days=42, attempts=40, seed=9)
+    hits = []
+    for k in range(1, 8):
+        origin = END - pd.Timedelta(days=k)
+        fc = forecast_answer_rate(hourly[hourly.index < origin], end=origin, models=False)
+        day = hourly[(hourly.index >= origin) & (hourly.index < origin + pd.Timedelta(hours=24))]
+        actual = day["connected"] / day["attempted"]
+        hits += list((actual >= fc.lower[day.index]) & (actual <= fc.upper[day.index]))
+    assert 0.8 <= np.mean(hits) <= 0.98
+
+
+def test_seasonal_naive_skips_closed_days() -> None:
+    hourly = series(days=14, closed=(6,))
+    end = pd.Timestamp("2026-11-09T00:00:00Z")
+    grid = slots.build(hourly, 24, end=end)
+    naive = cand.seasonal_naive(grid, grid.n, 24)
+    saturday_noon = pd.Timestamp("2026-11-07T12:00Z")
+    row = hourly.loc[saturday_noon]
+    assert naive[12] == pytest.approx(row["connected"] / row["attempted"])
+
+
+def test_combination_weights_are_inverse_errors() -> None:
+    grid = slots.build(series(days=21), 24)
+    ev = evaluation.evaluate(grid, cand.cheap_candidates(), 24, evaluation.find_origins(grid, 24))
+    assert sum(ev.weights.values()) == pytest.approx(1.0)
+    best = min((n for n in ev.weights), key=ev.mae.__getitem__)
+    assert ev.weights[best] == max(ev.weights.values())
+    assert evaluation.choose(ev, "x") == min(ev.mae, key=ev.mae.__getitem__)
+
+
+def test_decomposition_models_are_candidates_with_enough_history() -> None:
+    fc = forecast_answer_rate(series(days=42), models=True)
+    assert {"stl_ets", "mstl_ets"} <= set(fc.candidates["mae"])
+
+
+def test_skill_margin_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GENESYS_PACING_SKILL_MARGIN", raising=False)
+    assert skill_margin() == 0.1
+    monkeypatch.setenv("GENESYS_PACING_SKILL_MARGIN", "0.25")
+    assert skill_margin() == 0.25
+    monkeypatch.setenv("GENESYS_PACING_SKILL_MARGIN", "2")
+    with pytest.raises(ValueError, match="GENESYS_PACING_SKILL_MARGIN"):
+        skill_margin()
+
+
+def test_package_import_stays_light() -> None:
+    code = ("import sys, genesys_pipelines.pacing_forecast as p, genesys_pipelines.pacing_forecast.steps; "
+            "print(any(m in sys.modules for m in ('pandas', 'statsmodels', 'scipy')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(("margin", "acts"), [("0.1", True), ("0.9", False)])
+def test_pacing_acts_only_on_skill(monkeypatch: pytest.MonkeyPatch, margin: str, acts: bool) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from genesys_pipelines.pacing_forecast import history, steps
+    from genesys_pipelines.pacing_forecast.params import PacingParams
+    from genesys_pipelines.windows import Window
+
+    monkeypatch.setenv("GENESYS_PACING_SKILL_MARGIN", margin)
+    end = datetime(2026, 11, 9, tzinfo=UTC)
+    window = Window(end - timedelta(days=1), end, "UTC")
+    params = PacingParams()
+    span = history.history_window(window, params.history_days)
+    hourly = series(days=params.history_days, attempts=40)
+    counts = {ts.to_pydatetime(): (int(a), int(c)) for ts, a, c in hourly.itertuples()}
+    campaign = {"id": "c1", "name": "c1", "version": 7, "dialingMode": "predictive", "abandonRate": 3.0,
+                "maxCallsPerAgent": 2, "maxCallsPerAgentDecimal": 2.0}
+    fetched = {"ref": {"id": "c1", "name": "c1", "dialing_mode": "predictive"},
+               "history": history.counts_to_dense(counts, span), "campaign": campaign,
+               "capacity": {"source": "wfm_intraday_schedule", "agents": [30.0] * 24}}
+    result = steps.analyse(fetched, window, params)
+    assert result["status"] == "forecast" and result["backtest_summary"]["origins"] >= 7
+    assert result["backtest_summary"]["skilful"] is acts
+    assert result["recommendation"]["should_apply"] is acts
+    if acts:
+        assert result["reason"] is None
+    else:
+        assert "not skilful enough" in result["reason"]
+        assert result["recommendation"]["proposed_only"] == result["reason"]
+
+
+def test_pipeline_view_is_deterministic() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from genesys_pipelines.pacing_forecast import history
+    from genesys_pipelines.pacing_forecast.forecast import for_pipeline
+    from genesys_pipelines.windows import Window
+
+    end = datetime(2026, 11, 9, tzinfo=UTC)
+    span = Window(end - timedelta(days=14), end, "UTC")
+    counts = {ts.to_pydatetime(): (int(a), int(c)) for ts, a, c in series(days=14).itertuples()}
+    grid = history.hourly_grid(counts, span)
+    first, second = for_pipeline(grid, end, "UTC", 0.1), for_pipeline(grid, end, "UTC", 0.1)
+    assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)  # re-runs publish the same bytes
