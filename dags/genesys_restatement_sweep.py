@@ -47,10 +47,17 @@ def genesys_restatement_sweep() -> None:
 
     @task
     def changed(cfg: dict[str, Any], probed: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The re-runs to trigger: exactly the changed windows (none on a dry run)."""
+        """The re-runs to trigger: exactly the changed windows (none on a dry run); the sweep's audit row."""
+        from airflow.sdk import get_current_context
+
+        from genesys_cloud.sinks.audit import record_entries
         from genesys_pipelines.restatement import sweep
 
-        return sweep.triggers(list(probed or []), dry_run=SweepParams.model_validate(cfg["params"]).dry_run)
+        dry_run, probed = SweepParams.model_validate(cfg["params"]).dry_run, list(probed or [])
+        reruns = sweep.triggers(probed, dry_run=dry_run)
+        record_entries(get_current_context(), cfg["window"]["start"], cfg["window"]["end"],
+                       [sweep.audit_entry(probed, reruns, dry_run=dry_run)])
+        return reruns
 
     cfg = validate_params(parse_params)
     reruns = changed(cfg, probe.expand(found=find(cfg)))

@@ -102,6 +102,9 @@ def test_late_data_on_one_day_restates_that_day_only(sandbox: Any, airflow_db: P
     assert rerun["trigger_dag_id"] == REPORT and rerun["conf"]["start"] == LATE_DAY
     assert rerun["trigger_run_id"].startswith(f"restate__{REPORT}__{LATE_DAY}__")
     assert "total_hits" in rerun["note"]
+    [sweep_row] = AuditSink().rows("genesys_restatement_sweep", event="restatement_sweep", run_id=swept.run_id)
+    assert sweep_row["status"] == "restating" and sweep_row["details"]["changed"] == [f"{REPORT}:{LATE_DAY}"]
+    assert sweep_row["details"]["reruns"] == [rerun["trigger_run_id"]] and sweep_row["record_count"] == len(DAYS)
     with create_session() as session:  # the sweep created the run through Airflow itself
         created = session.query(DagRun).filter(DagRun.dag_id == REPORT, DagRun.run_id == rerun["trigger_run_id"]).all()
     assert len(created) == 1 and created[0].conf == rerun["conf"]

@@ -88,3 +88,16 @@ def trigger(found: Mapping[str, Any], changes: list[str]) -> dict[str, Any]:
             "trigger_run_id": run_id(found["pipeline"], found["day"], found.get("content_digest")),
             "conf": dict(found["run_conf"]),
             "note": f"restatement sweep: {'; '.join(changes)}"}
+
+
+def audit_entry(outcomes: Iterable[Mapping[str, Any]], reruns: list[Mapping[str, Any]], *,
+                dry_run: bool = False) -> dict[str, Any]:
+    """The sweep's own audit row: which days it probed, which changed, which re-runs it asked for (one row
+    per sweep run; the restated partitions add their own ``restated`` rows when they publish)."""
+    probed = sorted((o for o in outcomes), key=lambda o: (o["pipeline"], o["day"]))
+    changed_days = [f"{o['pipeline']}:{o['day']}" for o in probed if o["changes"]]
+    return {"event": "restatement_sweep", "entity_type": "sweep", "entity_id": "sweep",
+            "status": "dry_run" if dry_run else ("restating" if reruns else "unchanged"),
+            "latency_ms": None, "record_count": len(probed),
+            "details": {"probed": [f"{o['pipeline']}:{o['day']}" for o in probed], "changed": changed_days,
+                        "reruns": [r["trigger_run_id"] for r in reruns]}}
