@@ -16,6 +16,7 @@ def main(argv: list[str]) -> int:
     names = [a for a in argv if a]
     scripts = [HERE / f"{n}.py" for n in names] if names else sorted(
         p for p in HERE.glob("*.py") if p.name not in {"run.py", "__init__.py"} and not p.name.startswith("_")
+        and not p.stem.endswith("_series")  # data generators (bench/forecast_series.py), not benchmarks
     )
     missing = [s.name for s in scripts if not s.exists()]
     if missing:
