@@ -45,7 +45,7 @@ def genesys_restatement_sweep() -> None:
 
         return sweep.outcome(found, probe_day(GenesysCloudHook(), found))
 
-    @task
+    @task(trigger_rule="none_failed")  # also when nothing was probed (probe mapped over no day): audit it
     def changed(cfg: dict[str, Any], probed: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The re-runs to trigger: exactly the changed windows (none on a dry run); the sweep's audit row."""
         from airflow.sdk import get_current_context

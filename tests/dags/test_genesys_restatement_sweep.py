@@ -65,6 +65,18 @@ def failed(dag_run: Any) -> list[str]:
             if str(ti.state) not in ("success", "skipped")]
 
 
+def test_a_sweep_with_no_day_to_probe_is_audited_too(sandbox: Any, airflow_db: Path) -> None:
+    """No partition in the swept days (a fresh deployment): nothing probed, nothing triggered, and the
+    sweep's audit row still says so (the native-stack wave found a sweep run without any audit row)."""
+    from genesys_cloud.sinks.audit import AuditSink
+
+    logical = datetime(2026, 1, 20, 5, 30, tzinfo=UTC)
+    run = load(SWEEP).test(logical_date=logical, run_after=logical, run_conf={"days": 2, "pipelines": [REPORT]})
+    assert not failed(run), failed(run)
+    [row] = AuditSink().rows(SWEEP, event="restatement_sweep", run_id=run.run_id)
+    assert row["status"] == "unchanged" and row["record_count"] == 0 and row["details"]["reruns"] == []
+
+
 def test_late_data_on_one_day_restates_that_day_only(sandbox: Any, airflow_db: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     from airflow.models.dagrun import DagRun

@@ -54,6 +54,7 @@ PER_DAG_CONF: dict[str, dict[str, Any]] = {
     },
 }
 RUN_TIMEOUT = 600.0
+PRESIGNED_SIGNATURE = re.compile(r"(?i:X-Amz-Signature)=[0-9A-Fa-f]{16,}")
 #: Runs of the wave that write (manual apply): their approval is answered over REST inside the wave.
 APPROVAL_DAGS = ("genesys_campaign_schedule_provisioning",)
 
@@ -159,6 +160,19 @@ class Store:
             keys.update(obj["Key"] for obj in page.get("Contents", []))
         return keys
 
+    def trigger_kwargs(self, fernet_key: str) -> list[str]:
+        """The decrypted kwargs of every trigger row now in the metadata DB (rows live while a task defers)."""
+        from cryptography.fernet import Fernet
+
+        conn = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname=self.database)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT kwargs FROM trigger")
+                rows = [r[0] for r in cur.fetchall()]
+        finally:
+            conn.close()
+        return [r if r.startswith("{") else Fernet(fernet_key.encode()).decrypt(r.encode()).decode() for r in rows]
+
     def audit(self, where: str, args: tuple[Any, ...]) -> list[dict[str, Any]]:
         conn = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname=self.database)
         try:
@@ -181,6 +195,7 @@ class Wave:
     sandbox_export_statuses: list[str] = field(default_factory=list)
     keys_before: set[str] = field(default_factory=set)
     approved: dict[str, dict[str, Any]] = field(default_factory=dict)
+    trigger_rows: set[str] = field(default_factory=set)
 
 
 @pytest.fixture(scope="module")
@@ -217,6 +232,7 @@ def wave(rest: Rest, sandbox: Sandbox, store: Store, timings: Timings, pipelines
     while time.monotonic() < deadline:
         _observe_deferral(rest, sandbox, seen)
         _answer_approvals(approver, seen)
+        seen.trigger_rows.update(store.trigger_kwargs(stack.env["AIRFLOW__CORE__FERNET_KEY"]))
         listed = rest.runs.get_dag_runs("~", limit=100).dag_runs
         states = {r.dag_id: state_of(r) for r in listed if runs.get(r.dag_id) == r.dag_run_id}
         if len(states) == len(runs) and set(states.values()) <= TERMINAL_STATES:
@@ -384,3 +400,12 @@ def test_no_secret_or_token_in_any_log(wave: Wave, sandbox: Sandbox, stack: Nati
     leaks = [(str(p.relative_to(stack.logs_dir())), what) for p in files
              for what, needle in needles.items() if needle in p.read_text(errors="replace")]
     assert not leaks, leaks
+    # Issue 16: the components' own logs (worker, triggerer, scheduler, ...) and the trigger rows the wave
+    # saw while tasks were deferred (decrypted kwargs) carry no secret, token or presigned link either.
+    components = {name: stack.component_log(name).read_text(errors="replace") for name in stack.procs}
+    assert components and wave.trigger_rows, "no component log or trigger row to scan"
+    texts = {**{f"log {n}": t for n, t in components.items()},
+             **{f"trigger row {i}": t for i, t in enumerate(sorted(wave.trigger_rows))}}
+    found = [(where, what) for where, text in texts.items() for what, needle in needles.items() if needle in text]
+    found += [(where, "presigned signature") for where, text in texts.items() if PRESIGNED_SIGNATURE.search(text)]
+    assert not found, found
