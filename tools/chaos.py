@@ -44,12 +44,17 @@ def run_suite(report: Path) -> int:
     return subprocess.run(argv, cwd=ROOT, env=env, check=False).returncode  # noqa: S603 - our interpreter
 
 
-def run_edges() -> int:
+#: The secrets scans whose presigned signatures count as "in logs" for the EDGES line.
+LOG_SCANS = ("task logs and error messages", "xcom", "rendered templates")
+
+
+def run_edges(presigned_in_logs: int | None = None) -> int:
     """The EDGES line: tests/e2e/test_edges.py run as a script in its own process (so its peak RSS is the
     hostile cases' own), printing its cases and ``EDGES cases=… clean=… token_to_foreign_host=…
     max_call_s=… peak_rss_mib=… presigned_in_logs=…`` through the harness's own summary()."""
     argv = [sys.executable, str(ROOT / "tests" / "e2e" / "test_edges.py")]
-    return subprocess.run(argv, cwd=ROOT, check=False).returncode  # noqa: S603 - our interpreter
+    env = {**os.environ, "GENESYS_EDGES_PRESIGNED_IN_LOGS": "" if presigned_in_logs is None else str(presigned_in_logs)}
+    return subprocess.run(argv, cwd=ROOT, env=env, check=False).returncode  # noqa: S603 - our interpreter
 
 
 def read_report(report: Path) -> list[dict[str, Any]]:
@@ -267,7 +272,8 @@ def main() -> int:
         backfill = run_backfill(args.days)
     figures = print_table(read_report(report), backfill)
     print("CHAOS " + " ".join(f"{k}={v}" for k, v in figures.items()))
-    edges_code = 0 if args.skip_suite else run_edges()
+    scans = [r for r in read_report(report) if r["kind"] == "secrets" and r["where"] in LOG_SCANS]
+    edges_code = 0 if args.skip_suite else run_edges(sum(r.get("presigned", 0) for r in scans) if scans else None)
     print(writes_line())
     failed_backfill = backfill is not None and not (backfill.rerun_identical and backfill.runs == backfill.runs_succeeded)
     return 1 if code or edges_code or failed_backfill or figures["backfill_429_failures"] else 0

@@ -168,6 +168,9 @@ def _endless_details(w: World) -> Any:
             {"conversationId": f"c{n}", "conversationStart": "2026-07-01T01:00:00.000Z"}]})
 
     w.router.post(f"{API}/api/v2/analytics/conversations/details/query").mock(side_effect=answer)
+    # the pager reads the org's analytics limits first (issue 18); an org that publishes none
+    w.router.get(f"{API}/api/v2/organizations/limits/namespaces/analytics").mock(
+        return_value=httpx.Response(200, json={"entities": []}))
     query = {"interval": "2026-07-01T00:00:00.000Z/2026-07-02T00:00:00.000Z"}
     return list(w.hook().iter_conversation_details(query, page_size=1))
 
@@ -383,20 +386,24 @@ def run_cases(only: list[str] | None = None) -> list[Result]:
         foreign.close()
 
 
+PRESIGNED_ENV = "GENESYS_EDGES_PRESIGNED_IN_LOGS"
+
+
 def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
-def summary(results: list[Result], presigned_in_logs: int = 0) -> dict[str, Any]:
-    """The EDGES figures. ``presigned_in_logs``: from the secrets scan when the caller has one (the sinks
-    helper owns presigned URLs in logs); this harness presigns nothing, so 0 by default."""
+def summary(results: list[Result], presigned_in_logs: int | None = None) -> dict[str, Any]:
+    """The EDGES figures. ``presigned_in_logs``: presigned signatures the secrets scan found in task logs,
+    XCom and rendered templates of real runs (tests/e2e/test_secrets.py); this harness presigns nothing
+    itself, so without a scan the figure is ``n/a``, never a made-up 0."""
     return {
         "cases": len(results),
         "clean": sum(1 for r in results if r.clean),
         "token_to_foreign_host": sum(r.leaks for r in results),
         "max_call_s": round(max((r.seconds for r in results), default=0.0), 1),
         "peak_rss_mib": round(peak_rss_mib()),
-        "presigned_in_logs": presigned_in_logs,
+        "presigned_in_logs": "n/a" if presigned_in_logs is None else presigned_in_logs,
     }
 
 
@@ -423,9 +430,10 @@ def main() -> int:
     results = run_cases(sys.argv[1:] or None)
     for r in results:
         print(f"{r.name:28} {'clean' if r.clean else 'DIRTY':5} {r.seconds:5.1f}s rss={r.rss_mib:.0f} leaks={r.leaks} {r.detail[:110]}")
-    figures = summary(results)
+    scanned = os.environ.get(PRESIGNED_ENV)  # set by tools/chaos.py from its secrets scan
+    figures = summary(results, int(scanned) if scanned not in (None, "") else None)
     print(edges_line(figures))
-    return 0 if figures["clean"] == figures["cases"] else 1
+    return 0 if figures["clean"] == figures["cases"] and figures["presigned_in_logs"] in (0, "n/a") else 1
 
 
 if __name__ == "__main__":
