@@ -57,14 +57,15 @@ def approval(subject: str) -> Any:
     """The human approval between plan and apply (issue 17): Approve / Reject, ``Reject`` when nobody answers
     within ``GENESYS_APPROVAL_TIMEOUT_H``; its body is what the ``review`` task recorded (the diff and the
     plan digest the answer is bound to)."""
-    import pendulum
     from airflow.providers.standard.operators.hitl import ApprovalOperator
 
     from genesys_pipelines.approval import REJECT, timeout_hours
 
     return ApprovalOperator(task_id="approve", subject=subject, defaults=REJECT,
                             body="{{ ti.xcom_pull(task_ids='review', key='review')['body'] }}",
-                            response_timeout=pendulum.duration(hours=timeout_hours()))
+                            # a plain timedelta: the task runner cannot send a pendulum Duration to the
+                            # supervisor when it parks the task in awaiting_input (the task failed so)
+                            response_timeout=timedelta(hours=timeout_hours()))
 
 
 def run_store(window: Any) -> Any:

@@ -298,7 +298,7 @@ def test_every_pipeline_succeeds_for_the_demo_day(wave: Wave, rest: Rest, store:
                 assert objects.get(entry["key"]) == entry["sha256"], f"{dag_id}: {entry['key']} differs from manifest"
 
 
-def test_a_manual_apply_waits_for_an_approval_answered_over_rest(wave: Wave, store: Store, sandbox: Sandbox) -> None:
+def test_a_manual_apply_waits_for_an_approval_answered_over_rest(wave: Wave, store: Store, rest: Rest) -> None:
     """Issue 17: the provisioning run's write needed a person's Approve; it was answered over REST (as the
     UI does), the approval body named the plan digest, and the landed writes' audit rows carry the approver."""
     dag_id = APPROVAL_DAGS[0]
@@ -308,7 +308,12 @@ def test_a_manual_apply_waits_for_an_approval_answered_over_rest(wave: Wave, sto
     assert wave.states.get(dag_id) == "success"
     rows = store.audit("dag_id = %s AND run_id = %s", (dag_id, wave.runs[dag_id]))
     written = [r for r in rows if "admin" in json.dumps(r, default=str)]
-    assert written, f"no audit row names the approver: {rows}"
+    tis = rest.task_instances(dag_id, wave.runs[dag_id])
+    states = [(ti.task_id, state_of(ti)) for ti in tis]
+    assert all(s in ("success", "skipped") for _, s in states), \
+        f"{states}: {[rest.log_text(ti)[-3000:] for ti in tis if state_of(ti) == 'failed']}"
+    assert written, f"no audit row names the approver; tasks {states}; answer {wave.approved[dag_id]['answer']}; " \
+                    f"statuses {[r['status'] for r in rows]}"
 
 
 # -- 3. a deferred export frees the single worker slot ----------------------------------------------
