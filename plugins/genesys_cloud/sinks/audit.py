@@ -46,9 +46,18 @@ NATURAL_KEY = ("dag_id", "window_start", "window_end", "task_id", "map_index", "
 MASK = "***"
 
 _SECRET_KEY = re.compile(
-    r"((?<![a-z])pass(word|wd)?(?![a-z])|secret|token|authori[sz]ation|api[_-]?key|credential|cookie|signature|private[_-]?key)",
+    r"((?<![a-z])pass(word|wd|phrase)?(?![a-z])|(?<![a-z])pwd(?![a-z])|(?<![a-z])auth(?![a-z])|secret|token"
+    r"|authori[sz]ation|api[_-]?key|signing[_-]?key|access[_-]?key|credential|cookie|signature|private[_-]?key)",
     re.IGNORECASE,
 )
+#: Query values that are credentials whatever the URL (OAuth tokens, signatures, passwords).
+_SECRET_QUERY = re.compile(
+    r"(?i)([?&;](?:access_token|id_token|refresh_token|token|sig|signature|password|pwd|passphrase|secret"
+    r"|client_secret|api_key|apikey|code)=)[^&\s\"#]+")
+#: Opaque bearer tokens (Genesys access tokens are ~86 chars of base64url): 40+ such characters mixing upper,
+#: lower and digits. Hex digests (lower-case hex) and UUIDs (36 chars with dashes) do not match.
+_OPAQUE_TOKEN = re.compile(r"(?<![A-Za-z0-9_-])(?=[A-Za-z0-9_-]*[A-Z])(?=[A-Za-z0-9_-]*[a-z])"
+                           r"(?=[A-Za-z0-9_-]*[0-9])[A-Za-z0-9_-]{40,}(?![A-Za-z0-9_-])")
 _SECRET_VALUE = [
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 " + MASK),
     (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), MASK),  # JWT
@@ -60,6 +69,8 @@ _SECRET_VALUE = [
         r"\1" + MASK,
     ),
     (re.compile(r"(?i)([a-z][a-z0-9+.-]*://[^/\s:@]+:)[^@\s/]+@"), r"\1" + MASK + "@"),  # user:pw@host
+    (_SECRET_QUERY, r"\1" + MASK),
+    (_OPAQUE_TOKEN, MASK),
 ]
 
 
@@ -80,7 +91,10 @@ def scrub(value: Any) -> Any:
         return [scrub(v) for v in value]
     if isinstance(value, str):
         return _mask_text(value)
-    return value
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    # Anything else becomes text only when the details are serialised (json default=str): mask that text now.
+    return _mask_text(str(value))
 
 
 def _utc_iso(value: datetime | str | None) -> str:

@@ -167,3 +167,26 @@ def test_scrub_masks_password_keys_but_not_innocent_words() -> None:
 
     out = scrub({"passed": True, "db_password": "x1", "passwd": "y", "pass": "z", "bypassed": 3})
     assert out == {"passed": True, "db_password": MASK, "passwd": MASK, "pass": MASK, "bypassed": 3}
+
+
+def test_scrub_closes_the_gaps_the_security_review_found() -> None:
+    """Issue 16 item 11: signing_key, pwd, passphrase, auth keys; access_token= / sig= query values; opaque
+    tokens; and values that only become text when the details are serialised (str() after scrubbing)."""
+    from genesys_cloud.sinks.audit import MASK, scrub
+
+    opaque = "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5bC7dE9fG1hJ3kL5"  # a Genesys-style opaque access token
+
+    class Leaky:
+        def __str__(self) -> str:
+            return f"client with token {opaque}"
+
+    out = scrub({"signing_key": "k1", "pwd": "p1", "passphrase": "p2", "auth": "a1", "x-auth": "a2",
+                 "callback": "https://h/cb?access_token=tok123&sig=s1g&page=2", "said": f"got {opaque} back",
+                 "object": Leaky(), "digest": "a" * 64, "id": "c0ffee00-0000-4000-8000-000000000001",
+                 "author": "Ann", "authored": True})
+    text = json.dumps(out, default=str)
+    for secret in ("k1", "p1", "p2", "a1", "a2", "tok123", "s1g", opaque):
+        assert secret not in text, secret
+    assert out["callback"].endswith("&page=2") and out["digest"] == "a" * 64
+    assert out["id"] == "c0ffee00-0000-4000-8000-000000000001"
+    assert out["author"] == "Ann" and out["authored"] is True and out["signing_key"] == MASK
