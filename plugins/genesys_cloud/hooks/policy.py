@@ -71,6 +71,11 @@ def transport_error(exc: httpx.TransportError, endpoint: str, deadline_s: float 
             "(connect + send + the whole answer)", endpoint=endpoint)
     if isinstance(exc, httpx.TimeoutException):
         return GenesysTimeoutError(f"Genesys Cloud {type(exc).__name__} on {endpoint}", endpoint=endpoint)
+    if isinstance(exc, httpx.LocalProtocolError):
+        # h11 quotes the offending request header ("Illegal header value b'Bearer …'"): never echo it.
+        return GenesysTransportError(
+            f"Genesys Cloud LocalProtocolError on {endpoint}: the HTTP library refused the request it was given "
+            "(message withheld: it can quote a request header such as Authorization)", endpoint=endpoint)
     return GenesysTransportError(
         f"Genesys Cloud {type(exc).__name__} on {endpoint}: {exc}", endpoint=endpoint
     )

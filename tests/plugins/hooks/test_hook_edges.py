@@ -337,3 +337,12 @@ def test_settings_defaults() -> None:
     cfg = settings()
     assert (cfg.retry_after_max_s, cfg.call_deadline_s, cfg.max_pages) == (120.0, 60.0, 10_000)
 
+
+
+def test_a_refused_request_header_is_never_echoed_in_the_error() -> None:
+    """Issue 16 item 11: h11 quotes the header it refuses; the provider's error must not carry it on."""
+    from genesys_cloud.hooks.policy import transport_error
+
+    exc = httpx.LocalProtocolError("Illegal header value b'Bearer s3cr3t-token-value\\r\\n'")
+    error = transport_error(exc, "GET /api/v2/outbound/campaigns")
+    assert "s3cr3t-token-value" not in str(error) and "GET /api/v2/outbound/campaigns" in str(error)
