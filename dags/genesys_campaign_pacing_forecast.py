@@ -58,7 +58,7 @@ def genesys_campaign_pacing_forecast() -> None:
         return steps.analyse(fetched, spec(cfg).window, spec(cfg).params, run_store(spec(cfg).window),
                              (recorded or {}).get(str(fetched["ref"]["id"])))
 
-    @task.branch
+    @task.branch(pool=API_POOL)  # reads the connection (sandbox or real org)
     def review(cfg: dict[str, Any], results: list[dict[str, Any]]) -> list[str]:
         """Every pacing apply needs a person's Approve of exactly these values (bound to their digest)."""
         from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook

@@ -51,7 +51,7 @@ def genesys_campaign_schedule_provisioning() -> None:
 
         return plan_for_run(run, facts)
 
-    @task.branch
+    @task.branch(pool=API_POOL)  # reads the connection (sandbox or real org)
     def review(run: dict[str, Any], entries: list[dict[str, Any]]) -> list[str]:
         """Whether a person must approve (manual applies; the reconcile per GENESYS_RECONCILE_APPROVAL)."""
         from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
