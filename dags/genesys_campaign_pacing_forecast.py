@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pendulum
-from _common import API_POOL, approval, default_args, doc, run_store, validate_params
+from _common import API_POOL, approval, default_args, doc, run_outcome, run_store, validate_params
 from airflow.sdk import Asset, dag, get_current_context, task
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from genesys_cloud.operators.authenticate import GenesysAuthenticateOperator
 from genesys_cloud.params import dag_params
@@ -92,9 +92,11 @@ def genesys_campaign_pacing_forecast() -> None:
         from genesys_pipelines.pacing_forecast import output, steps
 
         ctx, run = get_current_context(), spec(cfg)
-        outcomes = ctx["ti"].xcom_pull(task_ids="apply_changes") or {}
+        outcomes, stale = ctx["ti"].xcom_pull(task_ids="apply_changes") or {}, steps.window_staleness(run.window, run_after(ctx))
+        if ctx["ti"].xcom_pull(task_ids="select_campaigns") is None and not stale and not outcomes:
+            raise AirflowSkipException("select_campaigns failed: nothing read or written, nothing to deliver")
         what = output.delivery(DAG_ID, cfg["window"], list(results or []), outcomes, run.params.apply,
-                               run.params.deliver_webhook, steps.window_staleness(run.window, run_after(ctx)))
+                               run.params.deliver_webhook, stale)
         published = deliver(ctx, Delivery(**what), window=run.window).to_xcom()
         if failed := output.failed_campaigns(outcomes):
             raise AirflowFailException(f"pacing not applied to campaign(s) {', '.join(failed)}")
@@ -111,6 +113,7 @@ def genesys_campaign_pacing_forecast() -> None:
     review(cfg, results) >> [approve := approval("Apply these pacing values?"), applied]
     approve >> applied
     applied >> deliver(cfg, results).as_teardown(on_failure_fail_dagrun=True)
+    applied >> run_outcome()  # a failure upstream fails the run (deliver is a teardown)
 
 
 genesys_campaign_pacing_forecast()

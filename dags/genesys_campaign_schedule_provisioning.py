@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pendulum
-from _common import API_POOL, approval, default_args, doc
+from _common import API_POOL, approval, default_args, doc, run_outcome
 from airflow.sdk import dag, get_current_context, task
 
 from genesys_cloud.operators.authenticate import GenesysAuthenticateOperator
@@ -109,6 +109,7 @@ def genesys_campaign_schedule_provisioning() -> None:
     review(run, entries) >> [approve, applied]
     approve >> applied
     applied >> deliver(run, entries).as_teardown(on_failure_fail_dagrun=True)
+    applied >> run_outcome()  # a failure upstream fails the run (deliver is a teardown)
 
 
 genesys_campaign_schedule_provisioning()

@@ -42,3 +42,5 @@ def test_approval_sits_between_plan_and_apply_and_deliver_is_a_teardown(dags, da
     assert approve.response_timeout is not None
     assert "approve" in dag.get_task(apply_id).upstream_task_ids
     assert dag.get_task("deliver").is_teardown
+    # a failure upstream must fail the run: an ordinary leaf after apply (a green teardown does not count)
+    assert dag.get_task("run_outcome").upstream_task_ids == {apply_id} and not dag.get_task("run_outcome").is_teardown
