@@ -92,7 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     stack = start_stack(workdir)
     try:
         env = {**os.environ, **embedded_airflow_env(home, stack.settings_env(), stack.bucket, ROOT),
-               "GENESYS_WRITE_APPROVAL": "off"}  # `airflow dags test` cannot answer an approval (issue 17)
+               "GENESYS_WRITE_APPROVAL": "off",  # `airflow dags test` cannot answer an approval (issue 17)
+               # the demo replays a past sandbox day with `airflow dags test` on today's clock: without this
+               # the pacing staleness rule (GENESYS_PACING_MAX_AGE_H, 24 h) rightly recommends nothing
+               "GENESYS_PACING_MAX_AGE_H": str(24 * 3650)}
         print(f"sandbox {stack.sandbox_url}  s3 {stack.s3_endpoint}  AIRFLOW_HOME {home}", flush=True)
         if run([sys.executable, "-m", "airflow", "db", "migrate"], env, log):
             print(f"airflow db migrate failed; see {log}")
