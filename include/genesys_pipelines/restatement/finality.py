@@ -16,22 +16,22 @@ DEFAULT_SETTLE_HOURS = 48.0
 DEFAULT_RESTATE_DAYS = 7
 
 
+def _setting(name: str, default: float, cast: type, minimum: float, rule: str) -> float:
+    raw = os.environ.get(name, "").strip()
+    value = cast(raw) if raw else default
+    if value < minimum:
+        raise ValueError(f"{name} must {rule}, got {raw!r}")
+    return value
+
+
 def settle_hours() -> float:
     """``GENESYS_SETTLE_HOURS`` (default 48): how long after a window's end late data may still land."""
-    raw = os.environ.get("GENESYS_SETTLE_HOURS", "").strip()
-    value = float(raw) if raw else DEFAULT_SETTLE_HOURS
-    if value < 0:
-        raise ValueError(f"GENESYS_SETTLE_HOURS must not be negative, got {raw!r}")
-    return value
+    return _setting("GENESYS_SETTLE_HOURS", DEFAULT_SETTLE_HOURS, float, 0, "not be negative")
 
 
 def restate_days() -> int:
     """``GENESYS_RESTATE_DAYS`` (default 7): how many reporting days the sweep looks back."""
-    raw = os.environ.get("GENESYS_RESTATE_DAYS", "").strip()
-    value = int(raw) if raw else DEFAULT_RESTATE_DAYS
-    if value < 1:
-        raise ValueError(f"GENESYS_RESTATE_DAYS must be at least 1, got {raw!r}")
-    return value
+    return int(_setting("GENESYS_RESTATE_DAYS", DEFAULT_RESTATE_DAYS, int, 1, "be at least 1"))
 
 
 def is_final(window_end: datetime, data_availability: datetime | None, settle: float) -> bool:
