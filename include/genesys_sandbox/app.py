@@ -116,7 +116,7 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
         else:
             response = await _with_faults(state, request, call_next, faults)
         state.record_request(request.method, template, response.status_code,
-                             getattr(request.state, "journal_note", None))
+                             getattr(request.state, "journal_note", None), sorted(set(request.query_params)))
         # Every API answer carries a correlation id (the ErrorBody's contextId on errors), as on the platform.
         response.headers.setdefault(CORRELATION_HEADER, str(uuid.uuid4()))
         if response.status_code >= 400:

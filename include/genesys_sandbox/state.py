@@ -75,12 +75,14 @@ class SandboxState:
             self.faults.configure(self.faults.spec.text)
             self.started = time.time()
 
-    def record_request(self, method: str, template: str, status: int, note: dict[str, Any] | None) -> None:
-        """Journal one API request: method, path template, status and what the route noted (interval)."""
+    def record_request(self, method: str, template: str, status: int, note: dict[str, Any] | None,
+                       query: list[str] | None = None) -> None:
+        """Journal one API request: method, path template, status, the query parameter names sent and what
+        the route noted (interval)."""
         with self.lock:
             self.journal_seq += 1
             self.journal.append({"seq": self.journal_seq, "method": method, "path": template, "status": status,
-                                 **(note or {})})
+                                 "query": list(query or []), **(note or {})})
 
     def count(self, key: str) -> None:
         with self.lock:

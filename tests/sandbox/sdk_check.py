@@ -6,13 +6,20 @@ turn into ``"outdated_sdk_version"`` all fail.
 
     from sdk_check import assert_sdk_compatible
     assert_sdk_compatible(response.json(), "CampaignEntityListing")
+
+Requests are held against the SDK's API operations too: :func:`query_problems` names every query parameter
+a request sends that the SDK's operation for that method and path does not take (read from the generated
+``*Api`` classes: each operation's ``resource_path``, HTTP method and ``query_params[...]`` keys).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import PureCloudPlatformClientV2.models as sdk_models
@@ -113,3 +120,48 @@ def assert_sdk_compatible(payload: Any, sdk_model_name: str) -> None:
     """Fail with every problem listed when ``payload`` does not fit the SDK model."""
     problems = sdk_problems(payload, sdk_model_name)
     assert not problems, f"{sdk_model_name}: " + "; ".join(problems)
+
+
+# -- query parameters of the SDK's API operations ---------------------------------------------------------
+_OPERATION = re.compile(r"\n    def (\w+)\(self")
+_RESOURCE = re.compile(r"resource_path = '([^']+)'")
+_VERB = re.compile(r"call_api\(resource_path, '([A-Z]+)'")
+_QUERY = re.compile(r"query_params\['(\w+)'\]")
+_PATH_PARAM = re.compile(r"\{[^}/]*\}")
+
+
+def _template(path: str) -> str:
+    """``/a/{campaignId}/b`` and ``/a/{campaign_id}/b`` both → ``/a/{}/b``."""
+    return _PATH_PARAM.sub("{}", path.split("?", 1)[0].rstrip("/"))
+
+
+@cache
+def sdk_operations() -> dict[tuple[str, str], frozenset[str]]:
+    """(HTTP method, path template) → the query parameter names (JSON spelling) the SDK's operation takes,
+    for every operation of every ``*Api`` class of the installed SDK."""
+    operations: dict[tuple[str, str], set[str]] = {}
+    spec = importlib.util.find_spec("PureCloudPlatformClientV2")
+    if spec is None or spec.origin is None:
+        raise AssertionError("PureCloudPlatformClientV2 is not installed")
+    for module in sorted((Path(spec.origin).parent / "apis").glob("*_api.py")):
+        text = module.read_text(encoding="utf-8")
+        starts = [m.start() for m in _OPERATION.finditer(text)] + [len(text)]
+        for begin, end in zip(starts, starts[1:], strict=False):
+            body = text[begin:end]
+            path, verb = _RESOURCE.search(body), _VERB.search(body)
+            if path and verb:
+                key = (verb.group(1), _template(path.group(1)))
+                operations.setdefault(key, set()).update(_QUERY.findall(body))
+    if not operations:
+        raise AssertionError("no API operation found in the SDK's *Api classes")
+    return {key: frozenset(names) for key, names in operations.items()}
+
+
+def query_problems(method: str, path: str, names: Iterable[str]) -> list[str]:
+    """Every query parameter of ``method path`` the SDK's operation does not take (or the operation itself
+    when the SDK has none for that method and path)."""
+    accepted = sdk_operations().get((method.upper(), _template(path)))
+    if accepted is None:
+        return [f"{method} {path}: the SDK has no such operation"]
+    return [f"{method} {path}: query parameter {name!r} is not one the SDK's operation takes "
+            f"(it takes {sorted(accepted) or 'none'})" for name in sorted(set(names)) if name not in accepted]

@@ -154,11 +154,14 @@ def test_the_request_journal_records_paths_statuses_and_intervals(client: TestCl
     client.post(DETAILS, json={"interval": days_back(2), "paging": PAGE})
     client.post(DETAILS, json={"interval": days_back(9), "paging": PAGE})
     client.get("/api/v2/organizations/limits/namespaces/analytics")
+    client.get(f"{EXPORTS}?pageSize=5&pageNumber=1&pageSize=6")
     journal = client.get("/_sandbox/requests").json()
-    *_, ok, refused, limits = journal
-    assert ok == {"seq": ok["seq"], "method": "POST", "path": DETAILS, "status": 200, "interval": days_back(2)}
+    *_, ok, refused, limits, listing = journal
+    assert ok == {"seq": ok["seq"], "method": "POST", "path": DETAILS, "status": 200, "query": [],
+                  "interval": days_back(2)}
     assert refused["status"] == 400 and refused["interval"] == days_back(9) and refused["seq"] == ok["seq"] + 1
     assert limits["path"] == "/api/v2/organizations/limits/namespaces/{namespaceName}" and "interval" not in limits
+    assert listing["query"] == ["pageNumber", "pageSize"]  # the names sent, each once, sorted
 
 
 # -- 429 code variants and the correlation id -------------------------------------------------------------
