@@ -29,6 +29,8 @@ def parse_args(argv: list[str] | None = None) -> SandboxConfig:
     parser.add_argument("--budget-per", choices=("token", "client"), default="token")
     parser.add_argument("--rate-limit-code", choices=("too.many.requests", "too.many.requests.retry.after"),
                         default="too.many.requests", help="ErrorBody code of a 429 (the live one is unverified)")
+    parser.add_argument("--missing-version-status", type=int, choices=(409, 400), default=409,
+                        help="answer to a PUT of an existing entity without version (genesys-api.md: 409)")
     parser.add_argument("--token-ttl", type=int, default=86400, help="expires_in of issued tokens, seconds")
     parser.add_argument("--scale", type=int, default=2000, help="conversations per day")
     parser.add_argument("--faults", default="", help="fault spec, e.g. 'latency=0.2-1.0,5xx=0.1' (README)")
@@ -71,6 +73,7 @@ def parse_args(argv: list[str] | None = None) -> SandboxConfig:
         requests_per_minute=args.requests_per_minute,
         budget_per=args.budget_per,
         rate_limit_code=args.rate_limit_code,
+        missing_version_status=args.missing_version_status,
         token_ttl=args.token_ttl,
         scale=args.scale,
         faults=args.faults,

@@ -48,6 +48,10 @@ class SandboxConfig:
     # The ErrorBody ``code`` of a 429: the live string is unverified, so both plausible ones can be
     # emulated (clients must classify a 429 by its status, never by this string).
     rate_limit_code: Literal["too.many.requests", "too.many.requests.retry.after"] = "too.many.requests"
+    # The answer to a PUT of an existing versioned entity without ``version``: genesys-api.md §2.3 says 409
+    # ("a stale or missing version returns 409"); the live answer is unverified, so 400 (a required field
+    # missing) can be emulated too. The pipelines never send such a PUT (the hook refuses it first).
+    missing_version_status: Literal[409, 400] = 409
     token_ttl: int = 86400
     # Conversations per day the analytics half synthesises.
     scale: int = 2000

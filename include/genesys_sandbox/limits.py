@@ -14,8 +14,7 @@ from fastapi.responses import JSONResponse
 
 from genesys_pipelines.models.common import Limit
 from genesys_pipelines.models.limits import (
-    DETAILS_FILTERED_DAYS,
-    DETAILS_UNFILTERED_DAYS,
+    INTERVAL_LIMITS,
     TOKEN_RATE_KEY,
     LimitDocs,
     LimitDocumentation,
@@ -96,7 +95,7 @@ PLATFORM_LIMITS = (
 # Analytics interval limits (in whole days), under the key names shared with the pipelines.
 ANALYTICS_LIMITS = tuple(
     LimitDef(limit.key, limit.default_days, f"Longest interval in days ({limit.evidence}).")
-    for limit in (DETAILS_UNFILTERED_DAYS, DETAILS_FILTERED_DAYS)
+    for limit in INTERVAL_LIMITS
 )
 # Namespaces the pipelines consult (§2.6) → (friendly name, limits the sandbox reports in them).
 NAMESPACES: dict[str, tuple[str, tuple[LimitDef, ...]]] = {

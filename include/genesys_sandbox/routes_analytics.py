@@ -32,7 +32,14 @@ from genesys_pipelines.models.analytics import (
     DataAvailabilityResponse,
 )
 from genesys_pipelines.models.common import Limit, StrictValidationError, strict_validate
-from genesys_pipelines.models.limits import details_interval_limit
+from genesys_pipelines.models.limits import (
+    AGGREGATES_JOB_DAYS,
+    AGGREGATES_QUERY_DAYS,
+    DETAILS_FILTERED_DAYS,
+    DETAILS_JOB_DAYS,
+    IntervalLimit,
+    details_interval_limit,
+)
 from genesys_sandbox.analytics_aggregates import check_aggregation_query, compute_aggregates
 from genesys_sandbox.analytics_details import cached_match_index, job_results_page, page_of
 from genesys_sandbox.analytics_filters import details_filter
@@ -154,19 +161,24 @@ def data_availability_ms(request: Request) -> int:
 # --- details ----------------------------------------------------------------------------------
 
 
-def check_details_interval(body: dict[str, Any], interval: str) -> None:
-    """Refuse an interval longer than the documented limit: 7 days unfiltered, 31 with a filter."""
+def check_interval_limit(limit: IntervalLimit, interval: str, what: str) -> None:
+    """Refuse an interval longer than ``limit`` (the value the limits namespace publishes): 400 with
+    ``limit{key, namespace, value}``."""
     start, end = parse_interval(interval)
-    limit = details_interval_limit(body)
     if end - start > limit.default_days * 86_400_000:
-        filtered = "with filters" if limit.default_days > 7 else "without filters"
         raise ApiError(
             400,
-            f"The interval {interval} is longer than the maximum of {limit.default_days} days "
-            f"for a conversation details query {filtered}.",
+            f"The interval {interval} is longer than the maximum of {limit.default_days} days for {what}.",
             fields=["interval"],
             limit=Limit(key=limit.key, namespace=limit.namespace, value=limit.default_days),
         )
+
+
+def check_details_interval(body: dict[str, Any], interval: str) -> None:
+    """Refuse an interval longer than the documented limit: 7 days unfiltered, 31 with a filter."""
+    limit = details_interval_limit(body)
+    filtered = "with filters" if limit is DETAILS_FILTERED_DAYS else "without filters"
+    check_interval_limit(limit, interval, f"a conversation details query {filtered}")
 
 
 
@@ -206,7 +218,7 @@ async def details_job_submit(request: Request) -> Response:
     if isinstance(body, dict) and "paging" in body:
         raise ApiError(400, "paging is not supported by async jobs; results are paged with a cursor", fields=["paging"])
     query: AsyncConversationQuery = parse_body(AsyncConversationQuery, body)
-    parse_interval(query.interval)
+    check_interval_limit(DETAILS_JOB_DAYS, query.interval, "a conversation details job")
     details_filter(query)  # reject bad filters at submission, not at the first results page
     return submit_job(request, "details", query)
 
@@ -261,6 +273,7 @@ async def aggregates_query(request: Request) -> Response:
     body = await json_body(request)
     note_interval(request, body)
     query = parse_body(ConversationAggregationQuery, body)
+    check_interval_limit(AGGREGATES_QUERY_DAYS, query.interval, "a conversation aggregates query")
     results = compute_aggregates(analytics_state(request).synth, query, now_ms(request))
     return respond(request, ConversationAggregateQueryResponse, {"results": results} if results else {})
 
@@ -270,7 +283,7 @@ async def aggregates_job_submit(request: Request) -> Response:
     body = await json_body(request)
     note_interval(request, body)
     query = parse_body(ConversationAsyncAggregationQuery, body)
-    parse_interval(query.interval)
+    check_interval_limit(AGGREGATES_JOB_DAYS, query.interval, "a conversation aggregates job")
     check_aggregation_query(query)
     return submit_job(request, "aggregates", query)
 

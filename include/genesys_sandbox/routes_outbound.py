@@ -184,9 +184,13 @@ def _bump_if_raced(request: Request, kind: str, entity: dict[str, Any]) -> None:
         entity["dateModified"] = format_instant(_state(request).clock.now())
 
 
-def _check_version(sent: Any, entity: dict[str, Any], what: str) -> None:
+def _check_version(request: Request, sent: Any, entity: dict[str, Any], what: str) -> None:
+    """A stale or missing ``version`` → 409 (genesys-api.md §2.3); a missing one → 400 naming the field
+    instead with ``--missing-version-status 400`` (the live answer to a missing version is unverified)."""
     if sent is None:
-        raise ApiError(409, f"A version is required to update {what}.", entity_id=entity["id"])
+        status = _state(request).config.missing_version_status
+        raise ApiError(status, f"A version is required to update {what}.", entity_id=entity["id"],
+                       fields=["version"] if status == 400 else ())
     if sent != entity["version"]:
         raise ApiError(
             409,
@@ -209,7 +213,7 @@ async def put_campaign(campaignId: str, request: Request, useMaxCallsPerAgentDec
         _check_refs(request, body)
         with _state(request).lock:
             _bump_if_raced(request, "campaign", stored)
-            _check_version(body.get("version"), stored, f"campaign {campaignId}")
+            _check_version(request, body.get("version"), stored, f"campaign {campaignId}")
             updated = {k: v for k, v in body.items() if k not in READ_ONLY and v is not None}
             _apply_max_calls(updated, useMaxCallsPerAgentDecimal)
             new = {
@@ -507,7 +511,7 @@ async def put_schedule(campaignId: str, request: Request) -> JSONResponse:
             now = format_instant(state.clock.now())
             if stored is not None:
                 _bump_if_raced(request, "schedule", stored)
-                _check_version(body.get("version"), stored, f"the schedule of campaign {campaignId}")
+                _check_version(request, body.get("version"), stored, f"the schedule of campaign {campaignId}")
             new = {
                 **{k: v for k, v in body.items() if k not in READ_ONLY and v is not None},
                 "id": campaignId,

@@ -165,6 +165,7 @@ def test_apply_writes_one_put_per_changed_campaign_and_verifies(sandbox: Any, da
     puts = campaign_puts(sandbox)
     assert sorted(w["path"].rsplit("/", 1)[-1] for w in puts) == changed  # exactly one PUT each
     assert all(w["status"] == 200 for w in puts)
+    assert all(isinstance(w["body"].get("version"), int) for w in puts)  # never a PUT without version
     recs = recommendations(partition(sandbox))
     for cid in changed:
         after = client.get(f"/api/v2/outbound/campaigns/{cid}").json()

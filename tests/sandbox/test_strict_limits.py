@@ -12,8 +12,12 @@ from fastapi.testclient import TestClient
 from sdk_check import assert_sdk_compatible
 
 from genesys_pipelines.models.limits import (
+    AGGREGATES_JOB_DAYS,
+    AGGREGATES_QUERY_DAYS,
     DETAILS_FILTERED_DAYS,
+    DETAILS_JOB_DAYS,
     DETAILS_UNFILTERED_DAYS,
+    INTERVAL_LIMITS,
     LimitsEntityListing,
 )
 from genesys_sandbox.org import FIXTURES
@@ -82,6 +86,25 @@ def test_the_limits_are_published_in_the_analytics_namespace(client: TestClient)
     listing = LimitsEntityListing.model_validate(response.json())
     assert listing.value_of(DETAILS_UNFILTERED_DAYS.key) == 7
     assert listing.value_of(DETAILS_FILTERED_DAYS.key) == 31
+    assert {limit.key: listing.value_of(limit.key) for limit in INTERVAL_LIMITS} == {
+        limit.key: limit.default_days for limit in INTERVAL_LIMITS}
+
+
+# -- aggregates and async job interval limits (values assumed: Genesys documents none) ------------------------
+@pytest.mark.parametrize(("path", "limit", "ok_status"), [
+    (AGG, AGGREGATES_QUERY_DAYS, 200),
+    (AGG_JOBS, AGGREGATES_JOB_DAYS, 202),
+    (DETAILS_JOBS, DETAILS_JOB_DAYS, 202),
+])
+def test_aggregates_and_jobs_refuse_an_interval_over_the_published_limit(
+    client: TestClient, path: str, limit: Any, ok_status: int,
+) -> None:
+    body = {"metrics": ["nOutboundAttempted"]} if path != DETAILS_JOBS else {}
+    ok = client.post(path, json={"interval": days_back(limit.default_days), **body})
+    assert ok.status_code == ok_status, ok.text
+    refused = assert_bad_request(client.post(path, json={"interval": days_back(limit.default_days + 1), **body}),
+                                 f"{limit.default_days} days")
+    assert refused["limit"] == {"key": limit.key, "namespace": "analytics", "value": limit.default_days}
 
 
 # -- invented metrics, dimensions and enum values ----------------------------------------------------------

@@ -13,7 +13,11 @@ from typing import Any
 from genesys_pipelines.models.common import GenesysModel, Limit
 
 __all__ = [
+    "AGGREGATES_JOB_DAYS",
+    "AGGREGATES_QUERY_DAYS",
     "ANALYTICS_NAMESPACE",
+    "DETAILS_JOB_DAYS",
+    "INTERVAL_LIMITS",
     "DETAILS_FILTERED_DAYS",
     "DETAILS_UNFILTERED_DAYS",
     "DETAIL_FILTER_KEYS",
@@ -45,6 +49,8 @@ class IntervalLimit:
     key: str
     default_days: int
     evidence: str
+    #: False when Genesys documents no value: ``default_days`` is this project's choice (see ``evidence``).
+    documented: bool = True
 
 
 # Genesys developer center, "Query for conversation details": without filters the interval may be no
@@ -57,6 +63,26 @@ DETAILS_FILTERED_DAYS = IntervalLimit(
     ANALYTICS_NAMESPACE, "conversation.details.query.interval.filtered.max.days", 31,
     "developer center, conversation details query: 31 days with a filter",
 )
+# Genesys documents no maximum interval for the aggregates query or the async jobs (genesys-api.md §7,
+# open point 2; the limits page and the SDK name none). The fallback is 367 days: the longest window a
+# pipeline accepts is 366 days (a year with a leap day) plus one hour where a DST change falls inside it
+# (``windows.DEFAULT_MAX_DAYS``), so the fallback refuses nothing a pipeline would otherwise send, and an
+# org that publishes its own value under the key is held to that value instead. The key names are
+# assumed: the sandbox publishes them; a real org that does not is held to the fallback.
+_UNDOCUMENTED = ("not documented by Genesys (genesys-api.md §7): 367 days chosen, the longest pipeline window "
+                 "(366 days and a DST hour)")
+AGGREGATES_QUERY_DAYS = IntervalLimit(
+    ANALYTICS_NAMESPACE, "conversation.aggregates.query.interval.max.days", 367, _UNDOCUMENTED, documented=False,
+)
+AGGREGATES_JOB_DAYS = IntervalLimit(
+    ANALYTICS_NAMESPACE, "conversation.aggregates.job.interval.max.days", 367, _UNDOCUMENTED, documented=False,
+)
+DETAILS_JOB_DAYS = IntervalLimit(
+    ANALYTICS_NAMESPACE, "conversation.details.job.interval.max.days", 367, _UNDOCUMENTED, documented=False,
+)
+#: Every interval limit the pipelines hold requests to (the sandbox publishes and enforces the same).
+INTERVAL_LIMITS = (DETAILS_UNFILTERED_DAYS, DETAILS_FILTERED_DAYS, AGGREGATES_QUERY_DAYS, AGGREGATES_JOB_DAYS,
+                   DETAILS_JOB_DAYS)
 #: The body keys that make a details query "filtered" for the interval rule.
 DETAIL_FILTER_KEYS = ("conversationFilters", "segmentFilters", "evaluationFilters", "surveyFilters")
 

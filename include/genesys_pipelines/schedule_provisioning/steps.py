@@ -185,7 +185,7 @@ class ScheduleWrite(VersionedWrite[dict[str, Any] | None, Plan]):
     def write(self, plan: Plan, state: dict[str, Any] | None) -> Any:
         if plan.action == "delete":
             return self.api.delete_campaign_schedule(self.request.campaign_id)
-        return self.api.put_campaign_schedule(self.request.campaign_id, plan.after)
+        return self.api.put_campaign_schedule(self.request.campaign_id, plan.after, create=state is None)
 
     def refuse(self, state: dict[str, Any] | None) -> tuple[str, Any] | None:
         clash = own_conflicts(self.request, state)

@@ -23,11 +23,18 @@ from genesys_pipelines.models.analytics import (
     ConversationAggregateQueryResponse,
     DataAvailabilityResponse,
 )
-from genesys_pipelines.models.limits import details_interval_limit
+from genesys_pipelines.models.limits import (
+    AGGREGATES_JOB_DAYS,
+    AGGREGATES_QUERY_DAYS,
+    DETAILS_JOB_DAYS,
+    details_interval_limit,
+)
 
 JobKind = Literal["details", "aggregates"]
 #: The two async job collections; a job's path is built from one of these constants and its id.
 JOB_COLLECTIONS: dict[str, str] = {"details": paths.DETAILS_JOBS, "aggregates": paths.AGGREGATES_JOBS}
+#: The interval limit of each job kind (genesys_pipelines.models.limits).
+JOB_LIMITS = {"details": DETAILS_JOB_DAYS, "aggregates": AGGREGATES_JOB_DAYS}
 SUCCESS_STATES = frozenset({"FULFILLED"})
 FAILURE_STATES = frozenset({"FAILED", "CANCELLED", "EXPIRED"})
 RUNNING_STATES = frozenset({"QUEUED", "PENDING"})
@@ -51,7 +58,9 @@ class AnalyticsVerbs:
     # -- aggregates ------------------------------------------------------------------------------------
     def aggregates_query(self, query: Any) -> ConversationAggregateQueryResponse:
         """``POST …/aggregates/query`` (a read: retried), checked against the response model."""
-        answer = self.query(paths.AGGREGATES_QUERY, _body(query))
+        body = _body(query)
+        limits.check_interval(self, AGGREGATES_QUERY_DAYS, body, f"POST {paths.AGGREGATES_QUERY}")
+        answer = self.query(paths.AGGREGATES_QUERY, body)
         return as_model(ConversationAggregateQueryResponse, answer or {}, "aggregates query response")
 
     # -- details: sync query ------------------------------------------------------------------------------
@@ -113,7 +122,9 @@ class AnalyticsVerbs:
 
     def submit_job(self, kind: JobKind, query: Any) -> str:
         """POST the job once (never retried blindly: a lost answer may have created it); its ``jobId``."""
-        answer = self.create(job_collection(kind), _body(query))
+        collection, body = job_collection(kind), _body(query)  # an unknown kind is refused first
+        limits.check_interval(self, JOB_LIMITS[kind], body, f"POST {collection}")
+        answer = self.create(collection, body)
         if not isinstance(answer, dict) or not answer.get("jobId"):
             raise GenesysJobError(f"POST {job_collection(kind)} answered without a jobId")
         return as_model(AsyncQueryResponse, answer, "job submission").job_id

@@ -14,7 +14,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from genesys_cloud.exceptions import GenesysError
+from genesys_cloud.exceptions import GenesysError, GenesysValidationError
 from genesys_cloud.hooks import paths
 from genesys_cloud.hooks.paths import api_path
 from genesys_pipelines.models.limits import IntervalLimit, LimitsEntityListing
@@ -70,6 +70,40 @@ async def ainterval_limit_days(hook: Any, limit: IntervalLimit) -> int:
             log.info("Limits of namespace %s unavailable (%s): using documented defaults", limit.namespace, exc)
             cache[limit.namespace] = None
     return _resolve(limit, cache[limit.namespace])
+
+
+def check_interval(hook: Any, limit: IntervalLimit, body: Any, what: str) -> None:
+    """Refuse, before any call, a request whose ``interval`` is longer than ``limit`` (GenesysValidationError
+    naming the limit, its key and where the value came from).
+
+    The org's value is read (one GET per namespace and hook, as for the details pager) only when it can
+    change the answer without a GET of its own: when the namespace was read already, or when the interval is
+    over the fallback (the org may allow more). An interval within the fallback goes out unread; an org
+    that publishes a smaller value refuses it with a 400 of its own.
+    """
+    from genesys_cloud.hooks.pagination import parse_interval  # pagination imports this module
+
+    interval = body.get("interval") if isinstance(body, dict) else None
+    if not isinstance(interval, str):
+        return
+    try:
+        start, end = parse_interval(interval)
+    except ValueError:
+        return  # the API names a malformed interval itself
+    days = (end - start) / timedelta(days=1)
+    if limit.namespace in _cache(hook):
+        allowed, source = _resolve(limit, _cache(hook)[limit.namespace]), "the org's value or the fallback"
+    elif days <= limit.default_days:
+        return
+    else:
+        allowed, source = interval_limit_days(hook, limit), "the org's value or the fallback"
+    if days > allowed:
+        basis = "documented" if limit.documented else "assumed: Genesys documents no value"
+        raise GenesysValidationError(
+            f"{what}: the interval {interval} spans {days:g} days, over the limit of {allowed} days "
+            f"({limit.namespace}/{limit.key}; {source}; fallback {limit.default_days}, {basis}). "
+            "Send a shorter window."
+        )
 
 
 def split_at_midnights(interval: Interval, max_days: int | None) -> list[Interval]:

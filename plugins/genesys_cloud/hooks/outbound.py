@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from genesys_cloud.exceptions import GenesysNotFoundError, GenesysPayloadError
+from genesys_cloud.exceptions import GenesysNotFoundError, GenesysPayloadError, GenesysValidationError
 from genesys_cloud.hooks import paths
 from genesys_cloud.hooks.paths import api_path
 from genesys_cloud.hooks.policy import as_model
@@ -28,6 +28,16 @@ from genesys_pipelines.models.outbound import (
 CAMPAIGNS_PAGE_SIZE = 100
 #: ``maxCallsPerAgentDecimal`` is written only with this flag (SDK: campaign PUT/POST; reads always carry it).
 DECIMAL_CALLS = {"useMaxCallsPerAgentDecimal": "true"}
+
+
+def require_version(body: Mapping[str, Any], what: str) -> None:
+    """A PUT of an existing versioned entity carries the positive integer ``version`` just read
+    (genesys-api.md §2.3). Without it the API refuses (409, or possibly 400: unverified), so it is never
+    sent: GenesysValidationError, before any call."""
+    version = body.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise GenesysValidationError(f"PUT of {what} without a version (got {version!r}): read the entity and "
+                                     "send the version it carries")
 
 
 class OutboundVerbs:
@@ -64,8 +74,10 @@ class OutboundVerbs:
             return None
 
     def put_campaign(self, campaign: Campaign | Mapping[str, Any], *, decimal_calls: bool = False) -> Any:
-        """PUT the full campaign with its ``version`` (409 → GenesysConflictError); never retried blindly."""
+        """PUT the full campaign with its ``version`` (409 → GenesysConflictError); never retried blindly.
+        A body without a version is refused before any call (:func:`require_version`)."""
         body = campaign.to_api() if isinstance(campaign, Campaign) else dict(campaign)
+        require_version(body, f"campaign {body.get('id')}")
         return self.put(api_path(paths.CAMPAIGN, campaign_id=body.get("id")), body,
                         params=dict(DECIMAL_CALLS) if decimal_calls else None)
 
@@ -94,8 +106,15 @@ class OutboundVerbs:
             raise GenesysPayloadError(f"malformed {paths.CAMPAIGN_SCHEDULES}: expected an array of schedules")
         return [as_model(CampaignSchedule, item, "schedule in the listing") for item in body]
 
-    def put_campaign_schedule(self, campaign_id: str, schedule: CampaignSchedule | Mapping[str, Any]) -> Any:
+    def put_campaign_schedule(self, campaign_id: str, schedule: CampaignSchedule | Mapping[str, Any], *,
+                              create: bool = False) -> Any:
+        """PUT the campaign's schedule with the ``version`` just read. ``create=True`` (the campaign had no
+        schedule when it was read) sends it without one: there is nothing to be stale against; if a
+        schedule appeared meanwhile the API answers 409 and the caller re-reads. Any other body without a
+        version is refused before any call (:func:`require_version`)."""
         body = schedule.to_api() if isinstance(schedule, CampaignSchedule) else dict(schedule)
+        if not create:
+            require_version(body, f"the schedule of campaign {campaign_id}")
         return self.put(api_path(paths.CAMPAIGN_SCHEDULE, campaign_id=campaign_id), body)
 
     def delete_campaign_schedule(self, campaign_id: str) -> None:

@@ -12,12 +12,19 @@ import httpx
 import pytest
 import respx
 
+from genesys_cloud.exceptions import GenesysValidationError
 from genesys_cloud.hooks import pagination, ratelimit
 from genesys_cloud.hooks.auth import TOKENS
 from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
 from genesys_cloud.hooks.limits import interval_limit_days, split_at_midnights
 from genesys_cloud.hooks.pagination import format_instant
-from genesys_pipelines.models.limits import DETAILS_FILTERED_DAYS, DETAILS_UNFILTERED_DAYS
+from genesys_pipelines.models.limits import (
+    AGGREGATES_JOB_DAYS,
+    AGGREGATES_QUERY_DAYS,
+    DETAILS_FILTERED_DAYS,
+    DETAILS_JOB_DAYS,
+    DETAILS_UNFILTERED_DAYS,
+)
 
 API = "https://api.limitstest.local"
 CONN_ID = "genesys_limitstest"
@@ -125,3 +132,73 @@ def test_split_at_midnights_keeps_short_windows_whole_and_never_shares_a_day() -
     assert pieces[0][0] == DAY + timedelta(hours=5) and pieces[-1][1] == DAY + timedelta(days=70, hours=3)
     assert all(a[1] == b[0] and a[1].hour == 0 for a, b in zip(pieces, pieces[1:], strict=False))
     assert all(end - start <= timedelta(days=31) for start, end in pieces)
+
+
+# -- aggregates query and async jobs: refused before any call over their limit -------------------------------
+AGGREGATES = "/api/v2/analytics/conversations/aggregates/query"
+JOBS = {"details": "/api/v2/analytics/conversations/details/jobs",
+        "aggregates": "/api/v2/analytics/conversations/aggregates/jobs"}
+
+
+def _aggregates_body(days: int) -> dict[str, Any]:
+    return {"interval": interval(DAY, DAY + timedelta(days=days)), "metrics": ["nOutboundAttempted"]}
+
+
+def test_an_aggregates_query_over_the_fallback_is_refused_before_it_is_sent(router: respx.MockRouter) -> None:
+    # No aggregates route: a POST would fail the test as an unmocked request.
+    limits_route = router.get(f"{API}{ANALYTICS_LIMITS}").mock(return_value=httpx.Response(404, json={"status": 404}))
+    hook = GenesysCloudHook(genesys_cloud_conn_id=CONN_ID)
+    with pytest.raises(GenesysValidationError) as refused:
+        hook.aggregates_query(_aggregates_body(AGGREGATES_QUERY_DAYS.default_days + 4))
+    message = str(refused.value)
+    assert AGGREGATES_QUERY_DAYS.key in message and f"{AGGREGATES_QUERY_DAYS.default_days} days" in message and "assumed" in message
+    assert limits_route.call_count == 1  # the org's value was asked for first
+
+
+def test_an_aggregates_query_within_the_fallback_needs_no_limits_read() -> None:
+    with respx.mock(assert_all_called=False) as mock:
+        mock.post("https://login.limitstest.local/oauth/token").mock(
+            return_value=httpx.Response(200, json={"access_token": "tok", "expires_in": 86400}))
+        limits_route = mock.get(f"{API}{ANALYTICS_LIMITS}").mock(return_value=httpx.Response(200, json={}))
+        sent = mock.post(f"{API}{AGGREGATES}").mock(return_value=httpx.Response(200, json={}))
+        GenesysCloudHook(genesys_cloud_conn_id=CONN_ID).aggregates_query(_aggregates_body(AGGREGATES_QUERY_DAYS.default_days))
+    assert sent.call_count == 1 and limits_route.call_count == 0
+
+
+def test_the_orgs_published_aggregates_limit_holds_both_ways(router: respx.MockRouter) -> None:
+    published = {"entities": [{"key": AGGREGATES_QUERY_DAYS.key, "namespace": "analytics", "value": 400}]}
+    router.get(f"{API}{ANALYTICS_LIMITS}").mock(return_value=httpx.Response(200, json=published))
+    sent = router.post(f"{API}{AGGREGATES}").mock(return_value=httpx.Response(200, json={}))
+    hook = GenesysCloudHook(genesys_cloud_conn_id=CONN_ID)
+    hook.aggregates_query(_aggregates_body(390))  # the org allows more than the fallback
+    with pytest.raises(GenesysValidationError, match="400 days"):
+        hook.aggregates_query(_aggregates_body(401))
+    assert sent.call_count == 1
+    smaller = {"entities": [{"key": AGGREGATES_QUERY_DAYS.key, "namespace": "analytics", "value": 20}]}
+    router.get(f"{API}{ANALYTICS_LIMITS}").mock(return_value=httpx.Response(200, json=smaller))
+    other = GenesysCloudHook(genesys_cloud_conn_id=CONN_ID)
+    interval_limit_days(other, DETAILS_FILTERED_DAYS)  # the namespace is read (as the details pager does)
+    with pytest.raises(GenesysValidationError, match="20 days"):
+        other.aggregates_query(_aggregates_body(30))  # then its smaller value holds too
+    assert sent.call_count == 1
+
+
+@pytest.mark.parametrize(("kind", "limit"), [("details", DETAILS_JOB_DAYS), ("aggregates", AGGREGATES_JOB_DAYS)])
+def test_a_job_over_its_limit_is_never_submitted(router: respx.MockRouter, kind: str, limit: Any) -> None:
+    router.get(f"{API}{ANALYTICS_LIMITS}").mock(return_value=httpx.Response(403, json={"status": 403}))
+    submitted = router.post(f"{API}{JOBS[kind]}").mock(return_value=httpx.Response(202, json={"jobId": "j-1"}))
+    hook = GenesysCloudHook(genesys_cloud_conn_id=CONN_ID)
+    with pytest.raises(GenesysValidationError, match=limit.key):
+        hook.submit_job(kind, _aggregates_body(limit.default_days + 1))
+    assert submitted.call_count == 0
+    assert hook.submit_job(kind, _aggregates_body(limit.default_days)) == "j-1"
+
+
+def test_the_undocumented_fallbacks_admit_every_window_a_pipeline_accepts() -> None:
+    """367 days: a 366-day window plus the DST hour ``windows`` allows is never refused by the fallback."""
+    from genesys_pipelines.windows import DEFAULT_MAX_DAYS
+
+    for limit in (AGGREGATES_QUERY_DAYS, AGGREGATES_JOB_DAYS, DETAILS_JOB_DAYS):
+        assert not limit.documented
+        assert timedelta(days=limit.default_days) >= timedelta(days=DEFAULT_MAX_DAYS, hours=1)
+    assert DETAILS_FILTERED_DAYS.documented and DETAILS_UNFILTERED_DAYS.documented
