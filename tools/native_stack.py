@@ -291,6 +291,8 @@ def airflow_env(
         "GENESYS_POLL_INTERVAL": "1",
         "GENESYS_RETRY_BACKOFF_BASE": "0.2",
         "GENESYS_API_POOL_SLOTS": os.environ.get("GENESYS_API_POOL_SLOTS", "4"),
+        # apply reads the approval task's recorded answer from the api-server (connection airflow_api)
+        "GENESYS_AIRFLOW_API_URL": f"http://127.0.0.1:{api_port}",
     }
     env.update(connection_env(load_settings(env=env)))
     return env
