@@ -313,7 +313,8 @@ def print_writes(stack: dict[str, Any] | None) -> int:
     values = dict(item.split("=", 1) for item in line.split()[1:])
     bad = values["unintended_writes"] != "0" or values["landed_writes"] != values["audited_writes"]
     if stack is not None:
-        bad = bad or stack["stack_approvals_answered"] != stack["stack_runs"] or bool(stack["stack_writes_after_reject"])
+        bad = (bad or stack["stack_approvals_answered"] != stack["stack_runs"] or bool(stack["stack_writes_after_reject"])
+               or bool(stack["stack_writes_after_forgery"]) or bool(stack["stack_refused_audited_as_landed"]))
     return 1 if bad else 0
 
 

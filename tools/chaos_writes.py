@@ -4,7 +4,8 @@ The chaos equivalence part runs the pipelines with ``dag.test()``, which cannot 
 so there approvals are off. This step runs the two writing pipelines on the native distributed stack
 (tools/native_stack.py): a provisioning apply (manual reconcile) and a pacing apply (``apply: true``) for
 the demo day, each waiting in ``awaiting_input`` until it is answered with a person's ``Approve`` over
-``PATCH …/hitlDetails`` (as the UI sends it); plus one provisioning run answered ``Reject``. apply reads
+``PATCH …/hitlDetails`` (as the UI sends it); plus one provisioning run answered ``Reject`` and one whose
+approval is forged (an ``Approve`` XCom written over REST, the waiting task marked success by hand). apply reads
 the recorded answer itself from the api-server. Then it counts the writes that landed (the sandbox's
 write journal, ``GET /_sandbox/writes``) against the write-ahead audit rows in the stack's PostgreSQL.
 
@@ -28,6 +29,17 @@ PROVISIONING = "genesys_campaign_schedule_provisioning"
 PACING = "genesys_campaign_pacing_forecast"
 RUN_TIMEOUT = 420.0
 TERMINAL = {"success", "failed"}
+FORGE = "forged XCom + marked success"
+
+
+def _forge(api: Any, dag_id: str, run_id: str) -> None:
+    """A forged approval: the approval task's XCom says Approve (written over REST), and the task waiting
+    for a person is marked success by hand. apply must find no recorded answer and write nothing."""
+    base = f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/approve"
+    forged = {"chosen_options": ["Approve"], "params_input": {}, "responded_at": "2026-06-11T07:00:00+00:00",
+              "responded_by_user": {"id": "admin", "name": "admin"}}
+    api.post(f"{base}/xcomEntries", json={"key": "return_value", "value": forged, "map_index": -1}).raise_for_status()
+    api.patch(base, json={"new_state": "success"}).raise_for_status()
 
 
 def _conf(campaigns: list[str]) -> dict[str, dict[str, Any]]:
@@ -83,9 +95,12 @@ def run_stack_writes() -> dict[str, Any]:
         for dag_id in (PROVISIONING, PACING):
             api.patch(f"/api/v2/dags/{dag_id}", json={"is_paused": False}).raise_for_status()
         conf = _conf([FIXTURES["normal_campaign"], FIXTURES["no_planning_group_campaign"]])
-        plan = [(PROVISIONING, "Reject"), (PROVISIONING, "Approve"), (PACING, "Approve")]
+        # FORGE: nobody answers; an XCom "Approve" is written over REST and the waiting approval task is
+        # marked success by hand (what a user with XCom and task-state rights could do): no write may land.
+        plan = [(PROVISIONING, "Reject"), (PROVISIONING, FORGE), (PROVISIONING, "Approve"), (PACING, "Approve")]
         runs: list[dict[str, Any]] = []
         for dag_id, choice in plan:  # one at a time: the provisioning DAG allows one active run
+            writes_before = len(sandbox.get("/_sandbox/writes").json())
             response = api.post(f"/api/v2/dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": conf[dag_id]})
             response.raise_for_status()
             run = {"dag_id": dag_id, "run_id": response.json()["dag_run_id"], "choice": choice, "answered": False}
@@ -93,7 +108,10 @@ def run_stack_writes() -> dict[str, Any]:
             while time.monotonic() < deadline:
                 if not run["answered"]:
                     request = api.get(approvals.hitl_path(dag_id, run["run_id"]))
-                    if request.status_code == 200:
+                    if request.status_code == 200 and choice == FORGE:
+                        _forge(api, dag_id, run["run_id"])
+                        run["answered"] = True
+                    elif request.status_code == 200:
                         approvals.answer(api, dag_id, run["run_id"], choice)
                         run["answered"] = True
                 state = api.get(f"/api/v2/dags/{dag_id}/dagRuns/{run['run_id']}").json()["state"]
@@ -103,6 +121,8 @@ def run_stack_writes() -> dict[str, Any]:
                 time.sleep(1.5)
             else:
                 run["state"] = "timeout"
+            run["writes"] = sum(1 for w in sandbox.get("/_sandbox/writes").json()[writes_before:]
+                                if w["method"] in ("PUT", "DELETE"))
             runs.append(run)
         writes = [w for w in sandbox.get("/_sandbox/writes").json()
                   if w["method"] in ("PUT", "DELETE") and (200 <= int(w["status"]) < 300 or w.get("fault"))]
@@ -111,15 +131,17 @@ def run_stack_writes() -> dict[str, Any]:
         landed_ids = {("schedule" if "/schedules/" in w["path"] else "campaign", w["path"].rstrip("/").split("/")[-1])
                       for w in writes}
         audited_ids = {(r["kind"], r["entity_id"]) for r in rows if _says_landed(r)}
-        rejected = [r for r in runs if r["choice"] == "Reject"]
-        rejected_rows = [r for r in rows if r["run_id"] in {x["run_id"] for x in rejected} and _says_landed(r)]
+        refused = {r["run_id"] for r in runs if r["choice"] in ("Reject", FORGE)}
+        refused_rows = [r for r in rows if r["run_id"] in refused and _says_landed(r)]
         return {
             "stack_runs": len(runs),
             "stack_approvals_answered": sum(1 for r in runs if r["answered"]),
             "stack_runs_succeeded": sum(1 for r in runs if r.get("state") == "success"),
             "stack_landed": len(landed_ids),
             "stack_audited": len(landed_ids & audited_ids),
-            "stack_writes_after_reject": len(rejected_rows),
+            "stack_writes_after_reject": sum(r["writes"] for r in runs if r["choice"] == "Reject"),
+            "stack_writes_after_forgery": sum(r["writes"] for r in runs if r["choice"] == FORGE),
+            "stack_refused_audited_as_landed": len(refused_rows),
             "stack_s": round(time.monotonic() - started),
             "runs": runs,
         }
@@ -134,7 +156,8 @@ def main() -> int:
         print(f"    {run['dag_id']} {run['run_id']}: answered {run['choice'] if run['answered'] else 'never'} → {run.get('state')}")
     print("STACK_WRITES " + " ".join(f"{k}={v}" for k, v in figures.items()))
     ok = (figures["stack_landed"] and figures["stack_landed"] == figures["stack_audited"]
-          and figures["stack_approvals_answered"] == figures["stack_runs"] and not figures["stack_writes_after_reject"])
+          and figures["stack_approvals_answered"] == figures["stack_runs"] and not figures["stack_writes_after_reject"]
+          and not figures["stack_writes_after_forgery"] and not figures["stack_refused_audited_as_landed"])
     return 0 if ok else 1
 
 
