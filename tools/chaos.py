@@ -11,7 +11,7 @@
 3. EDGES: the hook's hostile cases (tests/e2e/test_edges.py), one ``EDGES …`` line.
 4. WRITES: the hostile-answer write suite in-process and through the sandbox's ``hostile=`` fault, and the
    two writing pipelines on the native stack with their approvals answered over REST inside the run
-   (tools/chaos_writes.py: a Reject and two Approves; landed writes from the sandbox's write journal
+   (tools/chaos_writes.py: a Reject, a forged approval and two Approves; landed writes from the sandbox's write journal
    against the audit rows), one ``WRITES …`` line.
 
     python tools/chaos.py [--days 30] [--skip-backfill] [--skip-suite] [--skip-stack-writes] [--only-writes]
