@@ -70,18 +70,19 @@ def genesys_campaign_pacing_forecast() -> None:
 
     @task(pool=API_POOL, trigger_rule="none_failed_min_one_success")
     def apply_changes(cfg: dict[str, Any], results: list[dict[str, Any]], recorded: dict[str, Any]) -> dict:
-        """Only with apply: true and a recorded Approve of these values; every write audited ahead."""
+        """Only with apply: true and a person's Approve of these values (read from the approval task
+        instance's own record, never XCom); every write audited ahead."""
         from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
         from genesys_cloud.sinks.audit import approved_journal
-        from genesys_pipelines.approval import pacing_items
         from genesys_pipelines.pacing_forecast import steps
 
-        run, results = spec(cfg), list(results or [])
+        run, results, hook = spec(cfg), list(results or []), GenesysCloudHook()
         if not run.params.apply:
             return {}
         journal, approved = approved_journal(get_current_context(), run.window.start, run.window.end,
-                                             "pacing_write", "outbound_campaign", pacing_items(results))
-        return steps.apply_all(GenesysCloudHook(), results, run.params, recorded or {}, journal, approved)
+                                             "pacing_write", "outbound_campaign",
+                                             steps.review(results, run.params.apply, hook.is_sandbox))
+        return steps.apply_all(hook, results, run.params, recorded or {}, journal, approved)
 
     @task
     def deliver(cfg: dict[str, Any], results: list[dict[str, Any]]) -> dict[str, Any]:

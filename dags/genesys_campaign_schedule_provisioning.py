@@ -55,30 +55,26 @@ def genesys_campaign_schedule_provisioning() -> None:
     def review(run: dict[str, Any], entries: list[dict[str, Any]]) -> list[str]:
         """Whether a person must approve (manual applies; the reconcile per GENESYS_RECONCILE_APPROVAL)."""
         from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
-        from genesys_pipelines import approval as ap
+        from genesys_pipelines.schedule_provisioning.steps import review as review_of
 
-        items = ap.schedule_items(entries)
-        required = ap.approval_required(manual=run.get("run_type") == "manual", dry_run=run["dry_run"],
-                                        writes=bool(items), is_destructive=ap.destructive(entries),
-                                        setting=ap.reconcile_setting(), sandbox=GenesysCloudHook().is_sandbox)
-        shown = ap.review(items, required, lambda digest: ap.schedule_review_body(entries, digest))
+        shown = review_of(run, entries, GenesysCloudHook().is_sandbox)
         get_current_context()["ti"].xcom_push(key="review", value=shown)
-        return ["approve", "apply"] if required else ["apply"]
+        return ["approve", "apply"] if shown["required"] else ["apply"]
 
     @task(pool=API_POOL, trigger_rule="none_failed_min_one_success")
     def apply(run: dict[str, Any], entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Write the accepted plans (nothing when dry_run; with a required approval only with a recorded
-        Approve of this plan's digest), every write audited ahead; never a sibling campaign."""
+        """Write the accepted plans (nothing when dry_run; with a required approval only with a person's
+        Approve of this plan's digest, read from the approval task instance's own record, never XCom),
+        every write audited ahead; never a sibling campaign."""
         from genesys_cloud.context import run_after
         from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
         from genesys_cloud.sinks.audit import approved_journal
-        from genesys_pipelines.approval import schedule_items
-        from genesys_pipelines.schedule_provisioning.steps import apply_run
+        from genesys_pipelines.schedule_provisioning.steps import apply_run, review
 
-        ctx, when = get_current_context(), run_after(get_current_context())
+        ctx, when, hook = get_current_context(), run_after(get_current_context()), GenesysCloudHook()
         journal, approved = approved_journal(ctx, when, when, "schedule_write", "campaign_schedule",
-                                             schedule_items(entries))
-        return apply_run(GenesysCloudHook(), run, entries, journal, approved)
+                                             review(run, entries, hook.is_sandbox))
+        return apply_run(hook, run, entries, journal, approved)
 
     @task
     def deliver(run: dict[str, Any], entries: list[dict[str, Any]]) -> dict:

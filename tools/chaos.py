@@ -9,8 +9,12 @@
    and 429s from the sandbox counters; wall time against requests ÷ (budget × pool slots); then the
    backfill again (reprocess completed runs), which must change no output byte.
 3. EDGES: the hook's hostile cases (tests/e2e/test_edges.py), one ``EDGES …`` line.
+4. WRITES: the hostile-answer write suite in-process and through the sandbox's ``hostile=`` fault, and the
+   two writing pipelines on the native stack with their approvals answered over REST inside the run
+   (tools/chaos_writes.py: a Reject, a forged approval and two Approves; landed writes from the sandbox's write journal
+   against the audit rows), one ``WRITES …`` line.
 
-    python tools/chaos.py [--days 30] [--skip-backfill] [--skip-suite]
+    python tools/chaos.py [--days 30] [--skip-backfill] [--skip-suite] [--skip-stack-writes] [--only-writes]
 """
 
 from __future__ import annotations
@@ -236,8 +240,33 @@ def print_table(results: list[dict[str, Any]], backfill: BackfillFigures | None)
     }
 
 
-def writes_line() -> str:
-    """The hostile-answer write suite (tests/hostile_writes.py): one WRITES line."""
+def sandbox_writes() -> dict[str, Any]:
+    """The hostile-answer cases through a real sandbox over HTTP (tests/hostile_sandbox.py): the sandbox's
+    ``hostile=`` fault at the planning read and the re-read before the PUT, judged on its write journal."""
+    import hostile_sandbox
+
+    from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
+    from genesys_sandbox.devstack import start_stack
+
+    stack = start_stack(Path(tempfile.mkdtemp(prefix="genesys-chaos-sandbox-")))
+    try:
+        url = stack.sandbox_url
+
+        def hook() -> Any:
+            return GenesysCloudHook.from_connection_dict(
+                "chaos_sandbox", "sandbox-client", "sandbox-secret",
+                {"api_base_url": url, "login_base_url": url, "sandbox": True})
+
+        return hostile_sandbox.run_all(url, hook)
+    finally:
+        stack.stop()
+
+
+def writes_line(stack: dict[str, Any] | None = None) -> str:
+    """The WRITES line: the hostile-answer write suite in-process (tests/hostile_writes.py) and through the
+    sandbox (tests/hostile_sandbox.py), plus the native-stack write runs whose approvals were answered over
+    REST inside the run (tools/chaos_writes.py; ``stack``, when that step ran). ``landed_writes`` and
+    ``audited_writes`` add up all three."""
     import logging
 
     sys.path.insert(0, str(ROOT / "tests"))
@@ -246,12 +275,47 @@ def writes_line() -> str:
     logging.disable(logging.CRITICAL)  # hundreds of refusals are logged by design
     try:
         figures = hostile_writes.run_all()
+        sandbox = sandbox_writes()
     finally:
         logging.disable(logging.NOTSET)
-    for failure in figures.pop("failures"):
+    for failure in figures.pop("failures") + sandbox.pop("failures"):
         print(f"    ! {failure.name}: unintended={failure.unintended} landed={failure.landed} "
-              f"audited={failure.audited}")
+              f"audited={failure.audited} outcome={failure.outcome}")
+    figures["hostile_cases"] += sandbox["sandbox_cases"]
+    figures["unintended_writes"] += sandbox["sandbox_unintended"]
+    figures["landed_writes"] += sandbox["sandbox_landed"]
+    figures["audited_writes"] += sandbox["sandbox_audited"]
+    figures["sandbox_cases"] = sandbox["sandbox_cases"]
+    if stack is not None:
+        figures["landed_writes"] += stack["stack_landed"]
+        figures["audited_writes"] += stack["stack_audited"]
+        figures.update({k: v for k, v in stack.items() if k.startswith("stack_")})
+    else:
+        figures["stack_approvals_answered"] = "n/a"
     return "WRITES " + " ".join(f"{k}={v}" for k, v in figures.items())
+
+
+def run_stack_step() -> dict[str, Any]:
+    """tools/chaos_writes.py: provisioning and pacing applies on the native stack, approved over REST."""
+    from chaos_writes import run_stack_writes
+
+    figures = run_stack_writes()
+    for run in figures.pop("runs"):
+        print(f"    {run['dag_id']} {run['run_id']}: answered "
+              f"{run['choice'] if run['answered'] else 'never'} -> {run.get('state')}")
+    return figures
+
+
+def print_writes(stack: dict[str, Any] | None) -> int:
+    """Print the WRITES line; 1 when a write was unintended or unaudited, or an approval went unanswered."""
+    line = writes_line(stack)
+    print(line)
+    values = dict(item.split("=", 1) for item in line.split()[1:])
+    bad = values["unintended_writes"] != "0" or values["landed_writes"] != values["audited_writes"]
+    if stack is not None:
+        bad = (bad or stack["stack_approvals_answered"] != stack["stack_runs"] or bool(stack["stack_writes_after_reject"])
+               or bool(stack["stack_writes_after_forgery"]) or bool(stack["stack_refused_audited_as_landed"]))
+    return 1 if bad else 0
 
 
 def yes(flag: bool) -> str:
@@ -263,7 +327,12 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=30, help="backfill length in days (default 30)")
     parser.add_argument("--skip-backfill", action="store_true", help="only the pytest part")
     parser.add_argument("--skip-suite", action="store_true", help="only the backfill")
+    parser.add_argument("--skip-stack-writes", action="store_true",
+                        help="no native-stack write runs (approvals answered over REST) in the WRITES line")
+    parser.add_argument("--only-writes", action="store_true", help="only the WRITES line (with its stack step)")
     args = parser.parse_args()
+    if args.only_writes:
+        return print_writes(None if args.skip_stack_writes else run_stack_step())
     report = Path(tempfile.mkdtemp(prefix="genesys-chaos-report-")) / "results.jsonl"
     code = 0 if args.skip_suite else run_suite(report)
     backfill = None
@@ -274,9 +343,9 @@ def main() -> int:
     print("CHAOS " + " ".join(f"{k}={v}" for k, v in figures.items()))
     scans = [r for r in read_report(report) if r["kind"] == "secrets" and r["where"] in LOG_SCANS]
     edges_code = 0 if args.skip_suite else run_edges(sum(r.get("presigned", 0) for r in scans) if scans else None)
-    print(writes_line())
+    writes_code = print_writes(None if args.skip_stack_writes else run_stack_step())
     failed_backfill = backfill is not None and not (backfill.rerun_identical and backfill.runs == backfill.runs_succeeded)
-    return 1 if code or edges_code or failed_backfill or figures["backfill_429_failures"] else 0
+    return 1 if code or edges_code or writes_code or failed_backfill or figures["backfill_429_failures"] else 0
 
 
 if __name__ == "__main__":

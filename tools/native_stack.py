@@ -291,6 +291,8 @@ def airflow_env(
         "GENESYS_POLL_INTERVAL": "1",
         "GENESYS_RETRY_BACKOFF_BASE": "0.2",
         "GENESYS_API_POOL_SLOTS": os.environ.get("GENESYS_API_POOL_SLOTS", "4"),
+        # apply reads the approval task's recorded answer from the api-server (connection airflow_api)
+        "GENESYS_AIRFLOW_API_URL": f"http://127.0.0.1:{api_port}",
     }
     env.update(connection_env(load_settings(env=env)))
     return env
@@ -313,6 +315,7 @@ def start_native_stack(
     sandbox_args: tuple[str, ...] = (),
     scheduled_runs: bool = False,
     timeout: float = STARTUP_TIMEOUT,
+    extra_env: dict[str, str] | None = None,
 ) -> NativeStack:
     """Start everything; raises (after cleaning up) if a component is not healthy within ``timeout``.
 
@@ -336,6 +339,7 @@ def start_native_stack(
     env = airflow_env(home=home, database=database, api_port=api_port, redis_db=redis_db,
                       devstack_env=devstack.settings_env(), bucket=devstack.bucket,
                       worker_concurrency=worker_concurrency, scheduled_runs=scheduled_runs)
+    env.update(extra_env or {})  # a caller's deployment settings (e.g. chaos lifts the pacing staleness age)
     stack = NativeStack(home, database, api_port, devstack, env, redis_db)
     try:
         # The same two steps as docker-compose's airflow-init: migrations, then the settings file.

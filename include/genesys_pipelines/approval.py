@@ -1,10 +1,11 @@
 """Human approval of a write, bound to the plan it approves (pure; the DAGs put Airflow's
 ``ApprovalOperator`` between plan and apply).
 
-The review step computes the plan's digest (:func:`plan_digest`: what would be written, per campaign),
-shows it in the approval body, and records it. The apply step recomputes the digest of what it is about
-to write and writes only when :func:`granted` finds a recorded ``Approve`` answer (the HITL task's own
-result: a task marked success by hand, or skipped, has none) for that same digest. A 409 re-plan that
+The review step computes the plan's digest (:func:`plan_digest`: what would be written, per campaign)
+and the body the approver reads, which names the digest. The apply step recomputes both from what it is
+about to write and writes only when :func:`verify` finds, in the approval task instance's own
+human-in-the-loop record (read by apply from Airflow, never from XCom), a person's ``Approve`` of that same
+body and digest (a task marked success by hand, skipped, or timed out has none). A 409 re-plan that
 changes what would be written beyond the approved plan is not written (the writers' guard), and is
 reported for a new approval.
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -95,31 +97,75 @@ def approval_required(*, manual: bool, dry_run: bool, writes: bool, is_destructi
     return setting == "always" or (setting == "destructive-only" and is_destructive)
 
 
-def granted(answer: Any, shown_digest: Any, digest: str) -> tuple[bool, dict[str, Any]]:
-    """Whether ``answer`` (the approval task's recorded result) approves exactly the plan with ``digest``;
-    the second value is what the audit records (approver, choice, reason)."""
-    if not isinstance(answer, Mapping) or "chosen_options" not in answer:
-        return False, {"approved": False, "reason": "no recorded answer (skipped, timed out or marked by hand)"}
-    chosen = list(answer.get("chosen_options") or [])
-    who = answer.get("responded_by_user") or {}
-    record = {"approved": False, "chosen": chosen, "approver": who.get("name") or who.get("id"),
-              "responded_at": str(answer.get("responded_at") or "")}
+DIGEST_LINE = re.compile(r"Plan digest `([0-9a-f]{64})`")
+
+
+def body_digest(body: Any) -> str | None:
+    """The plan digest an approval body names (its first line), None when it names none."""
+    match = DIGEST_LINE.search(body) if isinstance(body, str) else None
+    return match.group(1) if match else None
+
+
+def verify(record: Any, shown: Mapping[str, Any]) -> tuple[bool, dict[str, Any]]:
+    """Whether ``record`` (the approval task instance's human-in-the-loop detail, as Airflow recorded it:
+    ``GET …/taskInstances/approve/-1/hitlDetails``; None when there is none) is a person's ``Approve`` of
+    exactly the plan ``shown`` (what apply recomputed from what it is about to write: digest and body).
+    The second value is what the audit records (approver, choice, reason).
+
+    Not an approval: no record (the task was skipped, or marked success before it asked); a record
+    without an answer (marked success by hand while it waited); an answer by nobody (the response timeout
+    applied the default); ``Reject``; a body naming another digest, or showing another diff, than the plan
+    to write (a forged review, or a plan changed after the approval). The approval task's XCom is never
+    read: anyone with REST XCom write could forge it."""
+    if not isinstance(record, Mapping):
+        return False, {"approved": False,
+                       "reason": "no approval record (the approval task was skipped or marked success by hand)"}
+    chosen = list(record.get("chosen_options") or [])
+    who = record.get("responded_by_user") or {}
+    result = {"approved": False, "chosen": chosen,
+              "approver": (who.get("name") or who.get("id")) if isinstance(who, Mapping) else None,
+              "responded_at": str(record.get("responded_at") or "")}
+    if not record.get("response_received"):
+        return False, {**result, "reason": "no recorded answer (marked success by hand, or still waiting)"}
+    if not isinstance(who, Mapping) or not who.get("id"):
+        return False, {**result, "reason": f"answer {chosen} recorded by nobody (the response timeout's default)"}
     if chosen != [APPROVE]:
-        return False, {**record, "reason": f"answer {chosen}"}
-    if shown_digest != digest:
-        return False, {**record, "reason": "the approved plan differs from the plan to write (digest mismatch)"}
-    return True, {**record, "approved": True, "digest": digest}
+        return False, {**result, "reason": f"answer {chosen}"}
+    digest = shown.get("digest")
+    if body_digest(record.get("body")) != digest:
+        return False, {**result, "reason": "the approved plan differs from the plan to write (digest mismatch)"}
+    if str(record.get("body") or "").strip() != str(shown.get("body") or "").strip():
+        return False, {**result, "reason": "the approval showed another diff than the plan to write"}
+    return True, {**result, "approved": True, "digest": digest}
 
 
-def gate(shown: Mapping[str, Any] | None, answer: Any, items: Sequence[Mapping[str, Any]]) -> tuple[Any, dict[str, Any]]:
-    """For the apply step: ``(approved, record)``. ``shown`` is what the review step recorded (required,
-    digest), ``answer`` the approval task's recorded result, ``items`` what apply is about to write.
-    ``approved`` is None when no approval was required, else ``approved(campaign_id, entry) -> bool``
-    (the digest covers every campaign at once); ``record`` goes into the audit rows."""
-    if not (shown or {}).get("required"):
+def gate(shown: Mapping[str, Any], record: Any) -> tuple[Any, dict[str, Any]]:
+    """For the apply step: ``(approved, record)``. ``shown`` is :func:`review` recomputed by apply from what
+    it is about to write (never the review task's XCom), ``record`` the approval task instance's recorded
+    human-in-the-loop detail (:func:`verify`). ``approved`` is None when no approval is required, else
+    ``approved(campaign_id, entry) -> bool`` (the digest covers every campaign at once); the second value
+    goes into the audit rows."""
+    if not shown.get("required"):
         return None, {}
-    ok, record = granted(answer, (shown or {}).get("digest"), plan_digest(items))
-    return (lambda _cid, _entry: ok), record
+    ok, audit = verify(record, shown)
+    return Approval(ok, str(audit.get("reason") or "")), audit
+
+
+class Approval:
+    """``approved(campaign_id, entry) -> bool`` for the writers (one answer covers the whole plan); ``reason``
+    says why not, for the campaign's outcome."""
+
+    def __init__(self, ok: bool, reason: str = "") -> None:
+        self.ok, self.reason = ok, reason
+
+    def __call__(self, _campaign_id: Any, _entry: Any) -> bool:
+        return self.ok
+
+
+def refusal(approved: Any) -> str:
+    """The NOT_APPROVED outcome's error: not written, and why."""
+    reason = getattr(approved, "reason", "")
+    return "no recorded approval for this plan: not written" + (f" ({reason})" if reason else "")
 
 
 def review(items: Sequence[Mapping[str, Any]], required: bool, body: Any) -> dict[str, Any]:

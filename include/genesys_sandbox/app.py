@@ -19,7 +19,7 @@ from starlette.routing import Match
 from genesys_sandbox import auth, limits, permissions, routes_admin, routes_outbound
 from genesys_sandbox.config import SandboxConfig
 from genesys_sandbox.errors import CORRELATION_HEADER, error_response, install_error_handlers
-from genesys_sandbox.faults import RequestFaults, malform_body
+from genesys_sandbox.faults import RequestFaults, hostile_body, malform_body
 from genesys_sandbox.state import SandboxState
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,8 @@ async def _drain(response: Response) -> bytes:
     return b"".join(c if isinstance(c, bytes) else c.encode() for c in chunks)
 
 
-async def _with_faults(state: SandboxState, request: Request, call_next: CallNext, faults: RequestFaults) -> Response:
+async def _with_faults(state: SandboxState, request: Request, call_next: CallNext, faults: RequestFaults,
+                       template: str = UNMATCHED) -> Response:
     if faults.latency:
         await asyncio.sleep(faults.latency)
     if faults.hang is not None:
@@ -66,6 +67,9 @@ async def _with_faults(state: SandboxState, request: Request, call_next: CallNex
             return error_response(faults.status_5xx, "The service is temporarily unavailable.")
         return error_response(504, "The request timed out.")
     response = await call_next(request)
+    hostile = state.faults.hostile_for(request.method, template) if response.status_code == 200 else None
+    if hostile:
+        return Response(hostile_body(hostile, await _drain(response)), status_code=200, media_type="application/json")
     if faults.malformed and response.status_code == 200 and "json" in response.headers.get("content-type", ""):
         status, body, media_type = malform_body(faults.malformed, await _drain(response))
         return Response(body, status_code=status, media_type=media_type)
@@ -114,7 +118,7 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
             state.count("status:429 budget")  # over budget, as distinct from an injected 429 burst
             response = limits.rate_limit_response(config.requests_per_minute, wait, config.rate_limit_code)
         else:
-            response = await _with_faults(state, request, call_next, faults)
+            response = await _with_faults(state, request, call_next, faults, template)
         state.record_request(request.method, template, response.status_code,
                              getattr(request.state, "journal_note", None), sorted(set(request.query_params)))
         # Every API answer carries a correlation id (the ErrorBody's contextId on errors), as on the platform.

@@ -22,6 +22,12 @@ Grammar: comma-separated ``key=value`` items, e.g.
 ``malformed=K|K:R`` corrupt successful reads (GET, POST .../query) with rate R (default 1); kinds K:
                     ``missing_field``, ``wrong_type``, ``unknown_enum``, ``truncated``, ``html``,
                     ``empty``, ``oversized``
+``hostile=K@T#N``   the N-th (default 1) successful GET of one entity route T answers valid JSON
+                    that is wrong (a write-safety probe, issue 17): T is ``schedule`` (a campaign's
+                    schedule) or ``campaign``; kinds K: ``null``, ``empty_list``, ``empty_object``,
+                    ``intervals_missing``, ``zero_interval``, ``wrong_zone``, ``abandon_negative``,
+                    ``version_missing``. N=1 is a writer's planning read, N=2 its re-read before the
+                    PUT. Counted per route since the last configure (reset or new spec); no RNG draw
 =================  ===========================================================================
 
 Rates are probabilities in [0, 1]. Faults touch ``/api/v2/...`` only, never ``/oauth/token`` or the
@@ -37,6 +43,11 @@ import threading
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+HOSTILE_KINDS = ("null", "empty_list", "empty_object", "intervals_missing", "zero_interval", "wrong_zone",
+                 "abandon_negative", "version_missing")
+#: ``hostile=`` targets → the route template whose GETs they count.
+HOSTILE_ROUTES = {"schedule": "/api/v2/outbound/schedules/campaigns/{campaignId}",
+                  "campaign": "/api/v2/outbound/campaigns/{campaignId}"}
 MALFORMED_KINDS = ("missing_field", "wrong_type", "unknown_enum", "truncated", "html", "empty", "oversized")
 # JSON keys whose values are enums somewhere in the API (targets of ``unknown_enum``).
 ENUM_KEYS = (
@@ -76,6 +87,7 @@ class FaultSpec:
     slow_jobs: float = 0.0
     malformed: tuple[str, ...] = ()
     malformed_rate: float = 0.0
+    hostile: tuple[str, str, int] | None = None
     text: str = ""
 
     def active(self) -> dict[str, Any]:
@@ -144,9 +156,23 @@ def parse_fault_spec(text: str | None) -> FaultSpec:
                 raise FaultSpecError(f"malformed: unknown kind(s) {unknown}; use {'|'.join(MALFORMED_KINDS)}")
             spec.malformed = chosen
             spec.malformed_rate = _rate(key, rate) if rate else 1.0
+        elif key == "hostile":
+            spec.hostile = _hostile(value)
         else:
             raise FaultSpecError(f"unknown fault {key!r}")
     return spec
+
+
+def _hostile(value: str) -> tuple[str, str, int]:
+    kind, _, rest = value.partition("@")
+    target, _, nth = rest.partition("#")
+    if kind not in HOSTILE_KINDS:
+        raise FaultSpecError(f"hostile: unknown kind {kind!r}; use {'|'.join(HOSTILE_KINDS)}")
+    if target not in HOSTILE_ROUTES:
+        raise FaultSpecError(f"hostile: unknown target {target!r}; use {'|'.join(HOSTILE_ROUTES)} (KIND@TARGET#N)")
+    if nth and (not nth.isdigit() or int(nth) < 1):
+        raise FaultSpecError(f"hostile: #{nth} is not a read number (1, 2, ...)")
+    return kind, target, int(nth or 1)
 
 
 @dataclass
@@ -178,6 +204,7 @@ class FaultEngine:
     _failed_once: dict[str, set[str]] = field(default_factory=dict, init=False)
     _pending_bumps: set[tuple[str, str]] = field(default_factory=set, init=False)
     _bumps_left: int = field(default=0, init=False)
+    _hostile_reads: int = field(default=0, init=False)
     injected: dict[str, int] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
@@ -193,6 +220,7 @@ class FaultEngine:
             self._failed_once = {"job": set(), "export": set()}
             self._pending_bumps = set()
             self._bumps_left = spec.version_bump_once
+            self._hostile_reads = 0
             self.injected = {}
         return spec
 
@@ -227,6 +255,18 @@ class FaultEngine:
             for name in out.names():
                 self._count(name.split("=")[0])
         return out
+
+    def hostile_for(self, method: str, template: str) -> str | None:
+        """The ``hostile=`` kind this request's answer gets (its N-th GET of the target route), or None."""
+        hostile = self.spec.hostile
+        if hostile is None or method.upper() != "GET" or template != HOSTILE_ROUTES[hostile[1]]:
+            return None
+        with self._lock:
+            self._hostile_reads += 1
+            if self._hostile_reads != hostile[2]:
+                return None
+            self._count("hostile")
+        return hostile[0]
 
     # Hooks for the routers -------------------------------------------------------------------
 
@@ -337,3 +377,26 @@ def malform_body(kind: str, body: bytes) -> tuple[int, bytes, str]:
             key = next(k for k in ENUM_KEYS if k in target and isinstance(target[k], str))
             target[key] = "SANDBOX_UNKNOWN_VALUE"
     return 200, json.dumps(data).encode(), "application/json"
+
+
+def hostile_body(kind: str, body: bytes) -> bytes:
+    """A successful entity answer made valid-but-wrong JSON (``hostile=``)."""
+    if kind == "null":
+        return b"null"
+    if kind == "empty_list":
+        return b"[]"
+    if kind == "empty_object":
+        return b"{}"
+    data = json.loads(body)
+    if kind == "intervals_missing":
+        data.pop("intervals", None)
+    elif kind == "zero_interval":
+        first = (data.get("intervals") or [{"start": "2026-06-12T09:00:00.000Z"}])[0]
+        data["intervals"] = [{"start": first["start"], "end": first["start"]}]
+    elif kind == "wrong_zone":
+        data["timeZone"] = "Pacific/Kiritimati" if data.get("timeZone") != "Pacific/Kiritimati" else "UTC"
+    elif kind == "abandon_negative":
+        data["abandonRate"] = -3.0
+    elif kind == "version_missing":
+        data.pop("version", None)
+    return json.dumps(data).encode()

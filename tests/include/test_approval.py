@@ -1,5 +1,6 @@
-"""Approval bound to the plan digest (issue 17): apply writes only with a recorded Approve of exactly the
-plan it is about to write. No approval logic existed on old main."""
+"""Approval bound to the plan digest (issue 17): apply writes only with a person's recorded Approve of exactly
+the plan it is about to write (the recorded human-in-the-loop detail, not XCom). No approval logic existed
+on old main; tests/plugins/test_approval_binding.py drives the forged cases through apply's code."""
 
 from __future__ import annotations
 
@@ -10,26 +11,38 @@ ENTRY = {"campaign_id": "c1", "campaign_name": "C1", "rank": 1, "score": 2.0, "r
                   "before": {"timeZone": "America/New_York", "intervals": [{"start": "a", "end": "b"}]},
                   "after": {"timeZone": "America/New_York", "intervals": [{"start": "a", "end": "b"},
                                                                           {"start": "c", "end": "d"}], "version": 3}}}
-ANSWER = {"chosen_options": ["Approve"], "params_input": {}, "responded_at": "2026-06-11T07:00:00+00:00",
-          "responded_by_user": {"id": "u1", "name": "ops-lead"}}
 
 
 def digest(entries=(ENTRY,)) -> str:
     return ap.plan_digest(ap.schedule_items(list(entries)))
 
 
-def test_a_recorded_approve_of_this_digest_grants_and_names_the_approver() -> None:
-    ok, record = ap.granted(ANSWER, digest(), digest())
-    assert ok and record["approver"] == "ops-lead" and record["chosen"] == ["Approve"]
+def record(**answer):
+    """The approval task instance's HITL detail after a person answered (GET …/hitlDetails)."""
+    body = ap.schedule_review_body([ENTRY], digest())
+    return {"body": body, "response_received": True, "chosen_options": ["Approve"],
+            "responded_by_user": {"id": "u1", "name": "ops-lead"}, "responded_at": "2026-06-11T07:00:00Z", **answer}
 
 
-def test_no_answer_a_reject_or_another_plan_is_not_an_approval() -> None:
-    assert ap.granted(None, digest(), digest())[0] is False  # skipped / marked success by hand: no XCom
-    assert ap.granted({}, digest(), digest())[0] is False
-    assert ap.granted({**ANSWER, "chosen_options": ["Reject"]}, digest(), digest())[0] is False
+def shown(entries=(ENTRY,)):
+    return {"required": True, "digest": digest(entries), "body": ap.schedule_review_body(list(entries), digest(entries))}
+
+
+def test_a_persons_recorded_approve_of_this_digest_grants_and_names_the_approver() -> None:
+    ok, audit = ap.verify(record(), shown())
+    assert ok and audit["approver"] == "ops-lead" and audit["chosen"] == ["Approve"]
+    assert ap.body_digest(record()["body"]) == digest()
+
+
+def test_no_record_no_answer_nobody_a_reject_or_another_plan_is_not_an_approval() -> None:
+    assert ap.verify(None, shown())[0] is False  # skipped / marked success before it asked: no record
+    assert ap.verify(record(response_received=False, chosen_options=None), shown())[0] is False  # marked success
+    assert ap.verify(record(responded_by_user=None), shown())[0] is False  # the timeout's default
+    assert ap.verify(record(chosen_options=["Reject"]), shown())[0] is False
     changed = {**ENTRY, "plan": {**ENTRY["plan"], "after": {**ENTRY["plan"]["after"], "timeZone": "UTC"}}}
-    ok, record = ap.granted(ANSWER, digest(), digest([changed]))
-    assert not ok and "digest mismatch" in record["reason"]
+    ok, audit = ap.verify(record(), shown([changed]))
+    assert not ok and "digest mismatch" in audit["reason"]
+    assert ap.gate({"required": False}, None) == (None, {})
 
 
 def test_the_digest_ignores_version_and_noops_and_refusals() -> None:

@@ -329,7 +329,9 @@ def apply_all(api: Any, results: Sequence[Mapping[str, Any]], params: PacingPara
                   "version_before": plan.get("version"), "version_after": plan.get("version"),
                   "applied_recommendation": None, "latency_ms": 0.0, "error": None}
         if approved is not None and not approved(cid, result):
-            outcomes[cid] = {**failed, "status": "NOT_APPROVED", "error": "no recorded approval: not written"}
+            from genesys_pipelines.approval import refusal
+
+            outcomes[cid] = {**failed, "status": "NOT_APPROVED", "error": refusal(approved)}
             continue
         intent = {"before": plan.get("before"), "planned": plan.get("after"), "version": plan.get("version"),
                   "request_digest": request_digest(plan.get("after"))}

@@ -192,6 +192,19 @@ class ScheduleWrite(VersionedWrite[dict[str, Any] | None, Plan]):
         return ("another writer added overlapping windows", clash) if clash else None
 
 
+def review(run: Mapping[str, Any], entries: list[dict[str, Any]], sandbox: bool = False) -> dict[str, Any]:
+    """What a person must approve (``genesys_pipelines.approval.review``: required, digest, body): every
+    manual apply; the reconcile per ``GENESYS_RECONCILE_APPROVAL``. The review task shows it; apply
+    recomputes it from what it is about to write (it never trusts the review task's XCom)."""
+    from genesys_pipelines import approval as ap
+
+    items = ap.schedule_items(entries)
+    required = ap.approval_required(manual=run.get("run_type") == "manual", dry_run=run["dry_run"],
+                                    writes=bool(items), is_destructive=ap.destructive(entries),
+                                    setting=ap.reconcile_setting(), sandbox=sandbox)
+    return ap.review(items, required, lambda digest: ap.schedule_review_body(entries, digest))
+
+
 def apply_one(api: Any, request: ScheduleRequest, entry: Mapping[str, Any], max_attempts: int,
               bound: bool = False) -> dict[str, Any]:
     """Apply one planned entry safely (``api.put_versioned``); returns the outcome for the audit. ``bound``:
@@ -266,8 +279,9 @@ def apply_run(api: Any, run: Mapping[str, Any], entries: list[dict[str, Any]], j
         elif plan["action"] == "noop":
             outcomes.append({**base, "status": "NOOP"})
         elif approved is not None and not approved(entry["campaign_id"], entry):
-            outcomes.append({**base, "status": "NOT_APPROVED",
-                             "error": "no recorded approval for this plan: not written"})
+            from genesys_pipelines.approval import refusal
+
+            outcomes.append({**base, "status": "NOT_APPROVED", "error": refusal(approved)})
         else:
             cid = entry["campaign_id"]
             intent = {"action": plan["action"], "before": plan["before"], "planned": plan["after"],

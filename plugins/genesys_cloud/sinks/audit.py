@@ -442,13 +442,22 @@ class WriteAheadJournal:
 
 def approved_journal(context: Mapping[str, Any], window_start: datetime | str | None,
                      window_end: datetime | str | None, event: str, entity_type: str,
-                     items: list[dict[str, Any]]) -> tuple[WriteAheadJournal, Any]:
-    """For an apply task: the write-ahead journal and ``approved`` (None when no approval was required, else
-    whether the approval task's recorded answer approves exactly ``items``: ``genesys_pipelines.approval.gate``),
-    reading what the ``review`` task recorded and the ``approve`` task's result itself; the approver goes
-    into every audit row."""
+                     shown: Mapping[str, Any], reader: Callable[..., Any] | None = None
+                     ) -> tuple[WriteAheadJournal, Any]:
+    """For an apply task: the write-ahead journal and ``approved`` (None when no approval is required, else
+    whether the approval task instance's recorded human-in-the-loop answer approves exactly ``shown``:
+    ``genesys_pipelines.approval.gate``). ``shown`` is the review (required, digest, body) that apply
+    recomputed from what it is about to write; the answer is read by ``reader`` (default: from the
+    api-server, :func:`genesys_cloud.approvals.recorded_answer`), never from XCom. The approver (or why
+    there is no approval) goes into every audit row."""
     from genesys_pipelines.approval import gate
 
-    ti = context["ti"]
-    approved, record = gate(ti.xcom_pull(task_ids="review", key="review"), ti.xcom_pull(task_ids="approve"), items)
-    return WriteAheadJournal(context, window_start, window_end, event, entity_type, approver=record), approved
+    record, error = None, ""
+    if shown.get("required"):
+        if reader is None:
+            from genesys_cloud.approvals import recorded_answer as reader
+        record, error = reader(context)
+    approved, audit = gate(shown, record)
+    if error and approved is not None:
+        audit, approved.reason = {**audit, "reason": error}, error
+    return WriteAheadJournal(context, window_start, window_end, event, entity_type, approver=audit), approved

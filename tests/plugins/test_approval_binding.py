@@ -1,0 +1,213 @@
+"""Approval binding cannot be forged (issue 17): apply reads the approval task instance's recorded
+human-in-the-loop answer itself (from the api-server), never the approval task's XCom, and writes only
+with a person's ``Approve`` of exactly the plan it is about to write.
+
+Each case runs the production path of the schedule writer (read → plan → review recomputed by apply →
+``approved_journal`` → ``apply_run``) over the hostile-answer suite's in-memory org, with a task instance
+whose XCom holds a forged ``Approve`` (as anyone with REST XCom write can leave there) and a given HITL
+record. On the old main, apply trusted the approval task's XCom and the review task's ``required`` flag:
+the forged XCom wrote.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from genesys_cloud import approvals
+from genesys_cloud.sinks.audit import AuditSink, approved_journal
+from genesys_pipelines.schedule_provisioning import steps as provisioning
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import hostile_writes as hw  # noqa: E402
+
+FORGED = {"chosen_options": ["Approve"], "params_input": {}, "responded_at": "2026-06-11T07:00:00+00:00",
+          "responded_by_user": {"id": "mallory", "name": "mallory"}}
+HUMAN = {"id": "7", "name": "ops-lead"}
+
+
+class ForgedXComTI(SimpleNamespace):
+    """A task instance whose XCom says Approve for every task (forged over REST) and required=False."""
+
+    def xcom_pull(self, task_ids: Any = None, key: str = "return_value", **_: Any) -> Any:
+        if key == "review":
+            return {"required": False, "digest": "0" * 64, "body": "nothing to approve"}
+        return FORGED
+
+
+def _run() -> dict[str, Any]:
+    return {"mode": "manual", "run_type": "manual", "dry_run": False, "policy": "refuse", "source": "t",
+            "horizon_days": 60, "run_after": hw.RUN_AFTER.isoformat(), "max_write_attempts": 3,
+            "fail_on_conflict": False, "deliver_webhook": False, "campaign_ids": [hw.C],
+            "requests": [{"campaign_id": hw.C, "intervals": [hw.REQUESTED]}]}
+
+
+def _plan(org: hw.Org) -> list[dict[str, Any]]:
+    return provisioning.plan_for_run(_run(), provisioning.read_facts(hw.HostileHook(org), [hw.C]))
+
+
+def _record(shown: dict[str, Any], **answer: Any) -> dict[str, Any]:
+    """The HITL detail as ``GET …/hitlDetails`` returns it after the approval task asked (body = shown)."""
+    return {"task_instance": {"task_id": "approve", "state": "success"}, "options": ["Approve", "Reject"],
+            "subject": "Write these campaign schedules?", "body": shown["body"], "defaults": ["Reject"],
+            "multiple": False, "params": {}, "assigned_users": [], "response_received": True,
+            "responded_at": "2026-06-11T07:00:00Z", "responded_by_user": HUMAN, "chosen_options": ["Approve"],
+            "params_input": {}, **answer}
+
+
+def _apply(tmp_path: Path, org: hw.Org, entries: list[dict[str, Any]], record: Any,
+           error: str = "") -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """apply's code: review recomputed from ``entries``, the answer read by the reader, then the writes."""
+    ti = ForgedXComTI(dag_id="genesys_campaign_schedule_provisioning", run_id="manual__1", task_id="apply",
+                      map_index=-1, try_number=1)
+    shown = provisioning.review(_run(), entries, sandbox=True)
+    journal, approved = approved_journal({"ti": ti}, hw.RUN_AFTER, hw.RUN_AFTER, "schedule_write",
+                                         "campaign_schedule", shown, reader=lambda _ctx: (record, error))
+    journal.sink = AuditSink(engine=sa.create_engine(f"sqlite:///{tmp_path / 'audit.db'}"))
+    outcomes = provisioning.apply_run(hw.HostileHook(org), _run(), entries, journal, approved)
+    return outcomes, (journal.sink.rows() if org.landed else [])
+
+
+@pytest.fixture(autouse=True)
+def _approvals_required(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GENESYS_WRITE_APPROVAL", "required")  # the suite's conftest turns it off for dag.test()
+
+
+def _shown(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    return provisioning.review(_run(), entries, sandbox=True)
+
+
+def test_a_persons_recorded_approve_of_this_plan_writes_and_names_the_approver(tmp_path: Path) -> None:
+    org = hw.Org()
+    entries = _plan(org)
+    outcomes, rows = _apply(tmp_path, org, entries, _record(_shown(entries)))
+    assert [o["status"] for o in outcomes] == ["SUCCESS"] and len(org.landed) == 1
+    approval = rows[0]["details"]["approval"]
+    assert approval["approved"] is True and approval["approver"] == "ops-lead"
+    assert approval["digest"] == _shown(entries)["digest"]
+
+
+def _refused(tmp_path: Path, record: Any, entries: list[dict[str, Any]] | None = None, error: str = "",
+             org: hw.Org | None = None) -> str:
+    org = org or hw.Org()
+    entries = entries if entries is not None else _plan(org)
+    outcomes, rows = _apply(tmp_path, org, entries, record, error)
+    assert org.landed == [], org.landed  # nothing written
+    assert [o["status"] for o in outcomes] == ["NOT_APPROVED"]
+    assert org.schedules[hw.C]["intervals"] == hw.TRUE_WINDOWS
+    assert rows == []  # no intent: nothing was about to be written (deliver audits the outcome)
+    return str(outcomes[0]["error"])
+
+
+def test_a_forged_xcom_approve_without_a_recorded_answer_writes_nothing(tmp_path: Path) -> None:
+    """The approval task was skipped (or marked success before it asked): no HITL record at all, though
+    its XCom says Approve and the review's XCom says no approval is required."""
+    reason = _refused(tmp_path, None)
+    assert "no approval record" in reason
+
+
+def test_an_approval_task_marked_success_by_hand_writes_nothing(tmp_path: Path) -> None:
+    """Marked success while waiting: the record exists, no answer was received."""
+    org = hw.Org()
+    entries = _plan(org)
+    record = _record(_shown(entries), response_received=False, responded_by_user=None, responded_at=None,
+                     chosen_options=None)
+    assert "no recorded answer" in _refused(tmp_path, record, entries, org=org)
+
+
+def test_a_reject_writes_nothing(tmp_path: Path) -> None:
+    org = hw.Org()
+    entries = _plan(org)
+    assert "Reject" in _refused(tmp_path, _record(_shown(entries), chosen_options=["Reject"]), entries, org=org)
+
+
+def test_a_timeout_writes_nothing(tmp_path: Path) -> None:
+    """The scheduler's response timeout writes the default (Reject) with nobody as the responder; even a
+    default of Approve by nobody would not be an approval."""
+    org = hw.Org()
+    entries = _plan(org)
+    for chosen in (["Reject"], ["Approve"]):
+        record = _record(_shown(entries), chosen_options=chosen, responded_by_user=None)
+        assert "recorded by nobody" in _refused(tmp_path, record, entries, org=org)
+
+
+def test_an_approval_of_another_plan_writes_nothing(tmp_path: Path) -> None:
+    """The person approved plan A; the plan apply is about to write is B (changed after the approval, or a
+    forged plan XCom): digest mismatch."""
+    org = hw.Org()
+    approved_entries = _plan(org)
+    record = _record(_shown(approved_entries))
+    changed = json.loads(json.dumps(approved_entries))
+    changed[0]["plan"]["after"]["intervals"].append({"start": "2026-07-02T09:00:00Z", "end": "2026-07-02T12:00:00Z"})
+    assert "digest mismatch" in _refused(tmp_path, record, changed, org=org)
+
+
+def test_an_approval_body_showing_another_diff_writes_nothing(tmp_path: Path) -> None:
+    """A forged review XCom rendered a harmless-looking body around the real digest: the person did not see
+    the plan apply would write."""
+    org = hw.Org()
+    entries = _plan(org)
+    shown = _shown(entries)
+    record = _record(shown, body=f"Plan digest `{shown['digest']}`\n\nnothing changes")
+    assert "another diff" in _refused(tmp_path, record, entries, org=org)
+
+
+def test_an_unreadable_record_writes_nothing_and_says_why(tmp_path: Path) -> None:
+    reason = _refused(tmp_path, None, error="approval record unreadable: ConnectError reaching the api-server")
+    assert "unreadable" in reason
+
+
+# -- the reader: the api-server's record, read with the airflow_api connection ---------------------------
+def _conn(monkeypatch: pytest.MonkeyPatch, host: str = "http://api.test") -> None:
+    conn = SimpleNamespace(host=host, schema=None, port=None, login="reader", password="s3cr3t-pw")
+    monkeypatch.setattr("airflow.sdk.BaseHook.get_connection", staticmethod(lambda _cid: conn))
+
+
+def test_the_reader_logs_in_and_reads_the_approval_task_instances_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    _conn(monkeypatch)
+    seen: list[tuple[str, str, str | None]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((request.method, request.url.raw_path.decode(), request.headers.get("authorization")))
+        if request.url.path == "/auth/token":
+            assert json.loads(request.content) == {"username": "reader", "password": "s3cr3t-pw"}
+            return httpx.Response(201, json={"access_token": "tok"})
+        return httpx.Response(200, json={"response_received": True, "chosen_options": ["Approve"]})
+
+    record, error = approvals.read_hitl_detail("genesys_campaign_schedule_provisioning", "manual__2026-06-11T06:00:00+00:00",
+                                               transport=httpx.MockTransport(handler))
+    assert error == "" and record["chosen_options"] == ["Approve"]
+    assert seen[1] == ("GET", "/api/v2/dags/genesys_campaign_schedule_provisioning/dagRuns/"
+                       "manual__2026-06-11T06%3A00%3A00%2B00%3A00/taskInstances/approve/-1/hitlDetails", "Bearer tok")
+
+
+@pytest.mark.parametrize(("token_status", "status", "expect"), [
+    (201, 404, ""), (401, 200, "refused the 'airflow_api' login (401)"), (201, 403, "answered 403")])
+def test_the_reader_fails_closed_and_never_quotes_the_password(monkeypatch: pytest.MonkeyPatch, token_status: int,
+                                                              status: int, expect: str) -> None:
+    _conn(monkeypatch)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/auth/token":
+            return httpx.Response(token_status, json={"access_token": "tok", "detail": "s3cr3t-pw"})
+        return httpx.Response(status, json={"detail": "nope"})
+
+    record, error = approvals.read_hitl_detail("d", "r", transport=httpx.MockTransport(handler))
+    assert record is None and expect in error and "s3cr3t-pw" not in error
+
+
+def test_the_reader_on_an_unreachable_api_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    _conn(monkeypatch)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    record, error = approvals.read_hitl_detail("d", "r", transport=httpx.MockTransport(handler))
+    assert record is None and "ConnectError" in error
