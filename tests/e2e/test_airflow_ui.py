@@ -153,13 +153,17 @@ def test_outputs_the_audit_trail_and_an_edited_connection_survive_a_restart(laun
 
     # The edit survived the bootstrap of the restart, and a task run uses it (its XCom reports the budget).
     assert json.loads(ui.api("GET", f"/connections/{CONN_ID}").json()["extra"])["requests_per_minute"] == EDITED_RPM
+    ui.api("PATCH", f"/dags/{DAG_ID}", json={"is_paused": False}).raise_for_status()  # also when run alone
     created = ui.api("POST", f"/dags/{DAG_ID}/dagRuns", json={"logical_date": None, "conf": {}})
     created.raise_for_status()
     run_id = created.json()["dag_run_id"]
     path = f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/authenticate"
 
     def authenticated() -> str | None:
-        state = ui.api("GET", path).json().get("state")
+        try:
+            state = ui.api("GET", path).json().get("state")
+        except httpx.HTTPError:  # a busy SQLite API server may miss the 30 s read timeout: ask again
+            return None
         assert state not in ("failed", "upstream_failed"), f"authenticate {state}\n{log_tail(ui.log)}"
         return state if state == "success" else None
 

@@ -35,11 +35,11 @@ FORMS = [
              expect_file="campaign_stats.json"),
     FormCase("genesys_reporting_export", trigger=False),
     FormCase("genesys_campaign_pacing_forecast", trigger=False, first_section="Apply"),
-    # defaults only, "Unpause on trigger" left ticked as a person leaves it: the manual run is a dry run and
-    # writes nothing to the dialer (the stack's desired-schedules file is empty, so the hourly reconcile that
-    # unpausing starts has nothing to write either: any write would be the manual run's)
-    FormCase("genesys_campaign_schedule_provisioning", expect_state=None, expect_no_writes=True,
-             first_section="Run"),
+    # defaults only, "Unpause on trigger" left ticked as a person leaves it: the manual run is a dry-run plan
+    # of the desired-schedules file, succeeds and writes nothing to the dialer (the stack's file is empty,
+    # so the hourly reconcile that unpausing starts has nothing to write either: any write would be the
+    # manual run's)
+    FormCase("genesys_campaign_schedule_provisioning", expect_no_writes=True, first_section="Run"),
 ]
 
 
