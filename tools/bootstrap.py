@@ -138,6 +138,8 @@ def apply(settings: Mapping[str, Any], *, reset: bool = False,
             moved_host = _relocated(existing.host, moves)
             moved_extra = _relocated({**{k: None for k in conn.get("extra") or {}}, **extra}, moves)
             relocated = moved_host != existing.host or _relocated(extra, moves) != extra
+            if existing.port is None and conn.get("port") == 0:  # see the settings file: the Test button's port
+                existing.port = 0
             if moved_host != existing.host or moved_extra != extra:
                 existing.host = moved_host
                 existing.extra = json.dumps(moved_extra, sort_keys=True)

@@ -86,9 +86,15 @@ def test_bootstrap_never_overwrites_an_existing_connection(airflow_db, monkeypat
 
 def test_bootstrap_adds_missing_form_fields_as_null_without_changing_values(airflow_db) -> None:
     apply(load_settings(), reset=True)
-    _edit("genesys_cloud_default", extra={"api_base_url": "http://127.0.0.1:1", "sandbox": True})  # an older row
+    _edit("genesys_cloud_default", port=None,  # a row of an older bootstrap
+          extra={"api_base_url": "http://127.0.0.1:1", "sandbox": True})
     apply(load_settings())
     extra = _conn("genesys_cloud_default")[3]
+    from airflow.models.connection import Connection
+    from airflow.utils.session import create_session
+
+    with create_session() as session:  # the port the UI's Test button sends for an empty one (0)
+        assert session.query(Connection).filter(Connection.conn_id == "genesys_cloud_default").one().port == 0
     assert extra["api_base_url"] == "http://127.0.0.1:1" and extra["sandbox"] is True
     assert extra["region"] is None and "requests_per_minute" in extra  # now shown by the Edit form
 
