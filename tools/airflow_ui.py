@@ -7,6 +7,11 @@ dag-processor, triggerer (not `airflow standalone`: it does not forward signals,
 minute and left orphans). Ctrl-C or SIGTERM stops them all in parallel, within 15 s.
 It prints how long the start (to a healthy UI) and the stop took. Login: admin / admin.
 
+Connections live in the metadata DB only (no AIRFLOW_CONN_* variables, which tasks would read before the
+DB): the bootstrap creates missing ones and never overwrites one, so an edit in the UI is what tasks use,
+after a restart too. The sandbox and the local S3 keep their ports between starts (.airflow/stack.json);
+if one is taken, the new URL replaces the old one in the connections that still name it.
+
 It also writes .airflow/airflow.env, the environment of the components, which `bin/airflow` (the
 airflow CLI for this project) reads, so CLI commands from the project root use the same Airflow.
 
@@ -21,6 +26,7 @@ import json
 import os
 import shlex
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -28,6 +34,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 from bootstrap import embedded_airflow_env
@@ -60,8 +67,11 @@ def ui_env(home: Path, port: int, stack_env: Mapping[str, str], bucket: str, pas
     fails with "database is locked" while the scheduler writes.
     """
     return {
-        **embedded_airflow_env(home, stack_env, bucket, ROOT),
+        **embedded_airflow_env(home, stack_env, bucket, ROOT, connections_in_env=False),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_db(home),
+        # The connection form's Test button (off by default in Airflow 3); the genesys_cloud hook's test
+        # refuses a login or API host off the region's Genesys domain before sending the secret.
+        "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
         "AIRFLOW__API__PORT": str(port),
         "AIRFLOW__API__HOST": "127.0.0.1",
         "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
@@ -72,6 +82,32 @@ def ui_env(home: Path, port: int, stack_env: Mapping[str, str], bucket: str, pas
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
         **({"AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder)} if dags_folder else {}),
     }
+
+
+def reusable_port(url: str | None) -> int | None:
+    """The port of ``url`` (a previous start's sandbox or S3) when it is free again on loopback, else None."""
+    try:
+        port = urlsplit(url or "").port
+    except ValueError:
+        return None
+    if not port:
+        return None
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return None
+    return port
+
+
+def relocations(previous: Mapping[str, str], stack_urls: Mapping[str, str]) -> list[str]:
+    """``--relocate OLD=NEW`` arguments of the bootstrap for the local-stack URLs that moved since last start."""
+    args: list[str] = []
+    for name, url in stack_urls.items():
+        old = previous.get(name)
+        if old and old != url:
+            args += ["--relocate", f"{old}={url}"]
+    return args
 
 
 def metadata_db(home: Path) -> str:
@@ -181,7 +217,12 @@ def main(argv: list[str] | None = None) -> int:
                     "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_db(home)}
         procs["db-migrate"] = spawn([sys.executable, "-m", "airflow", "db", "migrate"], logs / "db-migrate.log",
                                     base_env)
-        stack = start_stack(home / "devstack", clock=None, s3_data_dir=home / "s3", audit_db=home / "audit.db")
+        state = home / "stack.json"
+        previous = json.loads(state.read_text()) if state.exists() else {}
+        stack = start_stack(home / "devstack", clock=None, s3_data_dir=home / "s3", audit_db=home / "audit.db",
+                            sandbox_port=reusable_port(previous.get("sandbox_url")),
+                            s3_port=reusable_port(previous.get("s3_endpoint")))
+        stack_urls = {"sandbox_url": stack.sandbox_url, "s3_endpoint": stack.s3_endpoint}
         env = ui_env(home, port, stack.settings_env(), stack.bucket, passwords,
                      args.dags_folder.resolve() if args.dags_folder else None)
         write_env_file(home / "airflow.env", env)
@@ -189,7 +230,9 @@ def main(argv: list[str] | None = None) -> int:
         if procs.pop("db-migrate").wait() != 0:
             raise RuntimeError(f"airflow db migrate failed; see {logs / 'db-migrate.log'}")
         use_wal(home / "airflow.db")
-        subprocess.run([sys.executable, str(ROOT / "tools" / "bootstrap.py")], env=env, check=True)
+        subprocess.run([sys.executable, str(ROOT / "tools" / "bootstrap.py"), *relocations(previous, stack_urls)],
+                       env=env, check=True)
+        state.write_text(json.dumps(stack_urls))
         url = f"http://127.0.0.1:{port}"
         for name in COMPONENTS:
             procs[name] = spawn(component_command(name, port), logs / f"{name}.log", env)

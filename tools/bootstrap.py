@@ -6,9 +6,12 @@ Not part of the provider (another team installs the provider without our setting
 Two ways to apply the same file:
 
 * :func:`connection_env` renders every connection as an ``AIRFLOW_CONN_<ID>`` JSON env var (tests and
-  processes that should not depend on the metadata DB);
-* :func:`apply` upserts connections and pools into the metadata DB (``python tools/bootstrap.py``),
-  idempotently: running it twice leaves the same state.
+  ``make demo``, which should not depend on the metadata DB). Never for a deployment a person edits:
+  tasks read environment connections before the database, so a connection edited in the UI would never
+  be used;
+* :func:`apply` writes connections and pools into the metadata DB (``python tools/bootstrap.py``): it
+  creates a missing connection and never overwrites an existing one (edited in the UI or not; ``--reset``
+  rewrites them from the file), and upserts pools. Running it twice leaves the same state.
 """
 
 from __future__ import annotations
@@ -39,18 +42,26 @@ def _expand(value: Any, env: Mapping[str, str]) -> Any:
 
 
 def _typed(value: Any) -> Any:
-    """Numbers in extras stay numbers after ``${VAR}`` expansion."""
+    """Numbers and booleans in extras keep their type after ``${VAR}`` expansion; empty is ``None``."""
+    if value == "":
+        return None
     if isinstance(value, str) and value.isdigit():
         return int(value)
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
     return value
 
 
 def load_settings(path: Path | str = DEFAULT_SETTINGS, env: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The settings file with ``${VAR:-default}`` expanded; empty values dropped."""
+    """The settings file with ``${VAR:-default}`` expanded; empty fields dropped.
+
+    An empty extra stays, as ``null``: Airflow's connection form shows a custom field in *Edit* only when
+    the stored extra has its key (the Add form shows them all), so every field of the file stays editable.
+    """
     raw = yaml.safe_load(Path(path).read_text())
     data = _expand(raw, os.environ if env is None else env)
     for conn in data.get("connections", {}).values():
-        extra = {k: _typed(v) for k, v in (conn.get("extra") or {}).items() if v not in ("", None)}
+        extra = {k: _typed(v) for k, v in (conn.get("extra") or {}).items()}
         conn["extra"] = extra
         for key in list(conn):
             if conn[key] in ("", None) and key != "extra":
@@ -73,14 +84,35 @@ def connection_env(settings: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-def apply(settings: Mapping[str, Any]) -> dict[str, list[str]]:
-    """Upsert connections and pools into the metadata DB; returns what was created/updated."""
+def _relocated(value: Any, moves: Mapping[str, str]) -> Any:
+    """``value`` with a leading old local-stack URL replaced by its new one (strings, nested in extras)."""
+    if isinstance(value, str):
+        for old, new in moves.items():
+            if value == old or value.startswith(old.rstrip("/") + "/"):
+                return new.rstrip("/") + value[len(old.rstrip("/")):]
+        return value
+    if isinstance(value, dict):
+        return {k: _relocated(v, moves) for k, v in value.items()}
+    return value
+
+
+def apply(settings: Mapping[str, Any], *, reset: bool = False,
+          relocate: Mapping[str, str] | None = None) -> dict[str, list[str]]:
+    """Write connections and pools into the metadata DB; returns what was created/updated/kept.
+
+    A missing connection is created from the file; an existing one is never overwritten (``kept`` when
+    it differs from the file: an edit in the UI is what tasks use), unless ``reset``. ``relocate`` maps
+    an old local-stack URL (sandbox, local S3) to its new one when the launcher had to move to another
+    port: only values that still start with the old URL change (``relocated``), every other edit stays.
+    Pools are upserted (their size follows the environment).
+    """
     # The ORM models (metadata DB), not the task-SDK Connection: bootstrap writes rows.
     from airflow.models.connection import Connection
     from airflow.models.pool import Pool
     from airflow.utils.session import create_session
 
-    report: dict[str, list[str]] = {"created": [], "updated": [], "unchanged": []}
+    report: dict[str, list[str]] = {"created": [], "updated": [], "relocated": [], "kept": [], "unchanged": []}
+    moves = {old: new for old, new in (relocate or {}).items() if old and new and old != new}
     with create_session() as session:
         for conn_id, conn in settings.get("connections", {}).items():
             wanted = {k: conn.get(k) for k in _CONN_FIELDS}
@@ -95,9 +127,23 @@ def apply(settings: Mapping[str, Any]) -> dict[str, list[str]]:
             if current == wanted:
                 report["unchanged"].append(conn_id)
                 continue
-            for key, value in wanted.items():
-                setattr(existing, key, value)
-            report["updated"].append(conn_id)
+            if reset:
+                for key, value in wanted.items():
+                    setattr(existing, key, value)
+                report["updated"].append(conn_id)
+                continue
+            # Kept as edited. Two changes only: a key of the file missing from the extra is added as null
+            # (so the form shows that field in Edit; no value changes), and a moved local-stack URL follows.
+            extra = existing.extra_dejson or {}
+            moved_host = _relocated(existing.host, moves)
+            moved_extra = _relocated({**{k: None for k in conn.get("extra") or {}}, **extra}, moves)
+            relocated = moved_host != existing.host or _relocated(extra, moves) != extra
+            if existing.port is None and conn.get("port") == 0:  # see the settings file: the Test button's port
+                existing.port = 0
+            if moved_host != existing.host or moved_extra != extra:
+                existing.host = moved_host
+                existing.extra = json.dumps(moved_extra, sort_keys=True)
+            report["relocated" if relocated else "kept"].append(conn_id)
         for name, pool in settings.get("pools", {}).items():
             wanted_pool = {
                 "slots": pool["slots"],
@@ -179,11 +225,14 @@ def check(env: Mapping[str, str] | None = None) -> int:
 
 
 def embedded_airflow_env(home: Path | str, stack_env: Mapping[str, str], bucket: str,
-                         project_root: Path | str = DEFAULT_SETTINGS.parents[1]) -> dict[str, str]:
+                         project_root: Path | str = DEFAULT_SETTINGS.parents[1], *,
+                         connections_in_env: bool = True) -> dict[str, str]:
     """Environment for an embedded Airflow (SQLite, LocalExecutor) on the local stack.
 
     ``stack_env`` holds the variables the settings file expands (sandbox URL, S3 endpoint, ...), as
-    given by ``genesys_sandbox.devstack.Stack.settings_env()``; connections come from the settings file.
+    given by ``genesys_sandbox.devstack.Stack.settings_env()``. With ``connections_in_env`` (tests, the
+    demo) the settings file's connections are ``AIRFLOW_CONN_*`` variables too; ``make airflow`` passes
+    False: there they live in the metadata DB only, so an edit in the UI is what tasks use.
     """
     home, root = Path(home), Path(project_root)
     env = {
@@ -206,7 +255,8 @@ def embedded_airflow_env(home: Path | str, stack_env: Mapping[str, str], bucket:
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
         "GENESYS_TASK_RETRY_DELAY": os.environ.get("GENESYS_TASK_RETRY_DELAY", "5"),
     }
-    env.update(connection_env(load_settings(root / "config" / "airflow_settings.yaml", env={**os.environ, **env})))
+    if connections_in_env:
+        env.update(connection_env(load_settings(root / "config" / "airflow_settings.yaml", env={**os.environ, **env})))
     return env
 
 
@@ -214,6 +264,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("settings", nargs="?", default=str(DEFAULT_SETTINGS))
     parser.add_argument("--print-env", action="store_true", help="print AIRFLOW_CONN_* lines instead")
+    parser.add_argument("--reset", action="store_true",
+                        help="overwrite existing connections with the file's (default: create missing ones only)")
+    parser.add_argument("--relocate", action="append", default=[], metavar="OLD=NEW",
+                        help="a local-stack URL moved (make airflow): rewrite connection values starting with OLD")
     parser.add_argument("--check", action="store_true",
                         help="only check the environment (fail closed on a real org) and exit 2 on errors")
     args = parser.parse_args(argv)
@@ -225,7 +279,8 @@ def main(argv: list[str] | None = None) -> int:
         for key, value in connection_env(settings).items():
             print(f"{key}='{value}'")
         return 0
-    report = apply(settings)
+    relocate = dict(item.split("=", 1) for item in args.relocate)
+    report = apply(settings, reset=args.reset, relocate=relocate)
     print(" ".join(f"{k}={','.join(v) or '-'}" for k, v in report.items()))
     return 0
 

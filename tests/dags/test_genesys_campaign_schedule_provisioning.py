@@ -260,6 +260,20 @@ def test_dry_run_writes_nothing_and_returns_the_plan(dag: Any, sandbox: Any) -> 
     assert row["details"]["plan"]["added"] == [iv("2026-06-20T17:00:00.000Z", "2026-06-20T19:00:00.000Z")]
 
 
+def test_a_manual_run_with_the_form_defaults_plans_the_desired_file_and_writes_nothing(
+        dag: Any, sandbox: Any) -> None:
+    """Issue 14: the trigger form submitted as it opens (no campaign) succeeds as a dry-run plan."""
+    from genesys_pipelines.schedule_provisioning.desired import DEFAULT_DESIRED_PATH, load_desired
+
+    result = run(dag, {})  # dag.test runs are manual; every param at its declared default
+    assert result.state == "success", task_states(result)
+    assert schedule_writes(sandbox) == []
+    rows = audit(result)
+    assert set(rows) == {e["campaign_id"] for e in load_desired(DEFAULT_DESIRED_PATH)}
+    assert {r["status"] for r in rows.values()} == {"DRY_RUN"}
+    assert all(r["details"]["dry_run"] is True for r in rows.values())
+
+
 def test_reconcile_applies_the_file_then_is_a_noop(dag: Any, sandbox: Any, tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     normal, idle = sandbox.fixtures["normal_campaign"], sandbox.fixtures["idle_campaign"]

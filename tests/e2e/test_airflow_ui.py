@@ -2,13 +2,14 @@
 
 In order: a default manual run reports yesterday (real clock); the outputs page refuses requests without
 an Airflow token; the README's backfill commands, verbatim from the project root, then their re-run;
-outputs and the audit trail survive stopping and starting the launcher, whose stop takes ≤ 15 s and
-leaves no process behind.
+outputs, the audit trail and a connection edited over REST survive stopping and starting the launcher
+(whose stop takes ≤ 15 s and leaves no process behind), and a task run after the restart uses the edit.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -117,8 +118,19 @@ def test_the_readme_backfill_commands_verbatim_then_their_rerun(launcher: Launch
     assert after == before  # a re-run rewrites each partition byte-identically
 
 
-def test_outputs_and_the_audit_trail_survive_a_restart(launcher: Launcher) -> None:
+CONN_ID = "genesys_cloud_default"
+EDITED_RPM = 123  # not the settings file's 300: a task that reports it read the edited connection
+
+
+def test_outputs_the_audit_trail_and_an_edited_connection_survive_a_restart(launcher: Launcher) -> None:
     ui = launcher.ui
+    # Connections live in the metadata DB only: an AIRFLOW_CONN_* variable would win over any UI edit.
+    assert not [k for k in ui.env() if k.startswith("AIRFLOW_CONN_")], "make airflow exports connections"
+    conn = ui.api("GET", f"/connections/{CONN_ID}").json()
+    extra = {**json.loads(conn["extra"]), "requests_per_minute": EDITED_RPM}
+    ui.api("PATCH", f"/connections/{CONN_ID}", params={"update_mask": ["extra"]},
+           json={"connection_id": CONN_ID, "conn_type": conn["conn_type"], "extra": json.dumps(extra)},
+           ).raise_for_status()
     dag_id = "genesys_conversation_report"
     key = seed_partition(ui.home, dag_id, "2026-05-04T00:00:00+00:00", "2026-05-05T00:00:00+00:00",
                          {"report.csv": "queue,conversations\nq1,3\n"})
@@ -138,3 +150,24 @@ def test_outputs_and_the_audit_trail_survive_a_restart(launcher: Launcher) -> No
     assert ui.outputs(dag_id) == before  # partitions, manifests and audit rows, as before the restart
     assert ui.outputs(DAG_ID) == ran_before  # what the runs above published, audit rows included
     assert hashlib.sha256(ui.download(dag_id, file_key)).digest() == hashlib.sha256(content).digest()
+
+    # The edit survived the bootstrap of the restart, and a task run uses it (its XCom reports the budget).
+    assert json.loads(ui.api("GET", f"/connections/{CONN_ID}").json()["extra"])["requests_per_minute"] == EDITED_RPM
+    ui.api("PATCH", f"/dags/{DAG_ID}", json={"is_paused": False}).raise_for_status()  # also when run alone
+    created = ui.api("POST", f"/dags/{DAG_ID}/dagRuns", json={"logical_date": None, "conf": {}})
+    created.raise_for_status()
+    run_id = created.json()["dag_run_id"]
+    path = f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/authenticate"
+
+    def authenticated() -> str | None:
+        try:
+            state = ui.api("GET", path).json().get("state")
+        except httpx.HTTPError:  # a busy SQLite API server may miss the 30 s read timeout: ask again
+            return None
+        assert state not in ("failed", "upstream_failed"), f"authenticate {state}\n{log_tail(ui.log)}"
+        return state if state == "success" else None
+
+    wait_for(authenticated, 300, f"the authenticate task of {run_id}")
+    facts = ui.api("GET", f"{path}/xcomEntries/return_value").json()["value"]
+    facts = json.loads(facts) if isinstance(facts, str) else facts
+    assert facts["configured_requests_per_minute"] == EDITED_RPM, facts

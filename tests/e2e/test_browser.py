@@ -4,7 +4,8 @@ Log in (admin/admin), open each DAG's trigger form and check it shows the sectio
 their order; for the rows that trigger: set the window through its date picker (or leave the defaults),
 submit, wait for the run to end as expected, open the DAG's *Outputs* tab and one file (the presigned
 download returns the file's bytes); the provisioning form submitted with its defaults writes nothing to
-the dialer (the sandbox's write journal does not grow). Never skipped: a missing browser fails with
+the dialer (the sandbox's write journal does not grow) and succeeds; the connection list's Test button
+passes and the connection's Edit form shows every custom field (Region included). Never skipped: a missing browser fails with
 the install hint. Capped at 10 minutes. Screenshots of every step are kept under the test's tmp dir
 (named in the failure message). Forms are rows of ``FORMS``: add a DAG by adding a row.
 """
@@ -35,11 +36,11 @@ FORMS = [
              expect_file="campaign_stats.json"),
     FormCase("genesys_reporting_export", trigger=False),
     FormCase("genesys_campaign_pacing_forecast", trigger=False, first_section="Apply"),
-    # defaults only, "Unpause on trigger" left ticked as a person leaves it: the manual run is a dry run and
-    # writes nothing to the dialer (the stack's desired-schedules file is empty, so the hourly reconcile that
-    # unpausing starts has nothing to write either: any write would be the manual run's)
-    FormCase("genesys_campaign_schedule_provisioning", expect_state=None, expect_no_writes=True,
-             first_section="Run"),
+    # defaults only, "Unpause on trigger" left ticked as a person leaves it: the manual run is a dry-run plan
+    # of the desired-schedules file, succeeds and writes nothing to the dialer (the stack's file is empty,
+    # so the hourly reconcile that unpausing starts has nothing to write either: any write would be the
+    # manual run's)
+    FormCase("genesys_campaign_schedule_provisioning", expect_no_writes=True, first_section="Run"),
 ]
 
 
@@ -50,7 +51,14 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningUI]:
         pytest.fail(missing)  # never a skip: a machine without the browser must not pass silently
     home = tmp_path_factory.mktemp("browser")
     desired = home / "desired_schedules.yaml"
-    desired.write_text("campaigns: []\n")  # the reconcile of this stack writes nothing (see FORMS)
+    # One future evening window for the sandbox's "Fixture Normal" campaign: the default manual run plans
+    # it (a dry run), and the hourly reconcile that unpausing starts only plans too (the launcher does not
+    # set GENESYS_RECONCILE_APPLY), so the sandbox's write journal must not grow (see FORMS).
+    first = datetime.now(UTC).date() + timedelta(days=2)
+    desired.write_text(
+        "campaigns:\n  - campaign_id: c0ffee00-0000-4000-8000-000000000001\n    time_zone: Europe/Dublin\n"
+        "    delivery_window: {start_time: '18:00', end_time: '21:00', time_zone: Europe/Dublin, "
+        f"start_date: '{first}', end_date: '{first + timedelta(days=6)}'}}\n")
     running = start_ui(home / "home", GENESYS_DESIRED_SCHEDULES=str(desired))
     try:
         yield running
@@ -130,6 +138,40 @@ def test_trigger_from_the_form_and_open_an_output(ui: RunningUI, case: FormCase,
             raise AssertionError(f"{exc}\nscreenshots: {shots}") from exc
     print(f"{case.dag_id}: sections {sections}, window via {widgets or 'defaults'}, run {state}, "
           f"{time.monotonic() - started:.0f} s")
+
+
+@pytest.mark.timeout(300)
+def test_the_connection_test_button_passes_and_edit_shows_every_field(ui: RunningUI, tmp_path: Path) -> None:
+    """*Admin → Connections*: the row's Test button answers success (the hook got a token and read the
+    limits), and *Edit* of the bootstrapped connection shows every custom field the Add form has."""
+    import re
+
+    from genesys_cloud.hooks.connection import CONN_FIELDS
+
+    shots = tmp_path / "screenshots"
+    with chromium() as context:
+        web = AirflowPage(context, ui.url, shots)
+        try:
+            web.login()
+            page = web.page
+            page.goto(f"{ui.url}/connections")
+            row = page.locator("tr", has_text="genesys_cloud_default").first
+            row.wait_for()
+            row.get_by_role("button", name="Test Connection").click()
+            page.get_by_text("Test Connection Successful").first.wait_for(timeout=90_000)
+            assert page.get_by_text("Authenticated against").count(), "the toast does not carry the hook's answer"
+            web.shot("connection-tested")
+            row.get_by_role("button", name="Edit Connection").click()
+            dialog = page.get_by_role("dialog")
+            dialog.get_by_text("Edit Connection").first.wait_for()
+            dialog.locator("button[aria-expanded]", has_text=re.compile(r"^\s*Extra Fields\s*$")).first.click()
+            for name in CONN_FIELDS:
+                dialog.locator(f'[name="element_{name}"]').first.wait_for()  # visible
+            assert dialog.get_by_text(CONN_FIELDS["region"]["label"]).first.is_visible()
+            web.shot("connection-edit")
+        except BaseException as exc:
+            web.shot("failure")
+            raise AssertionError(f"{exc}\nscreenshots: {shots}") from exc
 
 
 def wait_new_run(ui: RunningUI, dag_id: str, before: set[str], timeout: float = 60) -> list[str]:

@@ -178,10 +178,20 @@ print(json.dumps(manifest["manifest_key"]))
 
 
 def seed_partition(home: Path, dag_id: str, start: str, end: str, files: dict[str, str]) -> str:
-    """Publish a partition and one audit row with the launcher's settings (as a task would); its manifest key."""
+    """Publish a partition and one audit row with the launcher's settings (as a task would); its manifest key.
+
+    The launcher keeps connections in its metadata DB only, which a plain process (not a task, not an
+    Airflow component) does not read: the seeding process gets the settings file's local S3 and audit
+    connections as variables, expanded with the launcher's environment.
+    """
+    from bootstrap import connection_env, load_settings
+
+    env = launcher_env(home)
+    connections = {k: v for k, v in connection_env(load_settings(env=env)).items()
+                   if k in ("AIRFLOW_CONN_AWS_DEFAULT", "AIRFLOW_CONN_GENESYS_AUDIT")}
     out = subprocess.run(  # noqa: S603 - our interpreter
         [sys.executable, "-c", SEED, dag_id, start, end, json.dumps(files)],
-        env={**user_env(), **launcher_env(home)}, capture_output=True, text=True, timeout=120, check=True,
+        env={**user_env(), **env, **connections}, capture_output=True, text=True, timeout=120, check=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 

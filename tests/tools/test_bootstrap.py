@@ -24,7 +24,11 @@ def test_settings_expand_env_and_keep_secrets_out_of_extras() -> None:
     settings = load_settings(env=env)
     gc = settings["connections"]["genesys_cloud_default"]
     assert gc["login"] == "sandbox-client" and gc["password"] == "sandbox-secret"
-    assert gc["extra"] == {"api_base_url": "http://127.0.0.1:1", "requests_per_minute": 600}
+    # every field of the form stays in the extra (null when empty): Airflow's Edit form shows only those
+    assert gc["extra"] == {"api_base_url": "http://127.0.0.1:1", "requests_per_minute": 600, "region": None,
+                           "login_base_url": None, "sandbox": None}
+    assert load_settings(env={"GENESYS_SANDBOX": "true"})["connections"]["genesys_cloud_default"]["extra"][
+        "sandbox"] is True  # a boolean, as the form's switch stores it
     for conn in settings["connections"].values():
         assert not any("secret" in k or "password" in k for k in conn["extra"])
     rendered = json.loads(connection_env(settings)["AIRFLOW_CONN_GENESYS_CLOUD_DEFAULT"])
@@ -44,14 +48,77 @@ def test_bootstrap_is_idempotent(airflow_db) -> None:
     assert pools["genesys_api"] == (settings["pools"]["genesys_api"]["slots"], True)
 
 
-def test_bootstrap_updates_a_changed_connection(airflow_db, monkeypatch) -> None:
-    monkeypatch.setenv("GENESYS_REQUESTS_PER_MINUTE", "120")
+def _conn(conn_id: str):
+    from airflow.models.connection import Connection
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        row = session.query(Connection).filter(Connection.conn_id == conn_id).one()
+        return row.login, row.password, row.host, row.extra_dejson
+
+
+def _edit(conn_id: str, **fields) -> None:
+    from airflow.models.connection import Connection
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        row = session.query(Connection).filter(Connection.conn_id == conn_id).one()
+        for key, value in fields.items():
+            setattr(row, key, json.dumps(value) if key == "extra" else value)
+
+
+def test_bootstrap_never_overwrites_an_existing_connection(airflow_db, monkeypatch) -> None:
+    apply(load_settings(), reset=True)
+    extra = {**_conn("genesys_cloud_default")[3], "requests_per_minute": 77}
+    _edit("genesys_cloud_default", login="edited-client", extra=extra)  # as the UI's Edit form would
+    monkeypatch.setenv("GENESYS_REQUESTS_PER_MINUTE", "120")  # the file changed too: the edit still wins
     report = apply(load_settings())
+    assert "genesys_cloud_default" in report["kept"] and report["updated"] == []
+    login, _, _, kept = _conn("genesys_cloud_default")
+    assert login == "edited-client" and kept["requests_per_minute"] == 77
+    # --reset goes back to the file
+    report = apply(load_settings(), reset=True)
     assert "genesys_cloud_default" in report["updated"]
-    monkeypatch.delenv("GENESYS_REQUESTS_PER_MINUTE")
-    report = apply(load_settings())
-    assert "genesys_cloud_default" in report["updated"]
+    login, _, _, extra = _conn("genesys_cloud_default")
+    assert login == "sandbox-client" and extra["requests_per_minute"] == 120
     assert apply(load_settings())["updated"] == []
+
+
+def test_bootstrap_adds_missing_form_fields_as_null_without_changing_values(airflow_db) -> None:
+    apply(load_settings(), reset=True)
+    _edit("genesys_cloud_default", port=None,  # a row of an older bootstrap
+          extra={"api_base_url": "http://127.0.0.1:1", "sandbox": True})
+    apply(load_settings())
+    extra = _conn("genesys_cloud_default")[3]
+    from airflow.models.connection import Connection
+    from airflow.utils.session import create_session
+
+    with create_session() as session:  # the port the UI's Test button sends for an empty one (0)
+        assert session.query(Connection).filter(Connection.conn_id == "genesys_cloud_default").one().port == 0
+    assert extra["api_base_url"] == "http://127.0.0.1:1" and extra["sandbox"] is True
+    assert extra["region"] is None and "requests_per_minute" in extra  # now shown by the Edit form
+
+
+def test_bootstrap_relocates_only_values_that_name_the_old_stack_url(airflow_db, monkeypatch) -> None:
+    old, new = "http://127.0.0.1:4100", "http://127.0.0.1:4200"
+    monkeypatch.setenv("GENESYS_API_BASE_URL", old)
+    monkeypatch.setenv("GENESYS_LOGIN_BASE_URL", old)
+    monkeypatch.setenv("GENESYS_WEBHOOK_URL", f"{old}/_sandbox/webhooks/bi")
+    monkeypatch.setenv("GENESYS_SANDBOX", "true")
+    apply(load_settings(), reset=True)
+    extra = _conn("genesys_cloud_default")[3]
+    _edit("genesys_cloud_default", login="edited-client",
+          extra={**extra, "login_base_url": "http://127.0.0.1:41000", "requests_per_minute": 55})
+    for name in ("GENESYS_API_BASE_URL", "GENESYS_LOGIN_BASE_URL"):  # the next start: the sandbox moved
+        monkeypatch.setenv(name, new)
+    monkeypatch.setenv("GENESYS_WEBHOOK_URL", f"{new}/_sandbox/webhooks/bi")
+    report = apply(load_settings(), relocate={old: new})
+    assert {"genesys_cloud_default", "genesys_webhook_default"} <= set(report["relocated"])
+    login, _, _, extra = _conn("genesys_cloud_default")
+    assert extra["api_base_url"] == new  # followed the move
+    assert extra["login_base_url"] == "http://127.0.0.1:41000"  # another port, not a prefix match: kept
+    assert login == "edited-client" and extra["requests_per_minute"] == 55  # the edits stay
+    assert _conn("genesys_webhook_default")[2] == f"{new}/_sandbox/webhooks/bi"
 
 
 REAL = {"GENESYS_REGION": "mypurecloud.ie", "GENESYS_WEBHOOK_SECRET": "a-long-real-webhook-secret",

@@ -1,7 +1,10 @@
 """The DAG's params, validated before any API call, and how mode / dry_run are decided.
 
 ``mode``: explicit param, else by run type: a manually triggered run (``dag_run.run_type == "manual"``)
-is ``manual``; every other run type (scheduled, backfill, asset-triggered) is ``reconcile``.
+that names a manual request (a campaign, windows, ...) is ``manual``; a manual run with the form's
+defaults (no request) is ``reconcile`` of the desired-schedules file, a dry run unless switched off (it
+plans every listed campaign and writes nothing); every other run type (scheduled, backfill,
+asset-triggered) is ``reconcile``.
 ``dry_run``: a manually triggered run takes the ``dry_run`` param, whose default is ``true`` (the form
 shows it on: a dry run unless someone switches it off). Every other run (the hourly reconcile) writes
 only when the deployment enables it (``GENESYS_RECONCILE_APPLY=true``); otherwise it plans and writes
@@ -61,7 +64,8 @@ class RunParams(BaseModel):
     mode: Literal["manual", "reconcile"] | None = Field(
         None, title="Mode", json_schema_extra={"section": "Run"},
         description="manual (the form, one campaign) or reconcile (the desired-schedules file). "
-        "Empty: manual for manually triggered runs, reconcile otherwise.")
+        "Empty: manual when the form names a campaign, else reconcile (with the defaults: a dry-run "
+        "plan of every campaign in the file).")
     dry_run: bool = Field(True, title="Dry run (plan only, write nothing)", json_schema_extra={"section": "Run"},
                           description="On (the default): plan and report, write nothing. Switch off to write. "
                           "Scheduled runs ignore it: they write only when the deployment sets "
@@ -121,9 +125,15 @@ def reconcile_apply_enabled(env: Any = None) -> bool:
     return str(env.get(RECONCILE_APPLY_ENV, "")).strip().lower() in ("1", "true", "yes")
 
 
-def decide_mode(params: RunParams, run_type: str | None, env: Any = None) -> tuple[str, bool]:
+def manual_request_given(raw_params: dict[str, Any]) -> bool:
+    """Whether the form names a manual request: any of its fields set to more than its empty default."""
+    return any(raw_params.get(name) not in (None, "", [], {}, False) for name in _MANUAL_FIELDS)
+
+
+def decide_mode(params: RunParams, run_type: str | None, env: Any = None, *,
+                manual_request: bool = True) -> tuple[str, bool]:
     """``(mode, dry_run)`` from the params, the run type and the deployment (see the module docstring)."""
-    mode = params.mode or ("manual" if run_type == "manual" else "reconcile")
+    mode = params.mode or ("manual" if run_type == "manual" and manual_request else "reconcile")
     dry_run = params.dry_run if run_type == "manual" else not reconcile_apply_enabled(env)
     return mode, dry_run
 
@@ -166,7 +176,7 @@ def resolve_requests(
         params = RunParams.model_validate(raw_params)
     except ValidationError as exc:
         raise InvalidParam(format_validation_error("params", exc)) from exc
-    mode, dry_run = decide_mode(params, run_type)
+    mode, dry_run = decide_mode(params, run_type, manual_request=manual_request_given(raw_params))
     if mode == "manual":
         if not raw_params.get("campaign_id"):
             raise InvalidParam("params.campaign_id: required in manual mode")

@@ -157,12 +157,32 @@ class GenesysCloudHook(OutboundVerbs, AnalyticsVerbs, ExportVerbs, WfmVerbs, Wri
         }
 
     def test_connection(self) -> tuple[bool, str]:
-        """The UI's Test button: a token and the live limits prove credentials and region."""
+        """The UI's Test button (``[core] test_connection = Enabled``): a token, then one cheap read.
+
+        The connection is checked first: a login or API host off the region's Genesys domain (the rule of
+        :class:`~genesys_cloud.hooks.connection.ConnectionConfig`) fails the test before any request, so
+        the client secret is never sent there. One attempt each, no retries (a person waits on the
+        button): the token, then ``GET`` the live ``platform.api`` limits (a 403/404 there still passes:
+        the client authenticated, it may only lack that permission). Never the secret or the token in the
+        message.
+        """
         try:
-            facts = self.authenticate()
+            cfg = self._cfg()
+            token = self._fetch_token(cfg)
+            from airflow.sdk.log import mask_secret
+
+            mask_secret(token.access_token)
+            TOKENS.store(cfg.cache_key, token)
+            try:
+                limits_body = self._send("GET", LIMITS_PATH)
+                read = "read the live API limits"
+            except (GenesysForbiddenError, GenesysNotFoundError) as exc:
+                limits_body, read = None, f"the limits read was refused ({exc.status}): check the role"
+            facts = self._facts(cfg, limits_body)
         except GenesysError as exc:
             return False, str(exc)
-        return True, f"Authenticated against {facts['api_base_url']} ({facts['requests_per_minute']} req/min)"
+        return True, (f"Authenticated against {facts['api_base_url']} as client {cfg.client_id} and {read} "
+                      f"({facts['requests_per_minute']} req/min)")
 
     # ------------------------------------------------------------------ clients
     def _timeout(self) -> httpx.Timeout:

@@ -357,6 +357,29 @@ def test_mode_and_dry_run_follow_run_type_unless_explicit() -> None:
     assert decide_mode(RunParams(mode="reconcile", dry_run=False), "manual") == ("reconcile", False)
 
 
+def test_a_manual_run_with_the_form_defaults_is_a_dry_run_plan_of_the_desired_file() -> None:
+    """Issue 14: the form submitted as it opens must not fail with "campaign_id required"."""
+    from genesys_pipelines.schedule_provisioning.desired import DEFAULT_DESIRED_PATH, load_desired
+    from genesys_pipelines.schedule_provisioning.params import (
+        InvalidParam,
+        ProvisioningForm,
+        RunParams,
+        decide_mode,
+        resolve_requests,
+    )
+
+    assert decide_mode(RunParams(), "manual", manual_request=False) == ("reconcile", True)
+    assert decide_mode(RunParams(dry_run=False), "manual", manual_request=False) == ("reconcile", False)
+    defaults = ProvisioningForm().model_dump(mode="json")  # every field as the form sends it untouched
+    _, mode, dry_run, source, raw, parsed = resolve_requests(defaults, "manual", RUN_AFTER)
+    assert (mode, dry_run, source) == ("reconcile", True, str(DEFAULT_DESIRED_PATH.resolve()))
+    assert [r.campaign_id for r in parsed] == [e["campaign_id"] for e in load_desired(DEFAULT_DESIRED_PATH)]
+    # a manual request without its campaign still fails by name (it is not silently a reconcile)
+    with pytest.raises(InvalidParam, match=r"^params.campaign_id: required"):
+        resolve_requests({**defaults, "intervals": [{"start": "2026-06-20T10:00:00Z",
+                                                     "end": "2026-06-20T11:00:00Z"}]}, "manual", RUN_AFTER)
+
+
 def test_desired_schedules_path_only_under_a_configured_directory(tmp_path, monkeypatch) -> None:
     from genesys_pipelines.schedule_provisioning.params import InvalidParam, resolve_requests
 

@@ -470,7 +470,7 @@ def test_authenticate_returns_non_secret_facts_and_lowers_budget_to_live_limit(
 
 def test_authenticate_without_limits_permission_keeps_configured_budget(hook: GenesysCloudHook) -> None:
     with respx.mock() as router:
-        token_route(router, "tok-1")
+        token_route(router, "tok-1", "tok-2")  # the Test button fetches its own token
         router.get(f"{API}{LIMITS_PATH}").mock(return_value=error(403, "missing.permissions", "no"))
         facts = hook.authenticate()
         assert facts["live_limits"] is None and facts["requests_per_minute"] == 60000
