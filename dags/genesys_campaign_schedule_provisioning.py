@@ -77,14 +77,16 @@ def genesys_campaign_schedule_provisioning() -> None:
         return apply_run(hook, run, entries, journal, approved)
 
     @task
-    def deliver(run: dict[str, Any], entries: list[dict[str, Any]]) -> dict:
+    def deliver(run: dict[str, Any] | None, entries: list[dict[str, Any]] | None) -> dict:
         """Webhook + audit rows whatever happened (a teardown); then fail the run if a campaign failed."""
-        from airflow.sdk.exceptions import AirflowFailException
+        from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
         from genesys_cloud.context import run_identity
         from genesys_cloud.sinks.delivery import Delivery, deliver
         from genesys_pipelines.schedule_provisioning import output
 
+        if run is None or entries is None:  # validate_params, read or plan failed: no plan, nothing written
+            raise AirflowSkipException("no plan was made (an upstream task failed): nothing written, nothing to deliver")
         ctx = get_current_context()
         outcomes = ctx["ti"].xcom_pull(task_ids="apply") or output.not_applied(entries, "apply did not run")
         published = deliver(ctx, Delivery(**output.delivery(run, entries, outcomes, run_identity(ctx))),
