@@ -28,16 +28,13 @@ def spec(cfg: dict[str, Any]) -> RunSpec[PacingParams]:
 def genesys_campaign_pacing_forecast() -> None:
     @task(pool=API_POOL)
     def select_campaigns(cfg: dict[str, Any]) -> list[dict[str, Any]]:
-        """None when the window is stale (GENESYS_PACING_MAX_AGE_H) or its upstream day was restated: no
-        reads, no approval, no write."""
-        from genesys_cloud.context import invalid_param_fails, run_after
+        """None when the window is stale or its upstream day was restated: no reads, no approval, no write."""
+        from genesys_cloud.context import invalid_param_fails, run_after, window_restatement
         from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
-        from genesys_cloud.upstream import window_restatement
         from genesys_pipelines.pacing_forecast import steps
 
         ctx, run = get_current_context(), spec(cfg)
-        return invalid_param_fails(lambda: steps.select_campaigns(
-            GenesysCloudHook(), run.params, run.window, run_after(ctx), window_restatement(ctx, run.window)))
+        return invalid_param_fails(lambda: steps.select_campaigns(GenesysCloudHook(), run.params, run.window, run_after(ctx), window_restatement(ctx, run.window)))
 
     @task
     def recorded_plans(cfg: dict[str, Any]) -> dict[str, Any]:
@@ -76,13 +73,12 @@ def genesys_campaign_pacing_forecast() -> None:
         """Only with apply: true and a recorded Approve of these values; every write audited ahead."""
         from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
         from genesys_cloud.sinks.audit import approved_journal
-        from genesys_cloud.upstream import window_restatement
         from genesys_pipelines.approval import pacing_items
         from genesys_pipelines.pacing_forecast import steps
 
         run, results = spec(cfg), list(results or [])
-        if not run.params.apply or window_restatement(get_current_context(), run.window):
-            return {}  # a restated upstream day never writes, whatever the results say
+        if not run.params.apply:
+            return {}
         journal, approved = approved_journal(get_current_context(), run.window.start, run.window.end,
                                              "pacing_write", "outbound_campaign", pacing_items(results))
         return steps.apply_all(GenesysCloudHook(), results, run.params, recorded or {}, journal, approved)
@@ -90,15 +86,14 @@ def genesys_campaign_pacing_forecast() -> None:
     @task
     def deliver(cfg: dict[str, Any], results: list[dict[str, Any]]) -> dict[str, Any]:
         """Publish, webhook, audit whatever happened (a teardown); then fail if a campaign's write failed."""
-        from genesys_cloud.context import run_after
+        from genesys_cloud.context import run_after, window_restatement
         from genesys_cloud.sinks.delivery import Delivery, deliver
-        from genesys_cloud.upstream import fail_on_unprocessed_windows, window_restatement
+        from genesys_cloud.upstream import fail_on_unprocessed_windows
         from genesys_pipelines.pacing_forecast import output, steps
 
         ctx, run = get_current_context(), spec(cfg)
-        restated = window_restatement(ctx, run.window)
-        outcomes = ctx["ti"].xcom_pull(task_ids="apply_changes") or {}
-        stale = steps.run_staleness(run.window, run_after(ctx), restated)
+        restated = window_restatement(ctx, run.window)  # a restated upstream day: stale, nothing written
+        outcomes, stale = ctx["ti"].xcom_pull(task_ids="apply_changes") or {}, steps.run_staleness(run.window, run_after(ctx), restated)
         if ctx["ti"].xcom_pull(task_ids="select_campaigns") is None and not stale and not outcomes:
             raise AirflowSkipException("select_campaigns failed: nothing read or written, nothing to deliver")
         what = output.delivery(DAG_ID, cfg["window"], list(results or []), outcomes, run.params.apply,

@@ -33,8 +33,9 @@ def genesys_restatement_sweep() -> None:
         from genesys_pipelines.restatement.source import availability
 
         params = SweepParams.model_validate(cfg["params"])
-        manifests = read_partition_manifests(params.pipelines, sweep.days_of(cfg["window"], params.days))
-        return sweep.candidates(manifests, availability(GenesysCloudHook()))
+        days = sweep.days_of(cfg["window"], params.days, params.reset_from)  # reset_from: final days too
+        manifests = read_partition_manifests(params.pipelines, days)
+        return sweep.candidates(manifests, availability(GenesysCloudHook()), reset=bool(params.reset_from))
 
     @task(pool=API_POOL, map_index_template="{{ found['pipeline'] }} {{ found['day'] }}")
     def probe(found: dict[str, Any]) -> dict[str, Any]:
