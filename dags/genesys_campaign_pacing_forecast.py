@@ -28,13 +28,13 @@ def spec(cfg: dict[str, Any]) -> RunSpec[PacingParams]:
 def genesys_campaign_pacing_forecast() -> None:
     @task(pool=API_POOL)
     def select_campaigns(cfg: dict[str, Any]) -> list[dict[str, Any]]:
-        """None when the window is stale (GENESYS_PACING_MAX_AGE_H): no reads, no approval, no write."""
-        from genesys_cloud.context import invalid_param_fails, run_after
+        """None when the window is stale or its upstream day was restated: no reads, no approval, no write."""
+        from genesys_cloud.context import invalid_param_fails, run_after, window_restatement
         from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
         from genesys_pipelines.pacing_forecast import steps
 
-        return invalid_param_fails(lambda: steps.select_campaigns(
-            GenesysCloudHook(), spec(cfg).params, spec(cfg).window, run_after(get_current_context())))
+        ctx, run = get_current_context(), spec(cfg)
+        return invalid_param_fails(lambda: steps.select_campaigns(GenesysCloudHook(), run.params, run.window, run_after(ctx), window_restatement(ctx, run.window)))
 
     @task
     def recorded_plans(cfg: dict[str, Any]) -> dict[str, Any]:
@@ -87,17 +87,18 @@ def genesys_campaign_pacing_forecast() -> None:
     @task
     def deliver(cfg: dict[str, Any], results: list[dict[str, Any]]) -> dict[str, Any]:
         """Publish, webhook, audit whatever happened (a teardown); then fail if a campaign's write failed."""
-        from genesys_cloud.context import run_after
+        from genesys_cloud.context import run_after, window_restatement
         from genesys_cloud.sinks.delivery import Delivery, deliver
         from genesys_cloud.upstream import fail_on_unprocessed_windows
         from genesys_pipelines.pacing_forecast import output, steps
 
         ctx, run = get_current_context(), spec(cfg)
-        outcomes, stale = ctx["ti"].xcom_pull(task_ids="apply_changes") or {}, steps.window_staleness(run.window, run_after(ctx))
+        restated = window_restatement(ctx, run.window)  # a restated upstream day: stale, nothing written
+        outcomes, stale = ctx["ti"].xcom_pull(task_ids="apply_changes") or {}, steps.run_staleness(run.window, run_after(ctx), restated)
         if ctx["ti"].xcom_pull(task_ids="select_campaigns") is None and not stale and not outcomes:
             raise AirflowSkipException("select_campaigns failed: nothing read or written, nothing to deliver")
         what = output.delivery(DAG_ID, cfg["window"], list(results or []), outcomes, run.params.apply,
-                               run.params.deliver_webhook, stale)
+                               run.params.deliver_webhook, stale, restated=restated is not None)
         published = deliver(ctx, Delivery(**what), window=run.window).to_xcom()
         if failed := output.failed_campaigns(outcomes):
             raise AirflowFailException(f"pacing not applied to campaign(s) {', '.join(failed)}")

@@ -34,6 +34,17 @@ def store(cfg: dict[str, Any]) -> Any:
     return publisher_for(get_current_context(), spec(cfg).window)
 
 
+def range_days(cfg: dict[str, Any]) -> list[tuple[Any, Any]]:
+    """``(day window, its publisher)`` per reporting day of a run that publishes day partitions
+    (``publish_days``, ``ranges``); [] for other runs."""
+    from genesys_cloud.sinks.delivery import publisher_for
+    from genesys_pipelines.conversation_report import ranges
+
+    run = spec(cfg)
+    days = ranges.range_days(run.window) if ranges.is_range_run(run.params.publish_days, run.window) else []
+    return [(day, publisher_for(get_current_context(), day)) for day in days]
+
+
 @dag(dag_id=DAG_ID, schedule="0 2 * * *", start_date=pendulum.datetime(2026, 1, 1, tz="UTC"), catchup=False,
      max_active_runs=4, tags=["genesys", "analytics", "conversations"], doc_md=doc(DAG_ID),
      params=dag_params(ReportParams), default_args=default_args())
@@ -46,7 +57,8 @@ def genesys_conversation_report() -> None:
         from genesys_pipelines.restatement.source import details_source
 
         run, hook = spec(cfg), GenesysCloudHook()
-        planned = steps.plan(hook, run.params, run.window, store(cfg).work_prefix)
+        # a range that publishes day partitions: ONE extraction, the method chosen by its request cost
+        planned = (steps.plan_range if range_days(cfg) else steps.plan)(hook, run.params, run.window, store(cfg).work_prefix)
         # The source fingerprint, read BEFORE extracting: data landing during the run shows as a change later.
         return {**planned, "source": details_source(hook, planned["query"], run.window)}
 
@@ -55,6 +67,8 @@ def genesys_conversation_report() -> None:
         """K-way merge of the chunks into the session table (dedupe on conversationId), staged."""
         from genesys_pipelines.conversation_report import steps
 
+        if days := range_days(cfg):
+            return {"days": steps.flatten_days(store(cfg), [s for _, s in days], [d for d, _ in days], extracted)}
         return steps.flatten(store(cfg), extracted)
 
     @task
@@ -63,6 +77,8 @@ def genesys_conversation_report() -> None:
         from genesys_pipelines.conversation_report import steps
 
         run = spec(cfg)
+        if days := range_days(cfg):
+            return {"days": [steps.aggregate(s, run.params, d, f, names) for (d, s), f in zip(days, flat["days"], strict=True)]}
         return steps.aggregate(store(cfg), run.params, run.window, flat, names)
 
     @task
@@ -73,6 +89,16 @@ def genesys_conversation_report() -> None:
         from genesys_pipelines.conversation_report.output import NO_DATA_WHAT, delivery
 
         run = spec(cfg)
+        if days := range_days(cfg):  # one partition per reporting day, each delivered as its day run does
+            from genesys_pipelines.conversation_report.ranges import day_plans
+
+            parts = zip([d for d, _ in days], day_plans(planned, [d for d, _ in days]), flat["days"], report["days"], strict=True)
+            done = [(d, deliver(get_current_context(), Delivery(**delivery(DAG_ID, run.params, d, *rest)), window=d).to_xcom())
+                    for d, *rest in parts]
+            store(cfg).clear_work()
+            for day, published in done:  # every day delivered first; then fail_on_no_data fails by day
+                check_no_data(DAG_ID, day, published["extra"]["flags"], NO_DATA_WHAT, fail=run.params.fail_on_no_data)
+            return {"range": planned.get("range"), "days": [published for _, published in done]}
         what = delivery(DAG_ID, run.params, run.window, planned, flat, report)
         published = deliver(get_current_context(), Delivery(**what), window=run.window).to_xcom()
         store(cfg).clear_work()

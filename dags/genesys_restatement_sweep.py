@@ -27,14 +27,17 @@ def genesys_restatement_sweep() -> None:
     @task(pool=API_POOL)
     def find(cfg: dict[str, Any]) -> list[dict[str, Any]]:
         """The swept days' manifests that are not final (manifests read from S3; one availability read)."""
+        from genesys_cloud.context import invalid_param_fails
         from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
         from genesys_cloud.sinks.sweep import read_partition_manifests
         from genesys_pipelines.restatement import sweep
         from genesys_pipelines.restatement.source import availability
 
         params = SweepParams.model_validate(cfg["params"])
-        manifests = read_partition_manifests(params.pipelines, sweep.days_of(cfg["window"], params.days))
-        return sweep.candidates(manifests, availability(GenesysCloudHook()))
+        # reset_from: final days too; a reset after the run's day fails at once, by name (no retries)
+        days = invalid_param_fails(lambda: sweep.days_of(cfg["window"], params.days, params.reset_from))
+        manifests = read_partition_manifests(params.pipelines, days)
+        return sweep.candidates(manifests, availability(GenesysCloudHook()), reset=bool(params.reset_from))
 
     @task(pool=API_POOL, map_index_template="{{ found['pipeline'] }} {{ found['day'] }}")
     def probe(found: dict[str, Any]) -> dict[str, Any]:

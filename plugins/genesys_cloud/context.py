@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from genesys_cloud.upstream import window_restatement  # noqa: F401  (the run's restated upstream day, if any)
 from genesys_pipelines.windows import Window, resolve_window
 
 log = logging.getLogger(__name__)

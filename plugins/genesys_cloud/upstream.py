@@ -59,3 +59,30 @@ def fail_on_unprocessed_windows(context: Mapping[str, Any], dag_id: str) -> None
     raise AirflowFailException(
         f"{len(left)} upstream window(s) folded into this asset-triggered run were NOT processed: {names} "
         f"(this run processed only the newest). Cover each with a manual run: {runs}")
+
+
+def window_restatement(context: Mapping[str, Any], window: Window) -> dict[str, Any] | None:
+    """The restatement facts (``extra.restatement``: ``version``, ``restated_from``) of the triggering asset
+    events for ``window`` (same start and end), when one of them is a restatement (version 2 or more, or a
+    ``restated_from``); None for a run with no such event (a first publication, a manual run). A restated
+    upstream day re-emits its asset event: consumers that act on a new day (the pacing forecast) must
+    treat it as stale."""
+    events_by_asset = context.get("triggering_asset_events")
+    try:
+        groups = list(events_by_asset.values()) if events_by_asset else []
+    except AttributeError:
+        return None
+    found: dict[str, Any] | None = None
+    for events in groups:
+        for event in events or []:
+            extra = getattr(event, "extra", None)
+            if extra is None and isinstance(event, Mapping):
+                extra = event.get("extra")
+            event_window = window_from_asset_extra(extra)
+            if event_window is None or (event_window.start, event_window.end) != (window.start, window.end):
+                continue
+            block = (extra or {}).get("restatement") or {}
+            version = int(block.get("version") or 1)
+            if (version > 1 or block.get("restated_from")) and version >= int((found or {}).get("version") or 0):
+                found = {"version": version, "restated_from": block.get("restated_from")}
+    return found

@@ -41,6 +41,8 @@ def delivery(pipeline: str, params: ReportParams, window: Window, planned: Mappi
                  "status": "no_data" if summary["flags"] else "success",
                  "latency_ms": round(sum(seconds.values()) * 1000, 1), "record_count": flat["conversations"],
                  "details": {**summary, "day_hits": planned["day_hits"], "seconds": seconds,
+                             # a day of a range run: the range's extraction cost estimate and choice
+                             **({"range": planned["range"]} if planned.get("range") else {}),
                              "webhook_status": (published.webhook or {}).get("status_code")}}]
 
     return {
@@ -52,6 +54,8 @@ def delivery(pipeline: str, params: ReportParams, window: Window, planned: Mappi
         "audit": audit,
         "url_expiry_hours": params.url_expiry_hours,
         # Late-arriving data: the source fingerprint the plan step read before extracting (None: not read).
-        "restatement": ({"source": planned["source"], "run_conf": run_conf(params.model_dump(mode="json"), window)}
+        # A day of a range run records the conf of that day's own run (publish_days is about the range).
+        "restatement": ({"source": planned["source"],
+                         "run_conf": run_conf({**params.model_dump(mode="json"), "publish_days": False}, window)}
                         if planned.get("source") else None),
     }

@@ -53,6 +53,11 @@ class ReportParams(BaseModel):
                             description="The day after the last reporting day (exclusive, `YYYY-MM-DD`), not after the run. Empty (both): the reporting day before the run.")
     timezone: str = Field("UTC", title="Time zone", json_schema_extra={"section": "Window"},
                           description="IANA time zone of the reporting day.")
+    publish_days: bool = Field(
+        False, title="Publish one partition per day", json_schema_extra={"section": "Window"},
+        description="For a window of several reporting days: extract the range once (the async job when it "
+        "costs fewer requests than day-by-day queries) and publish one `date=YYYY-MM-DD` partition per day, "
+        "byte-identical to the day-by-day runs. Off: one `interval=` partition for the whole window.")
     media_type: MediaType | None = Field(
         None, title="Media type", json_schema_extra={"section": "Selection", "values_display": {"null": "(all media types)"}},
         description="Only conversations with a segment of this media type. Empty: all.")

@@ -72,6 +72,65 @@ def plan(api: Any, params: ReportParams, window: Window, work_prefix: str) -> di
     }
 
 
+def plan_range(api: Any, params: ReportParams, window: Window, work_prefix: str) -> dict[str, Any]:
+    """The plan of a range run that publishes day partitions (``ranges``): per-day ``totalHits`` (one
+    1-row page per UTC day), the cost of each extraction method and the one chosen, the query bodies over
+    the whole range. The cost estimate is returned under ``range`` (logged and audited by the caller)."""
+    import logging
+
+    from genesys_pipelines.conversation_report import ranges
+
+    days = ranges.range_days(window)
+    query = build_query(params, window.interval()).to_api()
+    hits = day_hits(api, query)
+    available_at = None
+    if params.mode != "sync":
+        try:
+            available_at = check_data_availability(api, window.end)
+        except DataNotYetAvailable:
+            if params.mode == "async":
+                raise
+    cost = ranges.extraction_cost(hits, DETAILS_CEILING, params.mode, job_available=available_at is not None)
+    logging.getLogger(__name__).info(
+        "Range run of %d reporting days (%s conversations): sync query ~%d requests, async job ~%d requests: "
+        "%s (%s)", len(days), cost["conversations"], cost["sync_requests"], cost["job_requests"], cost["mode"],
+        cost["reason"])
+    return {
+        "names": names_from_campaigns(api.list_campaigns()) if needs_names(params.group_by) else {},
+        "mode": cost["mode"],
+        "method": "sync" if cost["mode"] == "sync" else "job",
+        "data_availability_date": available_at if cost["mode"] == "async" else None,
+        "day_hits": hits,
+        "query": query,
+        "async_query": build_async_query(params, window.interval()).to_api(),
+        "chunks_prefix": f"{work_prefix}chunks/",
+        "range": cost,
+    }
+
+
+def flatten_days(store: Any, day_stores: list[Any], days: list[Window],
+                 extracted: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """:func:`flatten` for a range run: the range's chunks (downloaded once) cut by reporting day, each
+    day's session table merged and staged in ``day_stores[i]`` (the day's own partition)."""
+    from genesys_pipelines.conversation_report.chunks import write_session_table
+    from genesys_pipelines.conversation_report.ranges import split_chunks
+
+    out = []
+    with tempfile.TemporaryDirectory(prefix="conversation_report_") as tmp:
+        paths = store.download(list(extracted["chunk_keys"]), Path(tmp) / "chunks")
+        per_day = split_chunks(paths, days, Path(tmp) / "days")  # in extraction order, as flatten()
+        for i, (day_store, day_paths) in enumerate(zip(day_stores, per_day, strict=True)):
+            started = time.monotonic()
+            target = Path(tmp) / f"{i:04d}-{SESSIONS}"
+            merged = write_session_table(day_paths, str(target))
+            key = day_store.stage_file(SESSIONS, target, content_type="application/vnd.apache.parquet",
+                                       rows=merged.rows)
+            out.append({"session_key": key, "conversations": merged.conversations, "rows": merged.rows,
+                        "duplicates": merged.duplicates, "extract_seconds": extracted["seconds"],
+                        "seconds": round(time.monotonic() - started, 3)})
+    return out
+
+
 def flatten(store: Any, extracted: Mapping[str, Any]) -> dict[str, Any]:
     """K-way merge of the extraction's sorted chunks into the session table (dedupe on conversationId),
     staged as ``sessions.parquet``."""

@@ -180,10 +180,15 @@ def webhook_payload(
 
 
 def delivery(dag_id: str, window: Mapping[str, Any], results: Sequence[Mapping[str, Any]], outcomes: Mapping[str, Mapping[str, Any]],
-             apply: bool, deliver_webhook: bool, stale: str | None = None) -> dict[str, Any]:
+             apply: bool, deliver_webhook: bool, stale: str | None = None, restated: bool = False) -> dict[str, Any]:
     """The provider ``Delivery`` fields: forecast CSV and recommendations JSON staged now, the charts the
     analyse tasks staged, the webhook (event ``…propose`` or ``…apply``), one audit row per campaign and a
-    run summary. ``window`` is the run window's dict (``Window.to_dict()``)."""
+    run summary. ``window`` is the run window's dict (``Window.to_dict()``).
+
+    ``restated``: the run was triggered by a restated upstream day (``stale`` says so). It writes nothing at
+    all: no partition (the day's pacing partition, if any, keeps what was proposed or applied from the data
+    as first published, and the ``before`` values re-runs bound from), no webhook; only the audit's stale
+    run summary."""
     results = sorted(results, key=lambda r: r["campaign_id"])
     entries = [recommendation_entry(r, outcomes.get(r["campaign_id"])) for r in results]
     summary = skill_summary(entries)
@@ -227,6 +232,8 @@ def delivery(dag_id: str, window: Mapping[str, Any], results: Sequence[Mapping[s
         })
         return rows_out
 
+    if restated:
+        return {"event": "pacing_forecast.stale", "partition": False, "payload": None, "audit": audit}
     return {
         # Propose and apply runs of one window are different deliveries (the receiver dedupes on the key).
         "event": "pacing_forecast.apply" if apply else "pacing_forecast.propose",

@@ -68,13 +68,42 @@ def window_staleness(window: Window, run_after: datetime, env: Mapping[str, str]
     return stale_reason(end, run_after, deployment_limits(env).max_age_hours)
 
 
+def restated_reason(restatement: Mapping[str, Any] | None) -> str | None:
+    """Why a run must not pace from upstream data that was restated, or None.
+
+    ``restatement`` is the ``restatement`` facts of the campaign-stats asset event the run was triggered by
+    for its window (``{"version", "restated_from"}``): version 2 or more, or a ``restated_from`` digest,
+    means the day was published before and rebuilt after late data arrived (the restatement sweep). The
+    first event already paced from that day; pacing again from corrected history of a past day is not a
+    new day's decision, whatever the run's age: nothing recommended, asked or written."""
+    if not restatement:
+        return None
+    version = int(restatement.get("version") or 1)
+    if version < 2 and not restatement.get("restated_from"):
+        return None
+    return (f"stale: the upstream campaign statistics of this window were restated (version {version}, "
+            f"restated from {str(restatement.get('restated_from') or '?')[:12]}): a restatement is not a new "
+            "day to pace from; nothing recommended or written")
+
+
+def run_staleness(window: Window, run_after: datetime, restatement: Mapping[str, Any] | None = None,
+                  env: Mapping[str, str] | None = None) -> str | None:
+    """Why the run must write nothing: its upstream day was restated (:func:`restated_reason`), or its
+    window is too old (:func:`window_staleness`); None when it may pace."""
+    return restated_reason(restatement) or window_staleness(window, run_after, env)
+
+
 def select_campaigns(api: Any, params: PacingParams, window: Window | None = None,
-                     run_after: datetime | None = None) -> list[dict[str, Any]]:
+                     run_after: datetime | None = None,
+                     restatement: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
     """The campaigns to forecast, sorted by id: the ``campaign_ids`` param, else the non-idle ones; none
-    (and no API call) when the window is stale for a run at ``run_after`` (:func:`window_staleness`).
+    (and no API call) when the window is stale for a run at ``run_after`` (:func:`window_staleness`) or
+    the triggering upstream event was a restatement (:func:`restated_reason`).
 
     One listing walk serves both; an unknown id in ``campaign_ids`` fails the run by name.
     """
+    if restated_reason(restatement):
+        return []
     if window is not None and run_after is not None and window_staleness(window, run_after):
         return []
     listed = {c.id: _ref(c) for c in api.list_campaigns()}

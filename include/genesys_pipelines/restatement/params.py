@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from genesys_pipelines.errors import InvalidParam
 
@@ -32,6 +33,21 @@ class SweepParams(BaseModel):
                                             description="The pipelines whose partitions are probed.")
     dry_run: bool = Field(False, title="Dry run", json_schema_extra={"section": "Sweep"},
                           description="Probe and report the changed days, re-run nothing.")
+    reset_from: str | None = Field(
+        None, title="Reset from", json_schema_extra={"section": "Window", "format": "date"},
+        description="Reset the sweep's watermark: probe every published day from this reporting day (ISO date) "
+        "up to the run's day again, final ones included (their recorded finality is ignored), and re-run those "
+        "that changed. REST: conf `{\"reset_from\": \"YYYY-MM-DD\"}`.")
+
+    @field_validator("reset_from")
+    @classmethod
+    def _day(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        try:
+            return date.fromisoformat(value).isoformat()
+        except ValueError as exc:
+            raise ValueError(f"not an ISO date (YYYY-MM-DD): {value!r}") from exc
 
 
 def parse_params(raw: Mapping[str, Any]) -> SweepParams:

@@ -21,37 +21,55 @@ def sweep_days(today: date, days: int) -> list[date]:
     return [today - timedelta(days=n) for n in range(days, 0, -1)]
 
 
-def days_of(window: Mapping[str, Any], days: int = 0) -> list[date]:
-    """The reporting days a sweep run covers: its explicit window's days (a forced re-sweep from a date),
-    else the ``days`` (0: ``GENESYS_RESTATE_DAYS``) reporting days before the run's date."""
+#: The longest reset (``reset_from``): a year of reporting days.
+MAX_RESET_DAYS = 366
+
+
+def days_of(window: Mapping[str, Any], days: int = 0, reset_from: str | date | None = None) -> list[date]:
+    """The reporting days a sweep run covers: with ``reset_from`` (a watermark reset), every day from it to
+    the run's last reporting day; else its explicit window's days (a forced re-sweep of given days), else
+    the ``days`` (0: ``GENESYS_RESTATE_DAYS``) reporting days before the run's date."""
     run_window = Window.from_dict(window)
+    if reset_from:
+        first, last = date.fromisoformat(str(reset_from)), run_window.local_end().date() - timedelta(days=1)
+        count = (last - first).days + 1
+        if count < 1 or count > MAX_RESET_DAYS:
+            from genesys_pipelines.errors import InvalidParam
+
+            raise InvalidParam("reset_from", f"must be a reporting day at most {MAX_RESET_DAYS} days before "
+                                             f"{last.isoformat()} and not after it, got {first.isoformat()}")
+        return [first + timedelta(days=n) for n in range(count)]
     if run_window.source == "params":
         return [piece.local_start().date() for piece in run_window.days()]
     return sweep_days(run_window.local_end().date(), days or restate_days())
 
 
 def candidates(manifests: Iterable[tuple[str, date, Mapping[str, Any] | None]],
-               available: datetime | None, settle: float | None = None) -> list[dict[str, Any]]:
+               available: datetime | None, settle: float | None = None, *,
+               reset: bool = False) -> list[dict[str, Any]]:
     """The partitions to probe: those with restatement facts that are final neither in their manifest
-    nor now (the data lake's ``available`` is ``settle`` hours past their end)."""
+    nor now (the data lake's ``available`` is ``settle`` hours past their end). ``reset`` (a watermark
+    reset, ``reset_from``): final ones too."""
     settle = settle_hours() if settle is None else settle
     out = []
     for pipeline, day, manifest in manifests:
-        found = candidate(pipeline, day, manifest)
+        found = candidate(pipeline, day, manifest, reset=reset)
         if found is None:
             continue
-        if is_final(datetime.fromisoformat(found["window"]["end"]), available, settle):
+        if not reset and is_final(datetime.fromisoformat(found["window"]["end"]), available, settle):
             continue
         out.append(found)
     return out
 
 
-def candidate(pipeline: str, day: date, manifest: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """What to probe for a day's partition, or None: no partition, no restatement facts, or final."""
+def candidate(pipeline: str, day: date, manifest: Mapping[str, Any] | None, *,
+              reset: bool = False) -> dict[str, Any] | None:
+    """What to probe for a day's partition, or None: no partition, no restatement facts, or final (unless
+    ``reset``)."""
     if manifest is None:
         return None
     block = (manifest.get("extra") or {}).get(BLOCK)
-    if not block or not block.get("source") or block["source"].get("final"):
+    if not block or not block.get("source") or (block["source"].get("final") and not reset):
         return None
     return {"pipeline": pipeline, "day": day.isoformat(), "window": manifest.get("window"),
             "partition": manifest.get("partition"), "version": block.get("version"),

@@ -202,3 +202,19 @@ def test_the_recorded_availability_is_floored_to_the_hour() -> None:
     facts = source.facts("details", {}, {}, DAY, "2026-03-17T00:59:59.999+00:00", settle=48)
     assert facts["data_availability_date"] == "2026-03-17T00:00:00+00:00" and facts["final"] is True
     assert source.facts("details", {}, {}, DAY, None, settle=48)["final"] is False
+
+
+def test_a_watermark_reset_sweeps_every_day_from_the_date_final_ones_included() -> None:
+    from genesys_pipelines.errors import InvalidParam
+
+    scheduled = Window(datetime(2026, 3, 20, tzinfo=UTC), datetime(2026, 3, 21, tzinfo=UTC), "UTC", "logical_date")
+    assert sweep.days_of(scheduled.to_dict(), 3, "2026-03-17") == [date(2026, 3, d) for d in (17, 18, 19, 20)]
+    with pytest.raises(InvalidParam, match="reset_from"):
+        sweep.days_of(scheduled.to_dict(), 3, "2026-03-22")
+    window = {"start": "2026-03-14T00:00:00+00:00", "end": "2026-03-15T00:00:00+00:00"}
+    final = ("genesys_conversation_report", date(2026, 3, 14),
+             {"window": window, "partition": "p", "extra": {"restatement": {"version": 1, "source": src(final=True)}}})
+    available = datetime(2026, 3, 30, tzinfo=UTC)
+    assert sweep.candidates([final], available, 48) == []
+    [found] = sweep.candidates([final], available, 48, reset=True)
+    assert found["day"] == "2026-03-14"
