@@ -32,6 +32,8 @@ DAY = 24
 WEEK = 168
 #: Prior strength (attempts) pulling a slot's rate toward its parent rate.
 PRIOR_ATTEMPTS = 30.0
+#: Prior strength (expected connects) pulling a day-of-week factor toward 1.
+DOW_PRIOR = 20.0
 #: Break statistic above which a level shift is taken as real.
 SHIFT_T = 4.0
 #: Daily damping of the level trend.
@@ -60,8 +62,14 @@ def _pooled(att: np.ndarray, con: np.ndarray, slot: np.ndarray, size: int, paren
 
 
 def profile_rates(grid: Grid, t0: int, half_life: float, weekly: bool, weights: np.ndarray | None = None,
-                  ) -> np.ndarray:
-    """Profile rate of EVERY grid hour (history and horizon) from the hours before ``t0``."""
+                  dow: bool = False) -> np.ndarray:
+    """Profile rate of EVERY grid hour (history and horizon) from the hours before ``t0``.
+
+    ``dow``: times a factor per local day of week (that weekday's connected ÷ what the hour-of-day
+    profile expected of its attempts, shrunk toward 1 by ``DOW_PRIOR`` expected connects): a weekend or
+    Saturday effect learnt from every hour of those days (7 parameters, not 168). ``weekly``: the hour
+    of week, shrunk toward that parent.
+    """
     import numpy as np
 
     w = _weights(t0, half_life) if weights is None else weights
@@ -70,8 +78,16 @@ def profile_rates(grid: Grid, t0: int, half_life: float, weekly: bool, weights: 
     overall = float(con.sum() / total) if total > 0 else 0.0
     hod = _pooled(att, con, grid.hod[:t0], DAY, overall)
     rates = hod[grid.hod]
+    parent = hod[np.arange(WEEK) % DAY]
+    if dow:
+        weekday = grid.how // DAY
+        e = np.bincount(weekday[:t0], weights=att * rates[:t0], minlength=7)
+        c = np.bincount(weekday[:t0], weights=con, minlength=7)
+        factor = (c + DOW_PRIOR) / (e + DOW_PRIOR)
+        rates = rates * factor[weekday]
+        parent = parent * factor[np.arange(WEEK) // DAY]
     if weekly:
-        how = _pooled(att, con, grid.how[:t0], WEEK, hod[np.arange(WEEK) % DAY])
+        how = _pooled(att, con, grid.how[:t0], WEEK, parent)
         rates = how[grid.how]
     return np.clip(rates, 0.0, 1.0)
 
@@ -114,12 +130,13 @@ def detect_shift(day: np.ndarray, ratio: np.ndarray, weight: np.ndarray, min_sid
 
 
 def level_forecast(grid: Grid, t0: int, horizon: int, weekly: bool = False, shape_half_life: float = 14.0,
-                   level_half_life: float = 3.0, trend: bool = False, shift: bool = True) -> np.ndarray:
+                   level_half_life: float = 3.0, trend: bool = False, shift: bool = True, dow: bool = False,
+                   ) -> np.ndarray:
     """Profile x recent level (x damped trend), with the history before a detected shift down-weighted."""
     import numpy as np
 
     weights = _weights(t0, shape_half_life)
-    rates = profile_rates(grid, t0, shape_half_life, weekly, weights)
+    rates = profile_rates(grid, t0, shape_half_life, weekly, weights, dow)
     day, ratio, expected = daily_factors(grid, t0, rates)
     if len(day) == 0:
         return rates[t0:t0 + horizon]
@@ -127,7 +144,7 @@ def level_forecast(grid: Grid, t0: int, horizon: int, weekly: bool = False, shap
         first = detect_shift(day, ratio, expected)
         if first is not None:
             weights = weights * np.where(grid.day[:t0] >= first, 1.0, 0.1)
-            rates = profile_rates(grid, t0, shape_half_life, weekly, weights)
+            rates = profile_rates(grid, t0, shape_half_life, weekly, weights, dow)
             day, ratio, expected = daily_factors(grid, t0, rates)
             keep = day >= first
             day, ratio, expected = day[keep], ratio[keep], expected[keep]
@@ -251,7 +268,9 @@ def cheap_candidates() -> dict[str, Candidate]:
         "profile_hod_h7": lambda g, t, h: profile_rates(g, t, 7.0, weekly=False)[t:t + h],
         "level_hod": lambda g, t, h: level_forecast(g, t, h, weekly=False),
         "level_hod_slow": lambda g, t, h: level_forecast(g, t, h, weekly=False, level_half_life=7.0),
-        "level_how": lambda g, t, h: level_forecast(g, t, h, weekly=True, shape_half_life=28.0),
+        "level_how": lambda g, t, h: level_forecast(g, t, h, weekly=True, shape_half_life=28.0, dow=True),
+        "level_dow": lambda g, t, h: level_forecast(g, t, h, dow=True, shape_half_life=21.0),
+        "level_dow_slow": lambda g, t, h: level_forecast(g, t, h, dow=True, shape_half_life=21.0, level_half_life=7.0),
         "level_hod_trend": lambda g, t, h: level_forecast(g, t, h, weekly=False, trend=True),
     }
 
