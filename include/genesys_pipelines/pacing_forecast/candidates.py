@@ -32,8 +32,6 @@ DAY = 24
 WEEK = 168
 #: Prior strength (attempts) pulling a slot's rate toward its parent rate.
 PRIOR_ATTEMPTS = 30.0
-#: Prior strength (expected connects) pulling a day-of-week factor toward 1.
-DOW_PRIOR = 20.0
 #: Break statistic above which a level shift is taken as real.
 SHIFT_T = 4.0
 #: Daily damping of the level trend.
@@ -65,10 +63,9 @@ def profile_rates(grid: Grid, t0: int, half_life: float, weekly: bool, weights: 
                   dow: bool = False) -> np.ndarray:
     """Profile rate of EVERY grid hour (history and horizon) from the hours before ``t0``.
 
-    ``dow``: times a factor per local day of week (that weekday's connected ÷ what the hour-of-day
-    profile expected of its attempts, shrunk toward 1 by ``DOW_PRIOR`` expected connects): a weekend or
-    Saturday effect learnt from every hour of those days (7 parameters, not 168). ``weekly``: the hour
-    of week, shrunk toward that parent.
+    ``dow``: times a factor per local day of week (:func:`dow_factors`): a weekend or Saturday effect
+    learnt from every hour of those days (7 parameters, not 168). ``weekly``: the hour of week, shrunk
+    toward that parent.
     """
     import numpy as np
 
@@ -80,16 +77,55 @@ def profile_rates(grid: Grid, t0: int, half_life: float, weekly: bool, weights: 
     rates = hod[grid.hod]
     parent = hod[np.arange(WEEK) % DAY]
     if dow:
-        weekday = grid.how // DAY
-        e = np.bincount(weekday[:t0], weights=att * rates[:t0], minlength=7)
-        c = np.bincount(weekday[:t0], weights=con, minlength=7)
-        factor = (c + DOW_PRIOR) / (e + DOW_PRIOR)
-        rates = rates * factor[weekday]
+        factor = dow_factors(grid, t0, w, rates)
+        rates = rates * factor[grid.how // DAY]
         parent = parent * factor[np.arange(WEEK) // DAY]
     if weekly:
         how = _pooled(att, con, grid.how[:t0], WEEK, parent)
         rates = how[grid.how]
     return np.clip(rates, 0.0, 1.0)
+
+
+def dow_factors(grid: Grid, t0: int, w: np.ndarray, rates: np.ndarray) -> np.ndarray:
+    """Multiplicative factor per local weekday (Monday = 0), empirical Bayes.
+
+    Each day's log ratio (connected ÷ what the hour-of-day profile expected of its attempts) minus the
+    mean of the days around it (up to three either side: a trend or a level shift is not a weekday
+    effect); per weekday the recency-weighted mean of those, shrunk toward 0 by how noisy it is
+    against how much the weekdays really differ (tau^2 / (tau^2 + se^2)). With no real weekday effect
+    the factors stay at 1; a Saturday or weekend effect seen every week is kept.
+    """
+    import numpy as np
+
+    day = grid.day[:t0]
+    uniq, inv = np.unique(day, return_inverse=True)
+    e = np.bincount(inv, weights=grid.att[:t0] * rates[:t0], minlength=len(uniq))
+    c = np.bincount(inv, weights=grid.con[:t0], minlength=len(uniq))
+    wd = np.bincount(inv, weights=w, minlength=len(uniq)) / np.maximum(np.bincount(inv, minlength=len(uniq)), 1)
+    keep = e > 0
+    if keep.sum() < 8:
+        return np.ones(7)
+    uniq, e, c, wd = uniq[keep], e[keep], c[keep], wd[keep]
+    y = np.log((c + 0.5) / (e + 0.5))
+    local = np.array([y[np.abs(uniq - d) <= 3].mean() for d in uniq])
+    z = y - local
+    weekday = ((uniq + 3) % 7).astype(int)  # day 0 (1970-01-01) was a Thursday
+    out = np.zeros(7)
+    mean = np.zeros(7)
+    se2 = np.full(7, np.inf)
+    for d in range(7):
+        sel = weekday == d
+        if sel.sum() >= 2:
+            ww = wd[sel]
+            mean[d] = float(np.sum(ww * z[sel]) / ww.sum())
+            n_eff = ww.sum() ** 2 / np.sum(ww**2)
+            se2[d] = float(np.var(z[sel], ddof=1)) / n_eff + 1e-6
+    seen = np.isfinite(se2)
+    if seen.sum() < 2:
+        return np.ones(7)
+    tau2 = max(float(np.var(mean[seen]) - np.mean(se2[seen])), 0.0)
+    out[seen] = mean[seen] * tau2 / (tau2 + se2[seen])
+    return np.exp(out)
 
 
 def daily_factors(grid: Grid, t0: int, expected: np.ndarray, lookback_days: int = 28,
@@ -271,6 +307,7 @@ def cheap_candidates() -> dict[str, Candidate]:
         "level_how": lambda g, t, h: level_forecast(g, t, h, weekly=True, shape_half_life=28.0, dow=True),
         "level_dow": lambda g, t, h: level_forecast(g, t, h, dow=True, shape_half_life=21.0),
         "level_dow_slow": lambda g, t, h: level_forecast(g, t, h, dow=True, shape_half_life=21.0, level_half_life=7.0),
+        "level_dow_fast": lambda g, t, h: level_forecast(g, t, h, dow=True, shape_half_life=21.0, level_half_life=1.0),
         "level_hod_trend": lambda g, t, h: level_forecast(g, t, h, weekly=False, trend=True),
     }
 
