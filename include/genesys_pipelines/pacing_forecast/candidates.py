@@ -60,8 +60,13 @@ def _pooled(att: np.ndarray, con: np.ndarray, slot: np.ndarray, size: int, paren
 
 
 def profile_rates(grid: Grid, t0: int, half_life: float, weekly: bool, weights: np.ndarray | None = None,
-                  ) -> np.ndarray:
-    """Profile rate of EVERY grid hour (history and horizon) from the hours before ``t0``."""
+                  dow: bool = False) -> np.ndarray:
+    """Profile rate of EVERY grid hour (history and horizon) from the hours before ``t0``.
+
+    ``dow``: times a factor per local day of week (:func:`dow_factors`): a weekend or Saturday effect
+    learnt from every hour of those days (7 parameters, not 168). ``weekly``: the hour of week, shrunk
+    toward that parent.
+    """
     import numpy as np
 
     w = _weights(t0, half_life) if weights is None else weights
@@ -70,10 +75,57 @@ def profile_rates(grid: Grid, t0: int, half_life: float, weekly: bool, weights: 
     overall = float(con.sum() / total) if total > 0 else 0.0
     hod = _pooled(att, con, grid.hod[:t0], DAY, overall)
     rates = hod[grid.hod]
+    parent = hod[np.arange(WEEK) % DAY]
+    if dow:
+        factor = dow_factors(grid, t0, w, rates)
+        rates = rates * factor[grid.how // DAY]
+        parent = parent * factor[np.arange(WEEK) // DAY]
     if weekly:
-        how = _pooled(att, con, grid.how[:t0], WEEK, hod[np.arange(WEEK) % DAY])
+        how = _pooled(att, con, grid.how[:t0], WEEK, parent)
         rates = how[grid.how]
     return np.clip(rates, 0.0, 1.0)
+
+
+def dow_factors(grid: Grid, t0: int, w: np.ndarray, rates: np.ndarray) -> np.ndarray:
+    """Multiplicative factor per local weekday (Monday = 0), empirical Bayes.
+
+    Each day's log ratio (connected ÷ what the hour-of-day profile expected of its attempts) minus the
+    mean of the days around it (up to three either side: a trend or a level shift is not a weekday
+    effect); per weekday the recency-weighted mean of those, shrunk toward 0 by how noisy it is
+    against how much the weekdays really differ (tau^2 / (tau^2 + se^2)). With no real weekday effect
+    the factors stay at 1; a Saturday or weekend effect seen every week is kept.
+    """
+    import numpy as np
+
+    day = grid.day[:t0]
+    uniq, inv = np.unique(day, return_inverse=True)
+    e = np.bincount(inv, weights=grid.att[:t0] * rates[:t0], minlength=len(uniq))
+    c = np.bincount(inv, weights=grid.con[:t0], minlength=len(uniq))
+    wd = np.bincount(inv, weights=w, minlength=len(uniq)) / np.maximum(np.bincount(inv, minlength=len(uniq)), 1)
+    keep = e > 0
+    if keep.sum() < 8:
+        return np.ones(7)
+    uniq, e, c, wd = uniq[keep], e[keep], c[keep], wd[keep]
+    y = np.log((c + 0.5) / (e + 0.5))
+    local = np.array([y[np.abs(uniq - d) <= 3].mean() for d in uniq])
+    z = y - local
+    weekday = ((uniq + 3) % 7).astype(int)  # day 0 (1970-01-01) was a Thursday
+    out = np.zeros(7)
+    mean = np.zeros(7)
+    se2 = np.full(7, np.inf)
+    for d in range(7):
+        sel = weekday == d
+        if sel.sum() >= 2:
+            ww = wd[sel]
+            mean[d] = float(np.sum(ww * z[sel]) / ww.sum())
+            n_eff = ww.sum() ** 2 / np.sum(ww**2)
+            se2[d] = float(np.var(z[sel], ddof=1)) / n_eff + 1e-6
+    seen = np.isfinite(se2)
+    if seen.sum() < 2:
+        return np.ones(7)
+    tau2 = max(float(np.var(mean[seen]) - np.mean(se2[seen])), 0.0)
+    out[seen] = mean[seen] * tau2 / (tau2 + se2[seen])
+    return np.exp(out)
 
 
 def daily_factors(grid: Grid, t0: int, expected: np.ndarray, lookback_days: int = 28,
@@ -114,12 +166,13 @@ def detect_shift(day: np.ndarray, ratio: np.ndarray, weight: np.ndarray, min_sid
 
 
 def level_forecast(grid: Grid, t0: int, horizon: int, weekly: bool = False, shape_half_life: float = 14.0,
-                   level_half_life: float = 3.0, trend: bool = False, shift: bool = True) -> np.ndarray:
+                   level_half_life: float = 3.0, trend: bool = False, shift: bool = True, dow: bool = False,
+                   ) -> np.ndarray:
     """Profile x recent level (x damped trend), with the history before a detected shift down-weighted."""
     import numpy as np
 
     weights = _weights(t0, shape_half_life)
-    rates = profile_rates(grid, t0, shape_half_life, weekly, weights)
+    rates = profile_rates(grid, t0, shape_half_life, weekly, weights, dow)
     day, ratio, expected = daily_factors(grid, t0, rates)
     if len(day) == 0:
         return rates[t0:t0 + horizon]
@@ -127,7 +180,7 @@ def level_forecast(grid: Grid, t0: int, horizon: int, weekly: bool = False, shap
         first = detect_shift(day, ratio, expected)
         if first is not None:
             weights = weights * np.where(grid.day[:t0] >= first, 1.0, 0.1)
-            rates = profile_rates(grid, t0, shape_half_life, weekly, weights)
+            rates = profile_rates(grid, t0, shape_half_life, weekly, weights, dow)
             day, ratio, expected = daily_factors(grid, t0, rates)
             keep = day >= first
             day, ratio, expected = day[keep], ratio[keep], expected[keep]
@@ -251,7 +304,10 @@ def cheap_candidates() -> dict[str, Candidate]:
         "profile_hod_h7": lambda g, t, h: profile_rates(g, t, 7.0, weekly=False)[t:t + h],
         "level_hod": lambda g, t, h: level_forecast(g, t, h, weekly=False),
         "level_hod_slow": lambda g, t, h: level_forecast(g, t, h, weekly=False, level_half_life=7.0),
-        "level_how": lambda g, t, h: level_forecast(g, t, h, weekly=True, shape_half_life=28.0),
+        "level_how": lambda g, t, h: level_forecast(g, t, h, weekly=True, shape_half_life=28.0, dow=True),
+        "level_dow": lambda g, t, h: level_forecast(g, t, h, dow=True, shape_half_life=21.0),
+        "level_dow_slow": lambda g, t, h: level_forecast(g, t, h, dow=True, shape_half_life=21.0, level_half_life=7.0),
+        "level_dow_fast": lambda g, t, h: level_forecast(g, t, h, dow=True, shape_half_life=21.0, level_half_life=1.0),
         "level_hod_trend": lambda g, t, h: level_forecast(g, t, h, weekly=False, trend=True),
     }
 

@@ -84,7 +84,7 @@ def test_refuses_only_short_history() -> None:
     with pytest.raises(ShortHistoryError, match="hours with attempts"):
         forecast_answer_rate(series(days=5).iloc[:40], models=False)
     short_but_enough = forecast_answer_rate(series(days=9), models=False)
-    assert short_but_enough.origins < 7 and not short_but_enough.skilful(0.0)
+    assert short_but_enough.holdout_origins < 7 and not short_but_enough.skilful(0.0)
     assert "origins" in short_but_enough.skill_reason(0.1)
 
 
@@ -181,10 +181,56 @@ def test_seasonal_naive_skips_closed_days() -> None:
 def test_combination_weights_are_inverse_errors() -> None:
     grid = slots.build(series(days=21), 24)
     ev = evaluation.evaluate(grid, cand.cheap_candidates(), 24, evaluation.find_origins(grid, 24))
-    assert sum(ev.weights.values()) == pytest.approx(1.0)
-    best = min((n for n in ev.weights), key=ev.mae.__getitem__)
-    assert ev.weights[best] == max(ev.weights.values())
-    assert evaluation.choose(ev, "x") == min(ev.mae, key=ev.mae.__getitem__)
+    sel = evaluation.choose(ev, "x")
+    assert sum(sel.weights.values()) == pytest.approx(1.0)
+    best = min((n for n in sel.weights), key=sel.mae.__getitem__)
+    assert sel.weights[best] == max(sel.weights.values())
+    assert sel.method == min(evaluation.COMBINATIONS, key=sel.mae.__getitem__)  # always a combination
+    assert sel.parts == list(sel.weights) if sel.method == "combo" else len(sel.parts) == len(ev.forecasts)
+    assert sel.used == list(range(len(ev.origins) - evaluation.ORIGINS, len(ev.origins)))  # the most recent
+
+
+def _snooping_pool() -> dict[str, cand.Candidate]:
+    """Candidate ``window_m`` is right (it peeks at the actuals) on exactly the eight days before day
+    ``m`` (days counted back from the history's end) and wrong (0.95) everywhere else, day ``m``
+    included: being best over a selection window says nothing about the next day."""
+
+    def make(m: int) -> cand.Candidate:
+        def window(grid: slots.Grid, t0: int, h: int) -> np.ndarray:
+            if m < (grid.n - t0) // 24 <= m + 8:
+                att = grid.att[t0:t0 + h]
+                return np.divide(grid.con[t0:t0 + h], att, out=np.zeros(h), where=att > 0)
+            return np.full(h, 0.95)
+        return window
+
+    return {f"window_{m}": make(m) for m in range(8)}
+
+
+def test_skill_is_judged_on_hold_out_origins_not_on_the_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    # On the eight most recent origins "window_0" is perfect: judged where it was chosen (the old gate)
+    # the forecast looks flawless. At each hold-out day the choice made on the days before it is wrong
+    # on that day, and the skill gate must see that.
+    monkeypatch.setattr(cand, "cheap_candidates", _snooping_pool)
+    fc = forecast_answer_rate(series(days=28), end=END, models=False)
+    assert fc.method.startswith("combo(window_0")
+    assert fc.selection_mase is not None and fc.selection_mase < 0.01  # what the old gate read
+    assert fc.holdout_origins >= 7 and fc.candidates["holdout"]["origins"] == fc.holdout_origins
+    assert fc.mase is not None and fc.mase > 2 and not fc.skilful(0.1)
+    assert "hold-out MASE" in fc.skill_reason(0.1)
+
+
+def test_hold_out_choice_uses_only_earlier_origins() -> None:
+    grid = slots.build(series(days=28), 24, end=END)
+    ev = evaluation.evaluate(grid, cand.cheap_candidates(), 24, evaluation.find_origins(grid, 24))
+    hold = evaluation.holdout(ev, "x")
+    assert len(hold.origins) == evaluation.HOLDOUT and hold.origins[-1] == len(ev.origins) - 1
+    for i, forecast in zip(hold.origins, hold.forecasts, strict=True):
+        sel = evaluation.select(ev, list(range(max(0, i - evaluation.ORIGINS), i)), "x")
+        assert max(sel.used) < i and ev.origins[max(sel.used)] + 24 <= ev.origins[i]  # its days end before i
+        assert np.allclose(forecast, evaluation.at_origin(ev, sel, i))
+    errors = np.concatenate([np.abs(f - ev.actual[i])[ev.attempts[i] > 0]
+                             for i, f in zip(hold.origins, hold.forecasts, strict=True)])
+    assert hold.mae == pytest.approx(errors.mean())
 
 
 def test_decomposition_models_are_candidates_with_enough_history() -> None:
