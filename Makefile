@@ -35,9 +35,14 @@ browser-tool:
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
+# Two pytest-xdist workers (TEST_WORKERS=0: one process). Each worker has its own Airflow home, metadata DB,
+# sandbox and S3; the modules that start a whole Airflow stack run one after another on one worker and
+# first (tests/conftest.py), the other worker takes the rest meanwhile. Groups keep each module on one worker.
+TEST_WORKERS ?= 2
+
 test: $(STAMP) compose-tool browser-tool
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 demo: $(STAMP)
 	$(PY) tools/demo.py

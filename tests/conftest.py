@@ -55,6 +55,45 @@ os.environ.update(TEST_ENV)
 (_TMP / "airflow").mkdir(parents=True, exist_ok=True)
 
 
+# -- parallel runs (`make test`: pytest-xdist, `-n 2 --dist loadgroup`) --------------------------------
+# Each xdist worker imports this file itself, so it gets its own AIRFLOW_HOME and metadata DB (_TMP), its
+# own sandbox and local S3 on its own free ports. The modules that start a whole Airflow (the native
+# CeleryExecutor stack, and the `make airflow` launcher the UI and browser tests drive) share one group:
+# they run one after another on one worker, never two stacks at once on a 2-core machine, and go first, so
+# the other worker works through the rest meanwhile. Every other module is a group of its own (module
+# fixtures and module-ordered scenarios stay on one worker, in file order).
+STACK_MODULES = ("test_stack.py", "test_browser.py", "test_airflow_ui.py")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which turns the marks into scheduling groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not hasattr(config, "workerinput"):  # not an xdist worker: nothing to group, order unchanged
+        return
+    for item in items:
+        name = item.path.name
+        item.add_marker(pytest.mark.xdist_group("stacks" if name in STACK_MODULES else name))
+    items.sort(key=lambda item: item.path.name not in STACK_MODULES)  # stable: file order kept otherwise
+
+
+class _WorkerLines:
+    """The xdist controller's side of tests/e2e/conftest.py's timing lines (printed by a worker otherwise)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        self.lines.extend(getattr(node, "workeroutput", {}).get("stack_timings", []))
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        for line in self.lines:
+            terminalreporter.write_line(line)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.pluginmanager.hasplugin("xdist") and not hasattr(config, "workerinput"):
+        config.pluginmanager.register(_WorkerLines(), "genesys-worker-lines")
+
+
 class DevStack:
     """The running sandbox + local S3, with helpers the tests use."""
 
