@@ -37,12 +37,12 @@ lint: $(STAMP)
 
 # Two pytest-xdist workers (TEST_WORKERS=0: one process). Each worker has its own Airflow home, metadata DB,
 # sandbox and S3; the modules that start a whole Airflow stack run one after another on one worker and
-# first (tests/conftest.py), the other worker takes the rest meanwhile. Groups keep each module on one worker.
+# first (tests/conftest.py: its scheduler), the other worker takes the rest meanwhile; a module stays on one worker.
 TEST_WORKERS ?= 2
 
 test: $(STAMP) compose-tool browser-tool
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
+	$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
 
 demo: $(STAMP)
 	$(PY) tools/demo.py
