@@ -94,57 +94,6 @@ def _validate_checking_each_schema_once() -> None:
 _validate_checking_each_schema_once()
 
 
-# -- parallel runs (`make test`: pytest-xdist, `-n 2`) -----------------------------------------------
-# Each xdist worker imports this file itself, so it gets its own AIRFLOW_HOME and metadata DB (_TMP), its
-# own sandbox and local S3 on its own free ports. Work is handed out a module at a time (module fixtures
-# and module-ordered scenarios stay on one worker, in file order), except that the modules that start a
-# whole Airflow (the native CeleryExecutor stack, and the `make airflow` launcher the UI and browser tests
-# drive) form one unit: they run one after another on one worker, never two stacks at once on a 2-core
-# machine, and first, so the other worker works through the rest meanwhile. (xdist's own `loadgroup` marks
-# do not group under pytest 9, which no longer reads the node id xdist rewrites; hence this scheduler.)
-STACK_MODULES = ("test_stack.py", "test_browser.py", "test_airflow_ui.py")
-
-
-def _scope(nodeid: str) -> str:
-    path = nodeid.split("::", 1)[0]
-    return "stacks" if path.rsplit("/", 1)[-1] in STACK_MODULES else path
-
-
-def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    from xdist.scheduler import LoadScopeScheduling
-
-    class ModuleScheduling(LoadScopeScheduling):
-        def _split_scope(self, nodeid: str) -> str:
-            return _scope(nodeid)
-
-    config.option.loadscopereorder = False  # the workers' order (below), not xdist's count of tests per unit
-    return ModuleScheduling(config, log)
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if hasattr(config, "workerinput"):  # an xdist worker: the stack unit first (else the order is unchanged)
-        items.sort(key=lambda item: _scope(item.nodeid) != "stacks")  # stable: file order kept otherwise
-
-
-class _WorkerLines:
-    """The xdist controller's side of tests/e2e/conftest.py's timing lines (printed by a worker otherwise)."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def pytest_testnodedown(self, node: Any, error: Any) -> None:
-        self.lines.extend(getattr(node, "workeroutput", {}).get("stack_timings", []))
-
-    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        for line in self.lines:
-            terminalreporter.write_line(line)
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    if config.pluginmanager.hasplugin("xdist") and not hasattr(config, "workerinput"):
-        config.pluginmanager.register(_WorkerLines(), "genesys-worker-lines")
-
-
 class DevStack:
     """The running sandbox + local S3, with helpers the tests use."""
 

@@ -28,13 +28,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(line)
 
 
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    """In a pytest-xdist worker, hand the lines to the controller, which prints them (tests/conftest.py)."""
-    workeroutput = getattr(session.config, "workeroutput", None)
-    if workeroutput is not None:
-        workeroutput["stack_timings"] = list(_REPORTED)
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, timings: Timings) -> Iterator[NativeStack]:
     """CeleryExecutor Airflow (one Celery worker, concurrency 1) + sandbox + local S3."""
