@@ -35,9 +35,24 @@ browser-tool:
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
+# The suite in two pytest-xdist workers (`--dist loadfile`: a module stays on one worker, in file order),
+# each with its own Airflow home, metadata DB, sandbox and S3 (tests/conftest.py runs in each); then the
+# three modules that start a whole Airflow stack, in one process, alone on the machine as before (the browser
+# test's 30 s UI waits fail when a worker running DAGs shares the 2 cores). TEST_WORKERS=0: all in one process.
+TEST_WORKERS ?= 2
+STACK_TESTS := tests/e2e/test_airflow_ui.py tests/e2e/test_browser.py tests/e2e/test_stack.py
+
 test: $(STAMP) compose-tool browser-tool
 	$(VENV)/bin/ruff check .
+ifeq ($(TEST_WORKERS),0)
 	$(PY) -m pytest -q -p no:cacheprovider
+else
+	status=0; \
+	$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile $(addprefix --ignore=,$(STACK_TESTS)) \
+	  || status=$$?; \
+	$(PY) -m pytest -q -p no:cacheprovider $(STACK_TESTS) || status=$$?; \
+	exit $$status
+endif
 
 demo: $(STAMP)
 	$(PY) tools/demo.py

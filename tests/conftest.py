@@ -55,6 +55,45 @@ os.environ.update(TEST_ENV)
 (_TMP / "airflow").mkdir(parents=True, exist_ok=True)
 
 
+# -- jsonschema's schema check, once per schema ------------------------------------------------------
+# Airflow's Param.resolve() calls jsonschema.validate(), which first checks the *schema* against its
+# meta-schema, every call: serialising the DAGs (dag.test() re-syncs the whole dags/ bundle on every call)
+# resolves every param of every task, ~11,000 checks of the same few schemas for six small runs, 6-8 s of
+# CPU per dag.test() on a busy 2-core machine. Same answers here: a schema that passed its check once is
+# not checked again (a schema that fails is checked, and raises, every time); the instance is validated on
+# every call exactly as before. Only in this process (dag.test() runs); the stacks' own processes are
+# untouched.
+def _validate_checking_each_schema_once() -> None:
+    import json
+
+    import jsonschema
+    from jsonschema import exceptions, validators
+
+    original = validators.validate
+    checked: set[tuple[type, str]] = set()
+
+    def validate(instance: Any, schema: Any, cls: Any = None, *args: Any, **kwargs: Any) -> None:
+        if cls is None:
+            cls = validators.validator_for(schema)
+        try:
+            key = (cls, json.dumps(schema, sort_keys=True))
+        except (TypeError, ValueError):
+            key = None
+        if key is None or key not in checked:
+            original(instance, schema, cls, *args, **kwargs)  # checks the schema, then the instance
+            if key is not None:
+                checked.add(key)
+            return
+        error = exceptions.best_match(cls(schema, *args, **kwargs).iter_errors(instance))
+        if error is not None:
+            raise error
+
+    jsonschema.validate = validators.validate = validate
+
+
+_validate_checking_each_schema_once()
+
+
 class DevStack:
     """The running sandbox + local S3, with helpers the tests use."""
 
