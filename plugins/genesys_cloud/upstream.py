@@ -9,30 +9,35 @@ window was delivered, naming each window left out and how to cover it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from genesys_pipelines.windows import Window, window_from_asset_extra
 
 
-def asset_windows(context: Mapping[str, Any]) -> list[Window]:
-    """The distinct windows of the run's triggering asset events (``extra.window``), oldest first."""
+def _event_extras(context: Mapping[str, Any]) -> Iterator[Any]:
+    """The ``extra`` of every triggering asset event of the run (objects or mappings); none for a run that
+    was not asset-triggered."""
     events_by_asset = context.get("triggering_asset_events")
-    if not events_by_asset:
-        return []
     try:
-        groups = list(events_by_asset.values())
+        groups = list(events_by_asset.values()) if events_by_asset else []
     except AttributeError:
-        return []
-    windows: list[Window] = []
+        return
     for events in groups:
         for event in events or []:
             extra = getattr(event, "extra", None)
             if extra is None and isinstance(event, Mapping):
                 extra = event.get("extra")
-            window = window_from_asset_extra(extra)
-            if window is not None and window not in windows:
-                windows.append(window)
+            yield extra
+
+
+def asset_windows(context: Mapping[str, Any]) -> list[Window]:
+    """The distinct windows of the run's triggering asset events (``extra.window``), oldest first."""
+    windows: list[Window] = []
+    for extra in _event_extras(context):
+        window = window_from_asset_extra(extra)
+        if window is not None and window not in windows:
+            windows.append(window)
     return sorted(windows, key=lambda w: (w.end, w.start))
 
 
@@ -67,22 +72,13 @@ def window_restatement(context: Mapping[str, Any], window: Window) -> dict[str, 
     ``restated_from``); None for a run with no such event (a first publication, a manual run). A restated
     upstream day re-emits its asset event: consumers that act on a new day (the pacing forecast) must
     treat it as stale."""
-    events_by_asset = context.get("triggering_asset_events")
-    try:
-        groups = list(events_by_asset.values()) if events_by_asset else []
-    except AttributeError:
-        return None
     found: dict[str, Any] | None = None
-    for events in groups:
-        for event in events or []:
-            extra = getattr(event, "extra", None)
-            if extra is None and isinstance(event, Mapping):
-                extra = event.get("extra")
-            event_window = window_from_asset_extra(extra)
-            if event_window is None or (event_window.start, event_window.end) != (window.start, window.end):
-                continue
-            block = (extra or {}).get("restatement") or {}
-            version = int(block.get("version") or 1)
-            if (version > 1 or block.get("restated_from")) and version >= int((found or {}).get("version") or 0):
-                found = {"version": version, "restated_from": block.get("restated_from")}
+    for extra in _event_extras(context):
+        event_window = window_from_asset_extra(extra)
+        if event_window is None or (event_window.start, event_window.end) != (window.start, window.end):
+            continue
+        block = (extra or {}).get("restatement") or {}
+        version = int(block.get("version") or 1)
+        if (version > 1 or block.get("restated_from")) and version >= int((found or {}).get("version") or 0):
+            found = {"version": version, "restated_from": block.get("restated_from")}
     return found
