@@ -4,8 +4,9 @@ Why the public REST API: in Airflow 3.3 a running task reaches the metadata DB o
 API, whose ``/hitlDetails/{ti_id}`` routes are scoped ``ti:self`` (a task may read only its own HITL
 record), and the task supervisor relays no ``GetHITLDetailResponse`` from a task process. The approval
 task's XCom is no substitute: anyone with REST XCom write could forge an ``Approve``. So apply asks the
-api-server, with the ``airflow_api`` connection (host = the api-server's base URL, empty: ``[api] base_url``; login/password = an
-account that may read the DAG's HITL details), for
+api-server (``GENESYS_AIRFLOW_API_URL``, else ``[api] base_url``: deployment config; the ``airflow_api``
+connection gives the login/password of an account that may read the DAG's HITL details and its host, if
+set, must be that same server), for
 ``GET /api/v2/dags/{dag}/dagRuns/{run}/taskInstances/approve/-1/hitlDetails``: the record the server
 wrote when a person answered (chosen option, ``responded_by_user``, the body with the plan digest). An
 answer can be written there only through ``PATCH …/hitlDetails`` by an authenticated person (once), or
@@ -32,17 +33,37 @@ def hitl_path(dag_id: str, run_id: str, task_id: str = "approve", map_index: int
     return f"/api/v2/dags/{ids[0]}/dagRuns/{ids[1]}/taskInstances/{ids[2]}/{map_index}/hitlDetails"
 
 
+class _Refused(ValueError):
+    """A configuration the reader refuses (its message names the cause and carries no secret)."""
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parsed = httpx.URL(url)
+    return parsed.scheme, parsed.host, parsed.port
+
+
 def _base_url(conn: Any) -> str:
-    host = str(conn.host or "").rstrip("/")
-    if not host:  # the api-server's own base URL ([api] base_url), as Airflow's UI links use it
+    """The api-server to ask: deployment config, never the connection alone. Whoever may edit connections
+    must not be able to point the reader at a server of their own (it would answer "Approve" and collect the
+    account's password), so the URL is ``GENESYS_AIRFLOW_API_URL`` (set by the deployment: compose, the
+    native stack) or Airflow's ``[api] base_url``; a connection host naming another origin is refused."""
+    import os
+
+    deployed = str(os.environ.get("GENESYS_AIRFLOW_API_URL") or "").rstrip("/")
+    if not deployed:
         from airflow.sdk.configuration import conf
 
-        host = str(conf.get("api", "base_url", fallback="") or "").rstrip("/")
-    if not host:
-        raise ValueError(f"connection {API_CONN_ID!r} has no host and [api] base_url is not set")
-    if "://" not in host:
-        host = f"{conn.schema or 'http'}://{host}" + (f":{conn.port}" if conn.port else "")
-    return host
+        deployed = str(conf.get("api", "base_url", fallback="") or "").rstrip("/")
+    if not deployed:
+        raise _Refused("neither GENESYS_AIRFLOW_API_URL nor [api] base_url is set")
+    host = str(conn.host or "").rstrip("/")
+    if host:
+        if "://" not in host:
+            host = f"{conn.schema or 'http'}://{host}" + (f":{conn.port}" if conn.port and ":" not in host else "")
+        if _origin(host) != _origin(deployed):
+            raise _Refused(f"connection {API_CONN_ID!r} names a host that is not this deployment's api-server "
+                           f"({_origin(deployed)[1]}); fix or clear its host")
+    return deployed
 
 
 def read_hitl_detail(dag_id: str, run_id: str, task_id: str = "approve", map_index: int = -1,
@@ -55,6 +76,8 @@ def read_hitl_detail(dag_id: str, run_id: str, task_id: str = "approve", map_ind
     try:
         conn = BaseHook.get_connection(conn_id)
         base = _base_url(conn)
+    except _Refused as exc:
+        return None, f"approval record unreadable: {exc}"
     except Exception as exc:
         return None, f"approval record unreadable: connection {conn_id!r}: {type(exc).__name__}"
     try:
@@ -62,17 +85,24 @@ def read_hitl_detail(dag_id: str, run_id: str, task_id: str = "approve", map_ind
             token = client.post("/auth/token", json={"username": conn.login or "", "password": conn.password or ""})
             if token.status_code not in (200, 201):
                 return None, f"approval record unreadable: the api-server refused the {conn_id!r} login ({token.status_code})"
-            access = token.json().get("access_token")
+            answer = token.json()
+            access = answer.get("access_token") if isinstance(answer, Mapping) else None
+            if not access:
+                return None, "approval record unreadable: the api-server's login answer has no access_token"
             response = client.get(hitl_path(dag_id, run_id, task_id, map_index),
                                   headers={"Authorization": f"Bearer {access}"})
+        if response.status_code == 404:
+            return None, ""
+        if response.status_code != 200:
+            return None, f"approval record unreadable: GET hitlDetails answered {response.status_code}"
+        body = response.json()
     except httpx.HTTPError as exc:
         return None, f"approval record unreadable: {type(exc).__name__} reaching the api-server"
-    if response.status_code == 404:
-        return None, ""
-    if response.status_code != 200:
-        return None, f"approval record unreadable: GET hitlDetails answered {response.status_code}"
-    body = response.json()
-    return (dict(body) if isinstance(body, Mapping) else None), ""
+    except ValueError:  # not JSON (an HTML error page, a proxy's answer): fail closed, clearly
+        return None, "approval record unreadable: the api-server answered something that is not JSON"
+    if not isinstance(body, Mapping):
+        return None, "approval record unreadable: the hitlDetails answer is not a JSON object"
+    return dict(body), ""
 
 
 def recorded_answer(context: Mapping[str, Any], task_id: str = "approve") -> tuple[dict[str, Any] | None, str]:

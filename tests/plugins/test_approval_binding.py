@@ -165,9 +165,45 @@ def test_an_unreadable_record_writes_nothing_and_says_why(tmp_path: Path) -> Non
 
 
 # -- the reader: the api-server's record, read with the airflow_api connection ---------------------------
-def _conn(monkeypatch: pytest.MonkeyPatch, host: str = "http://api.test") -> None:
+def _conn(monkeypatch: pytest.MonkeyPatch, host: str = "http://api.test", deployed: str = "http://api.test") -> None:
     conn = SimpleNamespace(host=host, schema=None, port=None, login="reader", password="s3cr3t-pw")
     monkeypatch.setattr("airflow.sdk.BaseHook.get_connection", staticmethod(lambda _cid: conn))
+    monkeypatch.setenv("GENESYS_AIRFLOW_API_URL", deployed)
+
+
+def test_the_reader_asks_only_the_deployments_api_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A connection editor pointing airflow_api at their own server (which would answer "Approve" and collect
+    the password) is refused before any request; the URL comes from deployment config."""
+    _conn(monkeypatch, host="https://evil.example.com", deployed="http://127.0.0.1:8080")
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(str(request.url))
+        return httpx.Response(201 if request.url.path == "/auth/token" else 200,
+                              json={"access_token": "tok", "response_received": True, "chosen_options": ["Approve"]})
+
+    record, error = approvals.read_hitl_detail("d", "r", transport=httpx.MockTransport(handler))
+    assert record is None and sent == [] and "not this deployment's api-server" in error
+    _conn(monkeypatch, host="", deployed="http://127.0.0.1:8080")  # empty host: the deployment's server
+    record, error = approvals.read_hitl_detail("d", "r", transport=httpx.MockTransport(handler))
+    assert error == "" and sent[0].startswith("http://127.0.0.1:8080/auth/token")
+
+
+@pytest.mark.parametrize("answer", [
+    httpx.Response(502, text="<html>bad gateway</html>"), httpx.Response(200, text="<html>login</html>"),
+    httpx.Response(200, json=["Approve"]), httpx.Response(201, json={"no": "token"})])
+def test_the_reader_refuses_a_malformed_answer_cleanly(monkeypatch: pytest.MonkeyPatch, answer: httpx.Response) -> None:
+    _conn(monkeypatch)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/auth/token" and answer.status_code == 201:
+            return answer
+        if request.url.path == "/auth/token":
+            return httpx.Response(201, json={"access_token": "tok"})
+        return answer
+
+    record, error = approvals.read_hitl_detail("d", "r", transport=httpx.MockTransport(handler))
+    assert record is None and error.startswith("approval record unreadable")
 
 
 def test_the_reader_logs_in_and_reads_the_approval_task_instances_record(monkeypatch: pytest.MonkeyPatch) -> None:
