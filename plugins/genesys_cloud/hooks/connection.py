@@ -128,7 +128,7 @@ class ConnectionConfig:
                 region = domain
             else:
                 for name, value in (("api_base_url", api), ("login_base_url", login_url)):
-                    _check_url_shape(conn_id, name, value, ("http", "https"))
+                    _check_sandbox_host(conn_id, name, _check_url_shape(conn_id, name, value, ("http", "https")))
         elif login_url:
             raise GenesysConfigError(f"Connection {conn_id!r}: extra.login_base_url needs extra.api_base_url")
         elif region:
@@ -191,6 +191,39 @@ def _check_url_shape(conn_id: str, name: str, value: str, schemes: tuple[str, ..
             + ("" if "http" in schemes else " on the region's Genesys domain unless extra.sandbox is true")
         )
     return parts.hostname.lower()
+
+
+# Hosts a ``sandbox: true`` connection may name: an emulator is local. Without this, ``sandbox`` would lift
+# the host rule (and the sandbox-only approval switch) for any host: whoever may edit the connection could
+# send the client secret to a server of theirs, or run a real org as a "sandbox". Loopback, single-label
+# names (a compose service such as ``genesys-sandbox``) and the reserved non-public names of RFC 2606/6761;
+# anything else only when the deployment lists it in GENESYS_SANDBOX_HOSTS (comma-separated, not editable
+# from the connection form). A Genesys region domain never.
+_LOCAL_SUFFIXES = (".local", ".localhost", ".test", ".internal", ".invalid", ".example")
+
+
+def _check_sandbox_host(conn_id: str, name: str, host: str) -> None:
+    import ipaddress
+    import os
+
+    from genesys_cloud.exceptions import GenesysConfigError
+    from genesys_cloud.regions import REGION_DOMAINS
+
+    host = host.lower().strip("[]")
+    allowed = {h.strip().lower() for h in os.environ.get("GENESYS_SANDBOX_HOSTS", "").split(",") if h.strip()}
+    if any(host == d or host.endswith("." + d) for d in REGION_DOMAINS.values()):
+        raise GenesysConfigError(
+            f"Connection {conn_id!r}: extra.sandbox is true but extra.{name} is a Genesys Cloud host ({host}); "
+            "a real org never runs in sandbox mode (drop extra.sandbox)")
+    try:
+        local = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        local = host == "localhost" or "." not in host or host.endswith(_LOCAL_SUFFIXES)
+    if not (local or host in allowed):
+        raise GenesysConfigError(
+            f"Connection {conn_id!r}: extra.sandbox is true but extra.{name} names {host}, which is not a local "
+            "emulator host (loopback, a single-label service name, .local/.test/.internal; the deployment may "
+            "allow others in GENESYS_SANDBOX_HOSTS)")
 
 
 def _check_override(conn_id: str, name: str, value: str, domain: str | None) -> str:

@@ -101,6 +101,26 @@ def test_overrides_on_the_region_domain_and_the_sandbox_flag_are_accepted() -> N
     assert cfg.sandbox and cfg.api_base_url == "http://genesys-sandbox:8089"
 
 
+@pytest.mark.parametrize("url", ["https://api.mypurecloud.ie", "https://login.usw2.pure.cloud",
+                                 "https://evil.example.com", "http://10.0.0.7:8089"])
+def test_sandbox_flag_is_refused_on_a_host_that_is_not_a_local_emulator(url: str) -> None:
+    """sandbox: true lifts the host rule and allows the sandbox-only approval switch: on a real Genesys host
+    or a foreign one it would run a real org unapproved or send the client secret away."""
+    with pytest.raises(GenesysConfigError, match="sandbox"):
+        ConnectionConfig.from_parts("c", "id", "s", {"api_base_url": url, "sandbox": True})
+
+
+def test_sandbox_hosts_the_deployment_allows(monkeypatch: pytest.MonkeyPatch) -> None:
+    for url in ("http://127.0.0.1:8089", "http://localhost:1", "http://genesys-sandbox:8089", "https://api.x.local"):
+        assert ConnectionConfig.from_parts("c", "id", "s", {"api_base_url": url, "sandbox": True}).sandbox
+    monkeypatch.setenv("GENESYS_SANDBOX_HOSTS", "emulator.corp.example.net")
+    assert ConnectionConfig.from_parts("c", "id", "s", {"api_base_url": "https://emulator.corp.example.net",
+                                                        "sandbox": True}).sandbox
+    with pytest.raises(GenesysConfigError, match="Genesys Cloud host"):
+        monkeypatch.setenv("GENESYS_SANDBOX_HOSTS", "api.mypurecloud.ie")
+        ConnectionConfig.from_parts("c", "id", "s", {"api_base_url": "https://api.mypurecloud.ie", "sandbox": True})
+
+
 def test_sandbox_together_with_a_real_region_is_refused() -> None:
     with pytest.raises(GenesysConfigError, match="sandbox"):
         ConnectionConfig.from_parts("c", "id", "s", {"region": REGION, "sandbox": True})
