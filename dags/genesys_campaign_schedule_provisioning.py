@@ -66,12 +66,13 @@ def genesys_campaign_schedule_provisioning() -> None:
         """Write the accepted plans (nothing when dry_run; with a required approval only with a person's
         Approve of this plan's digest, read from the approval task instance's own record, never XCom),
         every write audited ahead; never a sibling campaign."""
-        from genesys_cloud.context import run_after
+        from genesys_cloud.context import invalid_param_fails, run_after, run_type
         from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
         from genesys_cloud.sinks.audit import approved_journal
-        from genesys_pipelines.schedule_provisioning.steps import apply_run, review
+        from genesys_pipelines.schedule_provisioning.steps import apply_run, checked_run, review
 
         ctx, when, hook = get_current_context(), run_after(get_current_context()), GenesysCloudHook()
+        run = invalid_param_fails(lambda: checked_run(run, ctx["params"], run_type(ctx), when))
         journal, approved = approved_journal(ctx, when, when, "schedule_write", "campaign_schedule",
                                              review(run, entries, hook.is_sandbox))
         return apply_run(hook, run, entries, journal, approved)

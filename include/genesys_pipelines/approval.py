@@ -81,9 +81,20 @@ def timeout_hours(env: Mapping[str, str] | None = None) -> float:
 
 
 def destructive(entries: Sequence[Mapping[str, Any]]) -> bool:
-    """Whether a schedule plan deletes a schedule or drops or shortens a window."""
-    return any(not e.get("refused") and (e["plan"]["action"] == "delete" or e["plan"].get("removed"))
-               for e in entries)
+    """Whether a schedule plan deletes a schedule or drops or shortens a window: judged on the plan's own
+    before and after windows, not only on its ``removed`` list (a handed-over value); a plan whose windows
+    cannot be read counts as destructive (a person looks)."""
+    return any(not e.get("refused") and (e["plan"]["action"] == "delete" or e["plan"].get("removed")
+                                         or _drops_windows(e["plan"])) for e in entries)
+
+
+def _drops_windows(plan: Mapping[str, Any]) -> bool:
+    from genesys_pipelines.schedule_provisioning.planning import current_intervals
+
+    try:
+        return bool(set(current_intervals(plan.get("before"))) - set(current_intervals(plan.get("after"))))
+    except Exception:  # unreadable windows: fail toward asking a person
+        return True
 
 
 def approval_required(*, manual: bool, dry_run: bool, writes: bool, is_destructive: bool,

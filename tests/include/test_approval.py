@@ -61,7 +61,9 @@ def test_when_approval_is_required(monkeypatch) -> None:
     assert ap.approval_required(manual=False, dry_run=False, writes=True, is_destructive=False, setting="always")
     assert not ap.approval_required(manual=False, dry_run=False, writes=True, is_destructive=True, setting="never")
     assert ap.destructive([{**ENTRY, "plan": {**ENTRY["plan"], "removed": [{"start": "a", "end": "b"}]}}])
-    assert not ap.destructive([ENTRY])
+    assert ap.destructive([ENTRY])  # windows that cannot be read count as destructive (a person looks)
+    assert not ap.destructive([REAL])
+
     monkeypatch.setenv("GENESYS_WRITE_APPROVAL", "off")
     assert not ap.approval_required(manual=True, dry_run=False, writes=True, is_destructive=True, sandbox=True)
 
@@ -78,3 +80,21 @@ def test_switching_approvals_off_is_refused_for_a_real_org(monkeypatch) -> None:
 def test_the_body_renders_the_diff_in_the_schedule_zone() -> None:
     body = ap.schedule_review_body([ENTRY], digest())
     assert digest() in body and "America/New_York" in body and "current:" in body and "new:" in body
+
+
+NY = "America/New_York"
+REAL = {"campaign_id": "c1", "refused": False,
+        "plan": {"action": "update", "version": 3, "removed": [],
+                 "before": {"timeZone": NY, "intervals": [{"start": "2026-06-20T09:00:00.000", "end": "2026-06-20T18:00:00.000"}]},
+                 "after": {"timeZone": NY, "intervals": [{"start": "2026-06-20T09:00:00.000", "end": "2026-06-20T18:00:00.000"},
+                                                         {"start": "2026-06-21T09:00:00.000", "end": "2026-06-21T18:00:00.000"}]}}}
+
+
+def test_destructive_is_judged_on_the_plans_windows_not_only_on_its_removed_list() -> None:
+    """A plan handed over through XCom with ``removed: []`` but an after that shortens a window is still
+    destructive (it used to count as safe, so the scheduled reconcile skipped the approval)."""
+    shortened = {**REAL, "plan": {**REAL["plan"], "after": {"timeZone": NY, "intervals": [
+        {"start": "2026-06-20T09:00:00.000", "end": "2026-06-20T12:00:00.000"}]}}}
+    assert shortened["plan"]["removed"] == [] and ap.destructive([shortened])
+    moved_zone = {**REAL, "plan": {**REAL["plan"], "after": {**REAL["plan"]["after"], "timeZone": "UTC"}}}
+    assert ap.destructive([moved_zone])  # same strings in another zone: other instants, the old ones dropped

@@ -54,6 +54,23 @@ def resolve_run(raw_params: Mapping[str, Any], run_type: str | None, run_after: 
     }
 
 
+def checked_run(run: Mapping[str, Any], raw_params: Mapping[str, Any], run_type: str | None,
+                run_after: datetime) -> dict[str, Any]:
+    """The run as validated again from the run's own params (raises InvalidParam on bad params, ValueError
+    when the ``run`` handed over through XCom differs, so apply fails at once): the writer decides run type, dry run and approval
+    from what the run was given, never from a value anyone with REST XCom write could have changed."""
+    import json
+
+    fresh = resolve_run(raw_params, run_type, run_after)
+    if json.dumps(fresh, sort_keys=True, default=str) != json.dumps(dict(run), sort_keys=True, default=str):
+        changed = sorted(k for k in set(fresh) | set(run) if fresh.get(k) != run.get(k))
+        from genesys_pipelines.errors import InvalidParam
+
+        raise InvalidParam("run", f"the validated run handed to apply differs from the run's params "
+                                  f"({', '.join(changed)}): nothing written")
+    return fresh
+
+
 def requests_of(run: Mapping[str, Any]) -> list[ScheduleRequest]:
     return parse_requests(
         run["requests"],

@@ -447,3 +447,21 @@ def test_own_conflicts_only_in_merge_mode() -> None:
     assert own_conflicts(one(intervals=[WINDOW]), current([API_WINDOW])) == []
     plan = plan_change(one(intervals=[WINDOW]), None)
     assert verified(plan, {**plan.after, "version": 1, "id": "s"}) and not verified(plan, None)
+
+
+def test_apply_revalidates_the_run_instead_of_trusting_the_handed_over_one() -> None:
+    """The run dict reaches apply through XCom, which anyone with REST XCom write can change: a manual dry run
+    re-labelled a live scheduled run would have skipped the approval and written. apply validates the run's
+    own params again and refuses a run that differs, naming what differs."""
+    import json
+
+    from genesys_pipelines.errors import InvalidParam
+    from genesys_pipelines.schedule_provisioning.params import ProvisioningForm
+    from genesys_pipelines.schedule_provisioning.steps import checked_run, resolve_run
+
+    params = ProvisioningForm().model_dump(mode="json")
+    handed = json.loads(json.dumps(resolve_run(params, "manual", RUN_AFTER)))  # as XCom carries it
+    assert checked_run(handed, params, "manual", RUN_AFTER) == resolve_run(params, "manual", RUN_AFTER)
+    forged = {**handed, "run_type": "scheduled", "dry_run": False}
+    with pytest.raises(InvalidParam, match=r"^run: .*\(dry_run, run_type\): nothing written"):
+        checked_run(forged, params, "manual", RUN_AFTER)
