@@ -77,8 +77,11 @@ def window_restatement(context: Mapping[str, Any], window: Window) -> dict[str, 
         event_window = window_from_asset_extra(extra)
         if event_window is None or (event_window.start, event_window.end) != (window.start, window.end):
             continue
-        block = (extra or {}).get("restatement") or {}
-        version = int(block.get("version") or 1)
+        block = (extra if isinstance(extra, Mapping) else {}).get("restatement") or {}
+        try:
+            version = int(block.get("version") or 1)
+        except (AttributeError, TypeError, ValueError):  # malformed restatement facts: fail closed (stale)
+            block, version = {"restated_from": "unreadable"}, 2
         if (version > 1 or block.get("restated_from")) and version >= int((found or {}).get("version") or 0):
             found = {"version": version, "restated_from": block.get("restated_from")}
     return found

@@ -51,3 +51,18 @@ def test_one_window_or_an_explicit_window_passes() -> None:
     fail_on_unprocessed_windows(ctx(events=one), "d")
     fail_on_unprocessed_windows(ctx(), "d")
     fail_on_unprocessed_windows(ctx({"start": "2026-06-09", "end": "2026-06-10"}, events=three_day_backfill()), "d")
+
+
+def test_malformed_restatement_facts_count_as_restated() -> None:
+    """A restatement block that cannot be read fails closed: the consumer treats the window as stale (it
+    used to raise inside the pacing teardown, so the stale summary was never audited)."""
+    from genesys_cloud.upstream import window_restatement
+    from genesys_pipelines.windows import window_from_asset_extra
+
+    extra = {"window": {"start": "2026-06-10T00:00:00+00:00", "end": "2026-06-11T00:00:00+00:00", "tz": "UTC"}}
+    window = window_from_asset_extra(extra)
+    assert window is not None
+    for block in ({"version": "two"}, ["v2"], {"version": {"n": 2}}):
+        context = {"triggering_asset_events": {"stats": [{"extra": {**extra, "restatement": block}}]}}
+        assert window_restatement(context, window)["version"] == 2
+    assert window_restatement({"triggering_asset_events": {"stats": [{"extra": extra}]}}, window) is None
