@@ -70,8 +70,7 @@ def genesys_campaign_pacing_forecast() -> None:
 
     @task(pool=API_POOL, trigger_rule="none_failed_min_one_success")
     def apply_changes(cfg: dict[str, Any], results: list[dict[str, Any]], recorded: dict[str, Any]) -> dict:
-        """Only with apply: true and a person's Approve of these values (read from the approval task
-        instance's own record, never XCom); every write audited ahead."""
+        """Only with apply: true and a person's Approve of these values (the approval's own record, never XCom)."""
         from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
         from genesys_cloud.sinks.audit import approved_journal
         from genesys_pipelines.pacing_forecast import steps
