@@ -35,10 +35,13 @@ browser-tool:
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
-# The suite in two pytest-xdist workers (`--dist loadfile`: a module stays on one worker, in file order),
-# each with its own Airflow home, metadata DB, sandbox and S3 (tests/conftest.py runs in each); then the
-# three modules that start a whole Airflow stack, in one process, alone on the machine as before (the browser
-# test's 30 s UI waits fail when a worker running DAGs shares the 2 cores). TEST_WORKERS=0: all in one process.
+# The suite in two fixed halves run side by side: tests/dags (the dag.test() runs) in one pytest process and
+# every other module but the three that start a whole Airflow stack in another, each with its own Airflow
+# home, metadata DB, sandbox and S3 (tests/conftest.py runs in each); then those three modules, in one process,
+# alone on the machine (the browser test's 30 s UI waits fail when DAG runs share the 2 cores). Fixed halves,
+# not pytest-xdist's dynamic scheduling: each half keeps the serial run's module order, so a test that reads
+# shared session state sees what it sees in a serial run (xdist's placement varied from run to run, and with
+# it which earlier runs a test shared the session with). TEST_WORKERS=0: all in one process.
 TEST_WORKERS ?= 2
 STACK_TESTS := tests/e2e/test_airflow_ui.py tests/e2e/test_browser.py tests/e2e/test_stack.py
 
@@ -47,9 +50,11 @@ test: $(STAMP) compose-tool browser-tool
 ifeq ($(TEST_WORKERS),0)
 	$(PY) -m pytest -q -p no:cacheprovider
 else
-	status=0; \
-	$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile $(addprefix --ignore=,$(STACK_TESTS)) \
+	status=0; dags_log=$$(mktemp); \
+	$(PY) -m pytest -q -p no:cacheprovider tests/dags > $$dags_log 2>&1 & dags=$$!; \
+	$(PY) -m pytest -q -p no:cacheprovider --ignore=tests/dags $(addprefix --ignore=,$(STACK_TESTS)) \
 	  || status=$$?; \
+	wait $$dags || status=$$?; echo "== tests/dags"; cat $$dags_log; rm -f $$dags_log; \
 	$(PY) -m pytest -q -p no:cacheprovider $(STACK_TESTS) || status=$$?; \
 	exit $$status
 endif
