@@ -99,8 +99,8 @@ def genesys_campaign_pacing_forecast() -> None:
         what = output.delivery(DAG_ID, cfg["window"], list(results or []), outcomes, run.params.apply,
                                run.params.deliver_webhook, stale, restated=restated is not None)
         published = deliver(ctx, Delivery(**what), window=run.window).to_xcom()
-        if failed := output.failed_campaigns(outcomes):
-            raise AirflowFailException(f"pacing not applied to campaign(s) {', '.join(failed)}")
+        if fault := output.run_fault(outcomes):  # a failed write, or an approval that could not be read
+            raise AirflowFailException(fault)
         fail_on_unprocessed_windows(ctx, DAG_ID)  # other upstream days: fail by name
         return published
 

@@ -84,6 +84,7 @@ def genesys_campaign_schedule_provisioning() -> None:
 
         from genesys_cloud.context import run_identity
         from genesys_cloud.sinks.delivery import Delivery, deliver
+        from genesys_pipelines.approval import approval_fault
         from genesys_pipelines.schedule_provisioning import output
 
         if run is None or entries is None:  # validate_params, read or plan failed: no plan, nothing written
@@ -95,6 +96,8 @@ def genesys_campaign_schedule_provisioning() -> None:
         summary = {**output.summary(entries, outcomes), "webhook_status": (published.webhook or {}).get("status_code")}
         if summary["failed"]:
             raise AirflowFailException(f"schedule provisioning failed for {summary['failed']}")
+        if fault := approval_fault(outcomes):  # not a person's "no": the approval could not be read at all
+            raise AirflowFailException(fault)
         if summary["refused"] and run["fail_on_conflict"]:
             raise AirflowFailException(f"schedule requests refused (overlap) for {summary['refused']}")
         return summary

@@ -173,6 +173,27 @@ class Approval:
         return self.ok
 
 
+#: The start of every reason :mod:`genesys_cloud.approvals` gives when it could not read the answer at all.
+UNREADABLE = "approval record unreadable"
+
+
+def approval_fault(outcomes: Mapping[str, Mapping[str, Any]] | Sequence[Mapping[str, Any]]) -> str | None:
+    """Why the run must fail although nothing was written, or None. A plan a person declined (or left
+    unanswered) ends the run green with ``NOT_APPROVED`` outcomes; a record that could not be read at all
+    (the ``airflow_api`` login refused, the api-server unreachable or misnamed) is a deployment fault that
+    would otherwise stop every write in silence, so it fails the run, naming the cause and the campaigns."""
+    rows = outcomes.items() if isinstance(outcomes, Mapping) else ((o.get("campaign_id"), o) for o in outcomes)
+    hit = {str(cid): str(o.get("error") or "") for cid, o in rows
+           if o.get("status") == "NOT_APPROVED" and UNREADABLE in str(o.get("error") or "")}
+    if not hit:
+        return None
+    reason = next(iter(hit.values()))
+    cause = reason[reason.index(UNREADABLE):]
+    if f"({UNREADABLE}" in reason and cause.endswith(")"):  # refusal() wrapped it in parentheses
+        cause = cause[:-1]
+    return f"nothing written for {', '.join(sorted(hit))}: {cause}; fix the deployment and re-run"
+
+
 def refusal(approved: Any) -> str:
     """The NOT_APPROVED outcome's error: not written, and why."""
     reason = getattr(approved, "reason", "")

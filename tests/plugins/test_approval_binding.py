@@ -164,6 +164,26 @@ def test_an_unreadable_record_writes_nothing_and_says_why(tmp_path: Path) -> Non
     assert "unreadable" in reason
 
 
+def test_an_unreadable_record_fails_the_run_naming_the_cause_but_a_reject_does_not(tmp_path: Path) -> None:
+    """A misconfigured ``airflow_api`` login used to end every apply run green with NOT_APPROVED: writes
+    stopped in silence. A person's Reject stays a green run; an unreadable record is a deployment fault."""
+    from genesys_pipelines.approval import approval_fault
+    from genesys_pipelines.pacing_forecast.output import run_fault
+
+    org = hw.Org()
+    entries = _plan(org)
+    why = "approval record unreadable: the api-server refused the 'airflow_api' login (401)"
+    outcomes, _ = _apply(tmp_path, org, entries, None, error=why)
+    assert not org.landed and {o["status"] for o in outcomes} == {"NOT_APPROVED"}
+    fault = approval_fault(outcomes)
+    assert fault and hw.C in fault and "refused the 'airflow_api' login (401)" in fault
+    by_campaign = {o["campaign_id"]: o for o in outcomes}
+    assert run_fault(by_campaign) == fault  # the pacing DAG's deliver fails on the same fault
+    rejected, _ = _apply(tmp_path, org, entries, _record(_shown(entries), chosen_options=["Reject"]))
+    assert {o["status"] for o in rejected} == {"NOT_APPROVED"}
+    assert approval_fault(rejected) is None and run_fault({o["campaign_id"]: o for o in rejected}) is None
+
+
 # -- the reader: the api-server's record, read with the airflow_api connection ---------------------------
 def _conn(monkeypatch: pytest.MonkeyPatch, host: str = "http://api.test", deployed: str = "http://api.test") -> None:
     conn = SimpleNamespace(host=host, schema=None, port=None, login="reader", password="s3cr3t-pw")

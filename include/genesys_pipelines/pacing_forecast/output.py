@@ -250,3 +250,13 @@ def delivery(dag_id: str, window: Mapping[str, Any], results: Sequence[Mapping[s
 
 def failed_campaigns(outcomes: Mapping[str, Mapping[str, Any]]) -> list[str]:
     return sorted(cid for cid, o in outcomes.items() if o.get("status") == "FAILED")
+
+
+def run_fault(outcomes: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """Why deliver fails the run after publishing: a campaign's write failed, or the approval record could
+    not be read at all (:func:`genesys_pipelines.approval.approval_fault`); None otherwise."""
+    from genesys_pipelines.approval import approval_fault
+
+    if failed := failed_campaigns(outcomes):
+        return f"pacing not applied to campaign(s) {', '.join(failed)}"
+    return approval_fault(outcomes)
