@@ -68,20 +68,20 @@ def genesys_campaign_pacing_forecast() -> None:
         get_current_context()["ti"].xcom_push(key="review", value=shown)
         return ["approve", "apply_changes"] if shown["required"] else ["apply_changes"]
 
-    @task(pool=API_POOL, trigger_rule="none_failed_min_one_success")
+    @task(pool=API_POOL, trigger_rule="none_failed_min_one_success", inlets=[UPSTREAM])
     def apply_changes(cfg: dict[str, Any], results: list[dict[str, Any]], recorded: dict[str, Any]) -> dict:
-        """Only with apply: true and a person's Approve of these values (the approval's own record, never XCom)."""
+        """Only with apply: true, a person's Approve (its own record, never XCom), no restatement since the run began."""
         from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
         from genesys_cloud.sinks.audit import approved_journal
+        from genesys_cloud.upstream import restated_during_run
         from genesys_pipelines.pacing_forecast import steps
 
-        run, results, hook = spec(cfg), list(results or []), GenesysCloudHook()
+        ctx, run, results, hook = get_current_context(), spec(cfg), list(results or []), GenesysCloudHook()
         if not run.params.apply:
             return {}
-        journal, approved = approved_journal(get_current_context(), run.window.start, run.window.end,
-                                             "pacing_write", "outbound_campaign",
+        journal, approved = approved_journal(ctx, run.window.start, run.window.end, "pacing_write", "outbound_campaign",
                                              steps.review(results, run.params.apply, hook.is_sandbox))
-        return steps.apply_all(hook, results, run.params, recorded or {}, journal, approved)
+        return steps.apply_all(hook, results, run.params, recorded or {}, journal, approved, restated_during_run(ctx, UPSTREAM, run.window))
 
     @task
     def deliver(cfg: dict[str, Any], results: list[dict[str, Any]]) -> dict[str, Any]:

@@ -66,14 +66,10 @@ def fail_on_unprocessed_windows(context: Mapping[str, Any], dag_id: str) -> None
         f"(this run processed only the newest). Cover each with a manual run: {runs}")
 
 
-def window_restatement(context: Mapping[str, Any], window: Window) -> dict[str, Any] | None:
-    """The restatement facts (``extra.restatement``: ``version``, ``restated_from``) of the triggering asset
-    events for ``window`` (same start and end), when one of them is a restatement (version 2 or more, or a
-    ``restated_from``); None for a run with no such event (a first publication, a manual run). A restated
-    upstream day re-emits its asset event: consumers that act on a new day (the pacing forecast) must
-    treat it as stale."""
+def _restatement(extras: Any, window: Window) -> dict[str, Any] | None:
+    """The newest restatement facts among asset event ``extras`` for ``window`` (same start and end)."""
     found: dict[str, Any] | None = None
-    for extra in _event_extras(context):
+    for extra in extras:
         event_window = window_from_asset_extra(extra)
         if event_window is None or (event_window.start, event_window.end) != (window.start, window.end):
             continue
@@ -85,3 +81,32 @@ def window_restatement(context: Mapping[str, Any], window: Window) -> dict[str, 
         if (version > 1 or block.get("restated_from")) and version >= int((found or {}).get("version") or 0):
             found = {"version": version, "restated_from": block.get("restated_from")}
     return found
+
+
+def window_restatement(context: Mapping[str, Any], window: Window) -> dict[str, Any] | None:
+    """The restatement facts (``extra.restatement``: ``version``, ``restated_from``) of the triggering asset
+    events for ``window`` (same start and end), when one of them is a restatement (version 2 or more, or a
+    ``restated_from``); None for a run with no such event (a first publication, a manual run). A restated
+    upstream day re-emits its asset event: consumers that act on a new day (the pacing forecast) must
+    treat it as stale."""
+    return _restatement(_event_extras(context), window)
+
+
+def restated_during_run(context: Mapping[str, Any], asset: Any, window: Window) -> str | None:
+    """Why a write must not happen now: ``asset`` published a restatement of ``window`` after this run
+    started, so what the run read (and a person may have approved, hours ago) may be superseded. Checked at
+    the moment of the write, from the task's inlet events (the task declares ``inlets=[asset]``); an
+    unreadable event list fails closed. None when there is no such event."""
+    started = getattr(context.get("dag_run"), "start_date", None)
+    try:
+        events = context["inlet_events"][asset]
+        if started is not None:
+            events = events.after(started)
+        extras = [getattr(e, "extra", None) for e in events]
+    except Exception as exc:  # noqa: BLE001 - whatever stops the read, the write must not go ahead blind
+        return f"the upstream events could not be read ({type(exc).__name__}): not written"
+    found = _restatement(extras, window)
+    if found is None:
+        return None
+    return (f"upstream window {window.partition()} was restated (version {found['version']}) after this run "
+            "started: its inputs may be superseded, not written")

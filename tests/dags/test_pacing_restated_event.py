@@ -82,3 +82,45 @@ def test_a_restated_stats_day_paces_nothing_even_the_same_day(sandbox: Any, airf
     [summary] = [r for r in rows if r["event"] == "run_summary"]
     assert summary["status"] == "stale" and "restated" in summary["details"]["stale"]
     assert not [r for r in rows if r["event"] == "pacing_write"]  # nothing even planned for writing
+
+
+def test_a_restatement_published_while_the_run_waits_stops_the_write(sandbox: Any, airflow_db: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run read and forecast a day; before apply (an approval wait can last hours) the sweep restated
+    that day. apply checks the upstream asset's events at the moment of the write: nothing is written, each
+    campaign's outcome is STALE with the reason, in the audit. On old main apply PUT the stale values."""
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    from genesys_cloud.sinks.audit import AuditSink
+    from genesys_pipelines.pacing_forecast import steps
+    from genesys_pipelines.windows import resolve_window
+
+    window = resolve_window(logical_date=LOGICAL)
+    extra = {"window": {**window.to_dict(), "source": "asset_event"}, "manifest_key": "m", "summary": {},
+             "restatement": {"version": 2, "restated_from": "cd" * 32}}
+    original = steps.analyse
+
+    def analyse_then_restate(*args: Any, **kwargs: Any) -> Any:
+        result = original(*args, **kwargs)
+        with create_session() as session:  # the sweep's stats run re-publishes the day meanwhile
+            asset = session.scalar(select(AssetModel).where(AssetModel.name == ASSET))
+            session.add(AssetEvent(asset_id=asset.id, extra=extra, source_dag_id="genesys_campaign_execution_stats",
+                                   source_task_id="deliver", source_run_id="restate__late", source_map_index=-1))
+        return result
+
+    monkeypatch.setattr(steps, "analyse", analyse_then_restate)
+    fx = sandbox.fixtures
+    ids = [fx["normal_campaign"], fx["anomaly_campaign"], fx["no_planning_group_campaign"]]
+    puts = [w for w in sandbox.writes() if w["method"] == "PUT" and w["template"] == CAMPAIGN_PUT]
+    started = datetime.now(UTC)
+    dag_run = load_dag().test(logical_date=LOGICAL, run_after=LOGICAL,
+                              run_conf={"campaign_ids": ids, "apply": True, "replace_partition": True})
+    states = {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
+    assert str(dag_run.state) == "success", states
+    assert [w for w in sandbox.writes() if w["method"] == "PUT" and w["template"] == CAMPAIGN_PUT] == puts
+    rows = [r for r in AuditSink().rows(DAG_ID, run_id=dag_run.run_id) if r["recorded_at"] >= started]
+    stale = [r for r in rows if r["event"] != "run_summary" and r["status"] == "stale"]
+    assert stale and all("restated (version 2) after this run started" in str(r["details"]) for r in stale), rows
+    assert not [r for r in rows if r["event"] == "pacing_write"]

@@ -66,3 +66,32 @@ def test_malformed_restatement_facts_count_as_restated() -> None:
         context = {"triggering_asset_events": {"stats": [{"extra": {**extra, "restatement": block}}]}}
         assert window_restatement(context, window)["version"] == 2
     assert window_restatement({"triggering_asset_events": {"stats": [{"extra": extra}]}}, window) is None
+
+
+class _Events(list):
+    """The task's inlet-events accessor: ``after(ts)`` filters to events newer than ``ts``."""
+
+    def after(self, since):
+        self.since = since
+        return _Events(e for e in self if e.timestamp > since)
+
+
+def test_a_restatement_after_the_run_started_is_a_reason_not_to_write_but_older_ones_and_other_days_are_not() -> None:
+    from genesys_cloud.upstream import restated_during_run
+
+    asset = "genesys://campaign_execution_stats"
+    started = datetime(2026, 6, 11, 4, tzinfo=UTC)
+    restated = {"window": DAYS[2].to_dict(), "restatement": {"version": 3, "restated_from": "ab"}}
+    events = _Events([
+        SimpleNamespace(timestamp=datetime(2026, 6, 11, 3, tzinfo=UTC), extra=restated),  # before the run: it read it
+        SimpleNamespace(timestamp=datetime(2026, 6, 11, 5, tzinfo=UTC), extra={"window": DAYS[2].to_dict()}),
+        SimpleNamespace(timestamp=datetime(2026, 6, 11, 5, tzinfo=UTC),
+                        extra={"window": DAYS[1].to_dict(), "restatement": {"version": 2}}),  # another day
+    ])
+    context = {**ctx(), "dag_run": SimpleNamespace(start_date=started), "inlet_events": {asset: events}}
+    assert restated_during_run(context, asset, DAYS[2]) is None
+    events.append(SimpleNamespace(timestamp=datetime(2026, 6, 11, 6, tzinfo=UTC), extra=restated))
+    reason = restated_during_run(context, asset, DAYS[2])
+    assert reason and "date=2026-06-10 was restated (version 3) after this run started" in reason
+    # an event list that cannot be read fails closed
+    assert "could not be read" in restated_during_run({**context, "inlet_events": {}}, asset, DAYS[2])

@@ -336,8 +336,11 @@ def apply_one(api: Any, result: Mapping[str, Any], params: PacingParams) -> dict
 
 def apply_all(api: Any, results: Sequence[Mapping[str, Any]], params: PacingParams,
               recorded: Mapping[str, Mapping[str, Any]] | None = None, journal: Any = None,
-              approved: Any = None) -> dict[str, dict[str, Any]]:
+              approved: Any = None, stale: str | None = None) -> dict[str, dict[str, Any]]:
     """Apply every recommendation that should be (only with ``apply``); outcome per campaign id.
+
+    ``stale``: why nothing may be written now (the upstream window was restated while the run waited,
+    :func:`genesys_cloud.upstream.restated_during_run`): every campaign that would be written is ``STALE``.
 
     ``recorded``: the window's published record (:func:`read_recorded`). A campaign that already holds
     the target an earlier apply run of this window recorded keeps that run's apply record (nothing is
@@ -357,6 +360,9 @@ def apply_all(api: Any, results: Sequence[Mapping[str, Any]], params: PacingPara
                   "recomputed": 0, "before": plan.get("before"), "after": plan.get("before"),
                   "version_before": plan.get("version"), "version_after": plan.get("version"),
                   "applied_recommendation": None, "latency_ms": 0.0, "error": None}
+        if stale:
+            outcomes[cid] = {**failed, "status": "STALE", "error": stale}
+            continue
         if approved is not None and not approved(cid, result):
             from genesys_pipelines.approval import refusal
 
