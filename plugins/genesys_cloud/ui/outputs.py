@@ -50,7 +50,8 @@ class Partition:
 
     @property
     def name(self) -> str:
-        return self.prefix.rstrip("/").rsplit("/", 1)[-1]
+        """The path under the DAG's folder: ``date=…`` or, for a narrower run, ``date=…/selection=…``."""
+        return self.prefix.rstrip("/").split("/", 1)[-1]
 
     @property
     def window(self) -> dict[str, str]:
@@ -76,6 +77,13 @@ def partition_prefixes(dag_id: str) -> list[str]:
     prefixes = _hook().list_prefixes(bucket_name=bucket(), prefix=f"{dag_id}/", delimiter="/") or []
     names = [p for p in prefixes if p[len(dag_id) + 1 :].startswith(PARTITION_PREFIXES)]
     return sorted(names, key=lambda p: p[len(dag_id) + 1 :].split("=", 1)[1], reverse=True)
+
+
+def selection_prefixes(prefix: str) -> list[str]:
+    """The ``selection=<digest>/`` sub-partitions of a partition folder (runs narrower than the default
+    selection publish there, never over the day's full partition), sorted by name."""
+    children = _hook().list_prefixes(bucket_name=bucket(), prefix=prefix, delimiter="/") or []
+    return sorted(c for c in children if c[len(prefix):].startswith(object_store.SELECTION_TOKEN))
 
 
 def manifest(prefix: str) -> dict[str, Any] | None:
@@ -106,13 +114,17 @@ def partitions(dag_id: str, limit: int = 30, run_id: str | None = None) -> list[
     for prefix in prefixes:
         if len(found) >= limit:
             break
-        part = Partition(prefix, manifest(prefix))
-        start = part.window.get("start")
-        if windows is not None and (not start or _utc(start) not in windows):
-            continue
-        if start:
-            part.audit_rows = audit_rows(dag_id, start)
-        found.append(part)
+        narrower = selection_prefixes(prefix)
+        for folder in (prefix, *narrower):
+            part = Partition(folder, manifest(folder))
+            if part.manifest is None and folder == prefix and narrower:
+                continue  # the folder holds only narrower runs' sub-partitions, not an unfinished publish
+            start = part.window.get("start")
+            if windows is not None and (not start or _utc(start) not in windows):
+                continue
+            if start:
+                part.audit_rows = audit_rows(dag_id, start)
+            found.append(part)
     return found
 
 

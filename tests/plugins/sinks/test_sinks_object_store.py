@@ -352,3 +352,26 @@ def test_staged_csv_outputs_carry_no_formula(s3, tmp_path) -> None:
     assert pub.read_object("summary.csv") == b"campaign,attempted\n\"'=HYPERLINK(\"\"http://x\"\")\",3\n"
     assert pub.read_object("sessions.csv") == b"queue,n\n'@queue,1\n"
     assert partition_is_complete("campaign_stats", *DAY)  # sha256 of the neutralised bytes
+
+
+def test_the_outputs_page_lists_narrower_runs_selection_partitions_and_presigns_their_files(s3) -> None:
+    """A run narrower than the default selection publishes under ``date=…/selection=<digest>/``; the outputs
+    page used to list only the day folders, so such a run's files were unreachable from the UI."""
+    from genesys_cloud.ui import outputs
+
+    full = _stage_day("run-full", [{"id": 1}])
+    full.publish()
+    narrow = PartitionPublisher("campaign_stats", *DAY, run_id="run-narrow", selection="abc123")
+    narrow.stage_bytes("summary.csv", b"campaign,attempted\nc1,3\n", "text/csv", rows=1)
+    narrow.publish()
+    names = [p.name for p in outputs.partitions("campaign_stats")]
+    assert names == ["date=2024-05-01", "date=2024-05-01/selection=abc123"]
+    [part] = [p for p in outputs.partitions("campaign_stats") if "selection" in p.name]
+    key = next(o["key"] for o in part.objects if o["name"] == "summary.csv")
+    assert key == "campaign_stats/date=2024-05-01/selection=abc123/summary.csv"
+    assert httpx.get(outputs.presigned_download("campaign_stats", key)).content == b"campaign,attempted\nc1,3\n"
+    # a day that only narrower runs published shows their sub-partition, not an "incomplete" day folder
+    for key in _keys(s3, "campaign_stats/date=2024-05-01/"):
+        if "/selection=" not in key:
+            s3.delete_object(Bucket=BUCKET, Key=key)
+    assert [p.name for p in outputs.partitions("campaign_stats")] == ["date=2024-05-01/selection=abc123"]
