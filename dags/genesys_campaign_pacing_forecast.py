@@ -42,7 +42,7 @@ def genesys_campaign_pacing_forecast() -> None:
 
         return steps.read_recorded(run_store(spec(cfg).window))
 
-    @task(pool=API_POOL)
+    @task(pool=API_POOL, map_index_template="{{ ref['name'] }}")
     def fetch_inputs(ref: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
         """API reads only (history, campaign, capacity): the pool slot is not held while fitting."""
         from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
@@ -50,7 +50,7 @@ def genesys_campaign_pacing_forecast() -> None:
 
         return steps.fetch_inputs(GenesysCloudHook(), ref, spec(cfg).window, spec(cfg).params)
 
-    @task
+    @task(map_index_template="{{ fetched['ref']['name'] }}")
     def analyse(fetched: dict[str, Any], cfg: dict[str, Any], recorded: dict[str, Any]) -> dict[str, Any]:
         """Backtest + forecast → recommendation; stages the campaign's chart (CPU only, outside the pool)."""
         from genesys_pipelines.pacing_forecast import steps

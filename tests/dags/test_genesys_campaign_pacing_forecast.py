@@ -78,6 +78,15 @@ def test_propose_forecasts_skips_and_falls_back_without_writing(sandbox: Any, da
     dag_run = run(campaign_ids=chosen)
     assert str(dag_run.state) == "success", states(dag_run)
     assert campaign_puts(sandbox) == []  # propose: no write at all
+    # the mapped tasks are named by campaign (map_index_template), not 0..N
+    mapped = {ti.task_id: [] for ti in dag_run.get_task_instances() if ti.map_index >= 0}
+    for ti in dag_run.get_task_instances():
+        if ti.map_index >= 0:
+            mapped[ti.task_id].append(ti.rendered_map_index)
+    assert set(mapped) == {"fetch_inputs", "analyse"}, mapped
+    for labels in mapped.values():
+        assert len(set(labels)) == len(chosen) and all(label and not label.isdigit() for label in labels), mapped
+    assert "Fixture Normal" in mapped["analyse"], mapped  # the sandbox campaign's name
 
     files = partition(sandbox)
     forecast_ids = [fx["normal_campaign"], fx["anomaly_campaign"], fx["no_planning_group_campaign"]]

@@ -21,9 +21,9 @@ class SweepParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    start: str | None = Field(None, title="Sweep from", json_schema_extra={"section": "Window"},
+    start: str | None = Field(None, title="Sweep from", json_schema_extra={"section": "Window", "format": "date"},
                               description="First reporting day to sweep (ISO date). With `end`.")
-    end: str | None = Field(None, title="Sweep until", json_schema_extra={"section": "Window"},
+    end: str | None = Field(None, title="Sweep until", json_schema_extra={"section": "Window", "format": "date"},
                             description="Day after the last one to sweep (ISO date, exclusive).")
     timezone: str = Field("UTC", title="Time zone", json_schema_extra={"section": "Window"},
                           description="IANA zone of the reporting days (as the pipelines were run).")
