@@ -39,6 +39,7 @@ class FormCase:
     ``expect_file``: a file name the run must publish in its partition (opened through the outputs page;
     ``partition`` names it, default the window's first day). ``expect_no_writes``: the sandbox's write
     journal must not grow (a dry run). ``first_section``: the section shown first (the write choice's).
+    ``expect_chart``: the partition shows a chart image, which the browser loads (a PNG, the stored bytes).
     """
 
     dag_id: str
@@ -52,6 +53,7 @@ class FormCase:
     expect_no_writes: bool = False
     first_section: str | None = None
     run_timeout_s: float = 300.0
+    expect_chart: bool = False
 
 
 def browser_missing() -> str:

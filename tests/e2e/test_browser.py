@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import boto3
 import httpx
@@ -34,8 +35,13 @@ FORMS = [
     # the window through the date pickers
     FormCase("genesys_campaign_execution_stats", window=(("start", YESTERDAY), ("end", TODAY)),
              expect_file="campaign_stats.json"),
-    FormCase("genesys_reporting_export", trigger=False),
-    FormCase("genesys_campaign_pacing_forecast", trigger=False, first_section="Apply"),
+    # the window through the date pickers; the export waits in a deferred trigger, then delivers
+    FormCase("genesys_reporting_export", window=(("start", YESTERDAY), ("end", TODAY)),
+             expect_file="campaign_performance_summary_view.csv"),
+    # propose only (apply stays off): a forecast per campaign, its chart on the outputs page
+    FormCase("genesys_campaign_pacing_forecast", window=(("start", YESTERDAY), ("end", TODAY)),
+             first_section="Apply", expect_file="recommendations.json", expect_chart=True, expect_no_writes=True),
+    FormCase("genesys_restatement_sweep", trigger=False),
     # defaults only, "Unpause on trigger" left ticked as a person leaves it: the manual run is a dry-run plan
     # of the desired-schedules file, succeeds and writes nothing to the dialer (the stack's file is empty,
     # so the hourly reconcile that unpausing starts has nothing to write either: any write would be the
@@ -132,6 +138,16 @@ def test_trigger_from_the_form_and_open_an_output(ui: RunningUI, case: FormCase,
                 key = f"{case.dag_id}/{partition}/{case.expect_file}"
                 assert answer.ok, f"download of {key}: {answer.status}"
                 assert answer.body() == _s3_bytes(ui, key)
+            if case.expect_chart:
+                partition = case.partition or f"date={case.window[0][1]}"
+                chart = frame.locator(f'h2[id="{partition}"] ~ div img.chart').first
+                chart.wait_for(state="visible", timeout=30_000)
+                assert chart.evaluate("img => img.complete && img.naturalWidth > 0"), "the chart did not load"
+                src = chart.get_attribute("src")
+                answer = context.request.get(f"{ui.url}{src}")
+                key = parse_qs(urlparse(src).query)["key"][0]
+                assert answer.ok and answer.body()[:4] == b"\x89PNG" and answer.body() == _s3_bytes(ui, key), key
+            if case.expect_file or case.expect_chart:
                 web.shot(f"{case.dag_id}-done")
         except BaseException as exc:
             web.shot("failure")
