@@ -36,6 +36,26 @@ class Grid:
         return len(self.index) - self.n
 
 
+def attribute_connected(att: np.ndarray, con: np.ndarray, index: pd.DatetimeIndex) -> np.ndarray:
+    """``con`` with no hour above its attempts. Genesys attributes each metric to the interval its event
+    happened in: a call dialled at 10:59 and answered at 11:00 counts as attempted at 10 and connected at
+    11, so an hour of real analytics data may hold more connections than attempts. The excess goes back to
+    the hour just before (where those calls were dialled) as far as that hour has attempts left over; what
+    is still left (no such hour) is dropped, so every hour's answer rate stays within [0, 1]. (More
+    connections than attempts over the whole history is refused by :func:`build`.)"""
+    import numpy as np
+    import pandas as pd
+
+    out = np.asarray(con, dtype=float).copy()
+    att = np.asarray(att, dtype=float)
+    for i in np.flatnonzero(out > att):
+        excess = out[i] - att[i]
+        out[i] = att[i]
+        if i > 0 and index[i] - index[i - 1] == pd.Timedelta(hours=1):
+            out[i - 1] += min(excess, max(att[i - 1] - out[i - 1], 0.0))
+    return out
+
+
 def build(hourly: pd.DataFrame, horizon: int, tz: str = "UTC", end: pd.Timestamp | None = None) -> Grid:
     """Validate ``hourly`` (attempted/connected on a tz-aware UTC hourly index) and put it on a grid.
 
@@ -60,8 +80,9 @@ def build(hourly: pd.DataFrame, horizon: int, tz: str = "UTC", end: pd.Timestamp
     con_raw = frame["connected"].to_numpy()
     if (att_raw < 0).any() or (con_raw < 0).any():
         raise ValueError("attempted and connected must be >= 0")
-    if (con_raw > att_raw).any():
-        raise ValueError("connected exceeds attempted in some hours")
+    if con_raw.sum() > att_raw.sum():  # no attribution explains that: the columns are wrong
+        raise ValueError("connected exceeds attempted over the whole history (swapped or wrong columns?)")
+    con_raw = attribute_connected(att_raw, con_raw, frame.index)
     start = frame.index[0]
     stop = frame.index[-1] + pd.Timedelta(hours=1) if end is None else pd.Timestamp(end).tz_convert("UTC")
     if stop <= frame.index[-1]:

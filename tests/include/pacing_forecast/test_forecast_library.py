@@ -98,6 +98,21 @@ def test_malformed_input_is_a_clear_value_error(change, message: str) -> None:  
         forecast_answer_rate(change(series(days=10)), models=False)
 
 
+def test_a_connection_counted_in_the_hour_after_its_attempt_is_not_refused() -> None:
+    """Genesys counts a call dialled at 10:59 and answered at 11:00 as attempted at 10 and connected at 11:
+    real data has hours with more connections than attempts. They went back to the hour before; before,
+    the library refused the whole history (and the pacing run failed on the real-clock sandbox)."""
+    hourly = series(days=21)
+    i = hourly.index.get_loc(hourly.index[hourly.index.hour == 11][-1])
+    hourly.iloc[i - 1, 1] -= 2  # two of hour 10's connections were answered after 11:00
+    hourly.iloc[i, 1] = hourly.iloc[i, 0] + 2
+    assert (hourly["connected"] > hourly["attempted"]).sum() == 1
+    result = forecast_answer_rate(hourly, models=False)
+    assert ((result.mean >= 0) & (result.mean <= 1)).all()
+    grid = slots.build(hourly, 24)
+    assert (grid.con <= grid.att).all() and grid.con.sum() == hourly["connected"].sum()
+
+
 def test_closed_sundays_forecasting_monday_is_not_skipped() -> None:
     hourly = series(closed=(6,), days=35)
     end = pd.Timestamp("2026-11-09T00:00:00Z")  # a Monday; the last history day (Sunday) has no attempts
