@@ -192,8 +192,9 @@ class AirflowPage:
         # exact: the menu's "Genesys outputs" entry is a link too
         tab = self.page.get_by_role("link", name="Outputs", exact=True).or_(
             self.page.get_by_role("tab", name="Outputs", exact=True))
-        tab.first.click()
+        # a DAG page with many mapped task instances renders slowly on 2 busy cores: wait as a person would
+        tab.first.click(timeout=90_000)
         frame = self.page.frame_locator("iframe").first
-        frame.locator("h1").wait_for()
+        frame.locator("h1").wait_for(timeout=90_000)
         self.shot(f"{dag_id}-outputs")
         return frame
