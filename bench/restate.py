@@ -81,15 +81,13 @@ def day_run(hook: Any, conf: dict[str, Any], run_id: str, tmp: Path) -> None:
     from genesys_cloud.sinks.object_store import PartitionPublisher
     from genesys_pipelines.conversation_report import steps
     from genesys_pipelines.conversation_report.params import validate_params
-    from genesys_pipelines.restatement.source import details_source
     from genesys_pipelines.windows import resolve_window
 
     params = validate_params(conf)
     window = resolve_window(start=params.start, end=params.end, tz=params.timezone,
                             run_after=datetime(2026, 6, 11, 6, tzinfo=UTC))
     publisher = PartitionPublisher(DAG_ID, window.local_start(), window.local_end(), run_id)
-    planned = steps.plan(hook, params, window, publisher.work_prefix)
-    planned["source"] = details_source(hook, planned["query"], window)
+    planned = steps.plan_probed(hook, params, window, publisher.work_prefix)
     flat = steps.flatten(publisher, extract(hook, planned, publisher, tmp))
     report = steps.aggregate(publisher, params, window, flat, planned["names"])
     publish(publisher, params, window, planned, flat, report)
@@ -101,7 +99,6 @@ def range_run(hook: Any, conf: dict[str, Any], run_id: str, tmp: Path) -> dict[s
     from genesys_cloud.sinks.object_store import PartitionPublisher
     from genesys_pipelines.conversation_report import ranges, steps
     from genesys_pipelines.conversation_report.params import validate_params
-    from genesys_pipelines.restatement.source import details_source
     from genesys_pipelines.windows import resolve_window
 
     params = validate_params(conf)
@@ -110,8 +107,7 @@ def range_run(hook: Any, conf: dict[str, Any], run_id: str, tmp: Path) -> dict[s
     days = ranges.range_days(window)
     publisher = PartitionPublisher(DAG_ID, window.local_start(), window.local_end(), run_id)
     day_publishers = [PartitionPublisher(DAG_ID, d.local_start(), d.local_end(), run_id) for d in days]
-    planned = steps.plan_range(hook, params, window, publisher.work_prefix)
-    planned["source"] = details_source(hook, planned["query"], window)
+    planned = steps.plan_probed(hook, params, window, publisher.work_prefix, range_run=True)
     extracted = extract(hook, planned, publisher, tmp)
     flats = steps.flatten_days(publisher, day_publishers, days, extracted)
     for pub, day, day_plan, flat in zip(day_publishers, days, ranges.day_plans(planned, days), flats, strict=True):

@@ -6,7 +6,7 @@ from typing import Any
 
 import pendulum
 from _common import API_POOL, default_args, doc, validate_params
-from airflow.sdk import Asset, dag, get_current_context, task
+from airflow.sdk import Asset, AssetAlias, dag, get_current_context, task
 
 from genesys_cloud.operators.authenticate import GenesysAuthenticateOperator
 from genesys_cloud.params import dag_params
@@ -15,10 +15,17 @@ from genesys_pipelines.runspec import RunSpec
 
 DAG_ID = "genesys_campaign_execution_stats"
 ASSET = Asset("genesys://campaign_execution_stats")
+DAYS = AssetAlias("genesys_campaign_execution_stats_days")  # a range run's other day events (one per day)
 
 
 def spec(cfg: dict[str, Any]) -> RunSpec[CampaignStatsParams]:
     return RunSpec.load(cfg, CampaignStatsParams)
+
+
+def days(cfg: dict[str, Any]) -> list[Any]:
+    """The reporting days of a run publishing day partitions (``publish_days``); [] for other runs."""
+    from genesys_pipelines.campaign_stats.ranges import run_days
+    return run_days(spec(cfg).params.publish_days, spec(cfg).window)
 
 
 @dag(dag_id=DAG_ID, schedule="0 3 * * *", start_date=pendulum.datetime(2026, 1, 1, tz="UTC"), catchup=False,
@@ -31,37 +38,32 @@ def genesys_campaign_execution_stats() -> None:
         from genesys_cloud.context import invalid_param_fails
         from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
         from genesys_pipelines.campaign_stats import steps
-
         return invalid_param_fails(lambda: steps.campaign_batches(GenesysCloudHook(), spec(cfg).params))
 
     @task(pool=API_POOL)
     def conversion_rule(cfg: dict[str, Any]) -> dict[str, Any]:
         from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
         from genesys_pipelines.campaign_stats import steps
-
         return steps.conversion_rule(GenesysCloudHook(), spec(cfg).params)
 
     @task(pool=API_POOL, map_index_template="{{ campaigns }}")
     def query(batch: list[dict[str, Any]], cfg: dict[str, Any]) -> dict[str, Any]:
         from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
         from genesys_pipelines.campaign_stats import steps
-
         get_current_context()["campaigns"] = steps.batch_label(batch)  # type: ignore[typeddict-unknown-key]
-        return steps.query_batch(GenesysCloudHook(), batch, spec(cfg).window)
+        return steps.query_for(GenesysCloudHook(), batch, spec(cfg).window, days(cfg))
 
     @task(map_index_template="{{ campaigns }}")
     def normalise(result: dict[str, Any], rule: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
         from genesys_pipelines.campaign_stats import steps
-
-        get_current_context()["campaigns"] = steps.batch_label(result["campaigns"])  # type: ignore[typeddict-unknown-key]
-        return steps.normalise_batch(result, rule, spec(cfg).window)
+        get_current_context()["campaigns"] = steps.label(result)  # type: ignore[typeddict-unknown-key]
+        return steps.normalise_for(result, rule, spec(cfg).window, days(cfg))
 
     @task(map_index_template="{{ campaigns }}")
     def validate(normalised: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
         from genesys_pipelines.campaign_stats import steps
-
-        get_current_context()["campaigns"] = steps.batch_label(normalised["rows"])  # type: ignore[typeddict-unknown-key]
-        return steps.validate_batch(normalised, spec(cfg).params.zscore_threshold)
+        get_current_context()["campaigns"] = steps.label(normalised)  # type: ignore[typeddict-unknown-key]
+        return steps.validate_for(normalised, spec(cfg).params.zscore_threshold)
 
     @task(pool=API_POOL)
     def live_snapshot(cfg: dict[str, Any], campaign_batches: list[list[dict[str, Any]]]) -> dict[str, Any] | None:
@@ -70,7 +72,6 @@ def genesys_campaign_execution_stats() -> None:
             return None
         from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
         from genesys_pipelines.campaign_stats import steps
-
         return steps.live_snapshot(GenesysCloudHook(), campaign_batches)
 
     @task(pool=API_POOL)
@@ -79,17 +80,15 @@ def genesys_campaign_execution_stats() -> None:
         from genesys_cloud.sinks.sweep import data_availability_iso
         return data_availability_iso()
 
-    @task(outlets=[ASSET], trigger_rule="none_failed")
+    @task(outlets=[ASSET, DAYS], trigger_rule="none_failed")
     def deliver(cfg: dict[str, Any], validated: list, snapshot: dict | None, available: str | None) -> dict:
-        """Publish the partition, send the signed webhook, write the audit rows; emit the asset event."""
-        from genesys_cloud.sinks.delivery import Delivery, deliver
-        from genesys_pipelines.campaign_stats.output import asset_extra, delivery
-        run, context = spec(cfg), get_current_context()
-        what = delivery(list(validated or []), run.window, pipeline=DAG_ID, snapshot=snapshot, params=cfg["params"],
-                        data_availability=available)
-        published = deliver(context, Delivery(**what), window=run.window).to_xcom()
-        context["outlet_events"][ASSET].extra = asset_extra(cfg["window"], published)
-        return published
+        """Publish the partition (a range run: one per day), webhook, audit rows; one asset event each."""
+        from genesys_cloud.sinks.delivery import deliver_partitions
+        from genesys_pipelines.campaign_stats.output import asset_extra, deliveries
+        parts = deliveries(list(validated or []), spec(cfg).window, days(cfg), pipeline=DAG_ID, snapshot=snapshot,
+                           params=cfg["params"], data_availability=available)
+        done = deliver_partitions(get_current_context(), parts, asset=ASSET, alias=DAYS, event_extra=asset_extra)
+        return {"days": done} if days(cfg) else done[0]
 
     @task
     def check_flags(cfg: dict[str, Any], delivered: dict[str, Any]) -> dict[str, Any]:
@@ -99,10 +98,12 @@ def genesys_campaign_execution_stats() -> None:
         from genesys_cloud.no_data import check_no_data
         from genesys_pipelines.campaign_stats.output import NO_DATA_WHAT, flags_failure
 
-        run, summary = spec(cfg), delivered["extra"]["summary"]
-        check_no_data(DAG_ID, run.window, summary["flags"], NO_DATA_WHAT, fail=run.params.fail_on_no_data)
-        if run.params.fail_on_flags and summary["campaigns_flagged"]:
-            raise AirflowFailException(flags_failure(summary))
+        run = spec(cfg)  # every day (of a range run) was delivered first; then each day's checks
+        for window, published in zip(days(cfg) or [run.window], delivered.get("days") or [delivered], strict=True):
+            summary = published["extra"]["summary"]
+            check_no_data(DAG_ID, window, summary["flags"], NO_DATA_WHAT, fail=run.params.fail_on_no_data)
+            if run.params.fail_on_flags and summary["campaigns_flagged"]:
+                raise AirflowFailException(flags_failure(summary))
         return summary
 
     cfg = validate_params(parse_params)

@@ -54,13 +54,12 @@ def genesys_conversation_report() -> None:
         """The query bodies and the method: sync while each day's totalHits is under the ceiling, else the job."""
         from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
         from genesys_pipelines.conversation_report import steps
-        from genesys_pipelines.restatement.source import details_source
 
-        run, hook = spec(cfg), GenesysCloudHook()
-        # a range that publishes day partitions: ONE extraction, the method chosen by its request cost
-        planned = (steps.plan_range if range_days(cfg) else steps.plan)(hook, run.params, run.window, store(cfg).work_prefix)
-        # The source fingerprint, read BEFORE extracting: data landing during the run shows as a change later.
-        return {**planned, "source": details_source(hook, planned["query"], run.window)}
+        run = spec(cfg)
+        # A range that publishes day partitions: ONE extraction, the method chosen by its request cost. The
+        # source fingerprint (one 1-row probe per UTC day, also the days' totalHits) is read BEFORE extracting.
+        return steps.plan_probed(GenesysCloudHook(), run.params, run.window, store(cfg).work_prefix,
+                                 range_run=bool(range_days(cfg)))
 
     @task
     def flatten(cfg: dict[str, Any], extracted: dict[str, Any]) -> dict[str, Any]:

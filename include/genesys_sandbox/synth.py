@@ -134,6 +134,13 @@ def iso_ms(ms: int) -> str:
     return f"{_day_prefix(days)}T{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}Z"
 
 
+#: The per-conversation columns of a block (what a merge of blocks concatenates).
+_BLOCK_COLUMNS: tuple[str, ...] = (
+    "start", "end", "outbound", "campaign", "queue", "media", "connected", "abandoned", "handled", "held",
+    "user", "wrapup", "t_dial", "t_contact", "t_wait", "t_alert", "t_talk", "t_held", "t_acw", "h1", "h2",
+)
+
+
 class Block:
     """One block of a day's conversations as columns (numpy arrays of equal length)."""
 
@@ -250,25 +257,62 @@ class Synth:
         self._success_rate = np.array([c.success_rate for c in org.campaigns] or [0.0])
         # The org's ids as JSON literals, filled by genesys_sandbox.synth_json on first use.
         self.json_strings: Any = None
-        # Late-arriving data (admin ``POST /_sandbox/late_data``): extra conversations per day ordinal.
-        self.late: dict[int, int] = {}
+        # Late-arriving data (admin ``POST /_sandbox/late_data``): per day ordinal, the size of each batch
+        # that landed late, and the day's merged blocks (base and late conversations in start order).
+        self.late: dict[int, list[int]] = {}
+        self._late_days: dict[int, list[Block]] = {}
 
     # --- day level ------------------------------------------------------------------------------
 
-    def conversations_for_day(self, day: date) -> int:
-        """How many conversations the day holds: scale x weekday factor x a small seeded wobble."""
+    def base_conversations(self, day: date) -> int:
+        """The conversations the day holds without late data: scale x weekday factor x a seeded wobble."""
         wobble = 0.9 + 0.2 * (_mix(self.seed, day.toordinal(), 7) % 10_000) / 10_000
-        return max(1, int(round(self.scale * _DOW_VOLUME[day.weekday()] * wobble))) + self.late.get(day.toordinal(), 0)
+        return max(1, int(round(self.scale * _DOW_VOLUME[day.weekday()] * wobble)))
+
+    def conversations_for_day(self, day: date) -> int:
+        """How many conversations the day holds: its base count plus every batch that landed late."""
+        return self.base_conversations(day) + sum(self.late.get(day.toordinal(), ()))
 
     def add_late(self, day: date, conversations: int) -> int:
         """Late-arriving data: ``conversations`` more on ``day`` (a past day's data changes, as when the
-        data lake catches up); the day's cached blocks and aggregate cube are dropped. The day's new count."""
+        data lake catches up). The day's conversations so far stay exactly as they were (ids, times,
+        metrics): the batch is generated on its own (its own seed stream, spread over the day like the
+        day's traffic) and merged in by ``conversationStart``, so a day only gains conversations and its
+        latest ``conversationEnd`` can only grow or stay. The day's cached blocks and aggregate cube are
+        dropped. The day's new count."""
         with self._lock:
-            self.late[day.toordinal()] = self.late.get(day.toordinal(), 0) + int(conversations)
+            self.late.setdefault(day.toordinal(), []).append(int(conversations))
             for key in [k for k in self._blocks if k[0] == day.toordinal()]:
                 del self._blocks[key]
+            self._late_days.pop(day.toordinal(), None)
             self._cubes.pop(day.toordinal(), None)
         return self.conversations_for_day(day)
+
+    def _late_day(self, day: date) -> list[Block]:
+        """The blocks of a day with late data: the base conversations (generated exactly as without late
+        data) and each late batch (its own seed stream), merged in start order and cut into blocks."""
+        ordinal = day.toordinal()
+        with self._lock:
+            cached = self._late_days.get(ordinal)
+            batches = list(self.late.get(ordinal, ()))
+        if cached is not None:
+            return cached
+        parts: list[Block] = []
+        for stream, total in enumerate([self.base_conversations(day), *batches]):
+            parts += [self._make_block(day, number, total, stream) for number in range(-(-total // BLOCK))]
+        columns = {name: np.concatenate([getattr(b, name) for b in parts]) for name in _BLOCK_COLUMNS}
+        order = np.argsort(columns["start"], kind="stable")
+        columns = {name: values[order] for name, values in columns.items()}
+        count = len(order)
+        blocks = []
+        for first in range(0, count, BLOCK):
+            n = min(BLOCK, count - first)
+            cut = {name: values[first:first + n] for name, values in columns.items()}
+            blocks.append(Block(day=day, first=first, n=n, idx=np.arange(first, first + n, dtype=np.int64), **cut))
+        with self._lock:
+            if self.late.get(ordinal, []) == batches:
+                self._late_days[ordinal] = blocks
+        return blocks
 
     def blocks_for_day(self, day: date) -> int:
         return -(-self.conversations_for_day(day) // BLOCK)
@@ -297,13 +341,15 @@ class Synth:
     # --- blocks ---------------------------------------------------------------------------------
 
     def block(self, day: date, number: int) -> Block:
+        if day.toordinal() in self.late:
+            return self._late_day(day)[number]
         key = (day.toordinal(), number)
         with self._lock:
             cached = self._blocks.get(key)
             if cached is not None:
                 self._blocks.move_to_end(key)
                 return cached
-        made = self._make_block(day, number)
+        made = self._make_block(day, number, self.base_conversations(day))
         with self._lock:
             self._blocks[key] = made
             while len(self._blocks) > self._cache_blocks:
@@ -314,11 +360,13 @@ class Synth:
         for number in range(self.blocks_for_day(day)):
             yield self.block(day, number)
 
-    def _make_block(self, day: date, number: int) -> Block:
-        total = self.conversations_for_day(day)
+    def _make_block(self, day: date, number: int, total: int, stream: int = 0) -> Block:
+        """Block ``number`` of ``total`` conversations spread over the day. ``stream`` 0 is the day's own
+        conversations; ``k`` > 0 the k-th batch of late data (its own seeds: the day's stay unchanged)."""
         first = number * BLOCK
         n = max(0, min(BLOCK, total - first))
-        rng = np.random.default_rng([self.seed & 0xFFFFFFFF, day.toordinal(), number])
+        seeds = [self.seed & 0xFFFFFFFF, day.toordinal(), number] + ([stream] if stream else [])
+        rng = np.random.default_rng(seeds)
         idx = np.arange(first, first + n, dtype=np.int64)
         cum, out_share = self._day_shape(day)
         seconds = np.interp((idx + rng.random(n)) / total, cum, np.arange(25) * 3600.0)

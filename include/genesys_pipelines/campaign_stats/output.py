@@ -237,3 +237,17 @@ def flags_failure(run_summary: Mapping[str, Any]) -> str:
     """Why a ``fail_on_flags`` run fails (after everything was delivered)."""
     return (f"fail_on_flags: {run_summary['campaigns_flagged']} of {run_summary['campaigns']} campaigns flagged "
             f"{run_summary['flag_counts']}")
+
+
+def deliveries(validated: Sequence[Mapping[str, Any]], window: Window, days: Sequence[Window], *, pipeline: str,
+               snapshot: Mapping[str, Any] | None, params: Mapping[str, Any],
+               data_availability: Any = None) -> list[tuple[Window, dict[str, Any]]]:
+    """``(window, delivery)`` per partition the run publishes: its window's, or one per reporting day of a
+    range run (``days``; each batch's ``{"days": [...]}``), each exactly what that day's own run delivers
+    (its manifest records the day run's params: ``publish_days`` off)."""
+    if not days:
+        return [(window, delivery(validated, window, pipeline=pipeline, snapshot=snapshot, params=params,
+                                  data_availability=data_availability))]
+    day_params = {**params, "publish_days": False}
+    return [(day, delivery([batch["days"][i] for batch in validated], day, pipeline=pipeline, snapshot=snapshot,
+                           params=day_params, data_availability=data_availability)) for i, day in enumerate(days)]

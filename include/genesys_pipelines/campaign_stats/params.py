@@ -54,6 +54,11 @@ class CampaignStatsParams(BaseModel):
         json_schema_extra={"section": "Window", "format": "date"})
     timezone: str = Field("UTC", title="Time zone", description="IANA time zone of the reporting day.",
                           json_schema_extra={"section": "Window"})
+    publish_days: bool = Field(
+        False, title="Publish one partition per day", json_schema_extra={"section": "Window"},
+        description="For a window of several reporting days: read each batch of campaigns once for the range "
+        "(per-day buckets) and publish one `date=YYYY-MM-DD` partition per day, byte-identical to the "
+        "day-by-day runs, each with its own asset event. Off: one `interval=` partition for the whole window.")
     success_wrapup_codes: list[str] = Field(
         default_factory=list, title="Success wrap-up codes",
         description="Wrap-up code ids that count as conversions, one per line. Empty: codes mapped to "

@@ -34,10 +34,12 @@ HISTORY_DAYS = 28
 EVENT_TIME = "eventTime"
 
 
-def window_totals_query(campaign_ids: Sequence[str], window: Window) -> dict[str, Any]:
-    """The window's outbound counts and timers per campaign (one bucket: no granularity)."""
+def window_totals_query(campaign_ids: Sequence[str], window: Window, granularity: str | None = None) -> dict[str, Any]:
+    """The window's outbound counts and timers per campaign (one bucket: no granularity; a range run that
+    publishes day partitions asks ``P1D``: one bucket per reporting day)."""
     return ConversationAggregationQuery(
         interval=window.interval(),
+        granularity=granularity,
         time_zone=window.tz,
         group_by=["outboundCampaignId"],
         filter=campaign_filter(campaign_ids),
@@ -46,10 +48,12 @@ def window_totals_query(campaign_ids: Sequence[str], window: Window) -> dict[str
     ).to_api()
 
 
-def wrapup_query(campaign_ids: Sequence[str], window: Window) -> dict[str, Any]:
-    """Handled conversations per campaign and wrap-up code (``tHandle.count``) in the window."""
+def wrapup_query(campaign_ids: Sequence[str], window: Window, granularity: str | None = None) -> dict[str, Any]:
+    """Handled conversations per campaign and wrap-up code (``tHandle.count``) in the window (per day with
+    ``P1D``, as :func:`window_totals_query`)."""
     return ConversationAggregationQuery(
         interval=window.interval(),
+        granularity=granularity,
         time_zone=window.tz,
         group_by=["outboundCampaignId", "wrapUpCode"],
         filter=campaign_filter(campaign_ids),
@@ -63,10 +67,12 @@ def history_window(window: Window, days: int = HISTORY_DAYS) -> Window:
     return window.shifted_back(days)
 
 
-def history_query(campaign_ids: Sequence[str], window: Window, days: int = HISTORY_DAYS) -> dict[str, Any]:
-    """Daily (``P1D``) counts and handle time per campaign over the trailing history."""
+def history_query(campaign_ids: Sequence[str], window: Window, days: int = HISTORY_DAYS,
+                  over: Window | None = None) -> dict[str, Any]:
+    """Daily (``P1D``) counts and handle time per campaign over the trailing history (``over``: an explicit
+    span instead, e.g. every day's history of a range run at once)."""
     return ConversationAggregationQuery(
-        interval=history_window(window, days).interval(),
+        interval=(over or history_window(window, days)).interval(),
         granularity="P1D",
         time_zone=window.tz,
         group_by=["outboundCampaignId"],

@@ -113,3 +113,30 @@ def live_snapshot(api: Any, campaign_batches: Sequence[Sequence[Mapping[str, Any
     """Cumulative live ``/stats`` and ``/progress`` per campaign (state when the run ran, not window data)."""
     ids = sorted(str(c["id"]) for batch in campaign_batches for c in batch)
     return {cid: snapshot_entry(api.campaign_stats(cid).to_api(), api.campaign_progress(cid).to_api()) for cid in ids}
+
+
+# -- runs that publish day partitions (``publish_days``; see ``campaign_stats.ranges``) -----------------
+def label(item: Mapping[str, Any]) -> str:
+    """:func:`batch_label` of a mapped task's input, a day run's or a range run's (``{"days": [...]}``)."""
+    first = item["days"][0] if item.get("days") else item
+    return batch_label(first.get("campaigns") or first.get("rows") or [])
+
+
+def query_for(api: Any, campaigns: Sequence[Mapping[str, Any]], window: Window, days: Sequence[Window]) -> dict[str, Any]:
+    """:func:`query_batch` for the window, or for a range run ``{"days": [its result per day]}`` from three
+    range queries (``ranges.query_batch_days``)."""
+    from genesys_pipelines.campaign_stats.ranges import query_batch_days
+
+    return {"days": query_batch_days(api, campaigns, days)} if days else query_batch(api, campaigns, window)
+
+
+def normalise_for(result: Mapping[str, Any], rule: Mapping[str, Any], window: Window, days: Sequence[Window]) -> dict[str, Any]:
+    if days:
+        return {"days": [normalise_batch(r, rule, d) for r, d in zip(result["days"], days, strict=True)]}
+    return normalise_batch(result, rule, window)
+
+
+def validate_for(normalised: Mapping[str, Any], threshold: float) -> dict[str, Any]:
+    if "days" in normalised:
+        return {"days": [validate_batch(n, threshold) for n in normalised["days"]]}
+    return validate_batch(normalised, threshold)

@@ -52,11 +52,38 @@ def check_data_availability(api: Any, window_end: datetime) -> str:
     return available.isoformat()
 
 
-def plan(api: Any, params: ReportParams, window: Window, work_prefix: str) -> dict[str, Any]:
+def hits_of(source: Mapping[str, Any] | None) -> dict[str, int] | None:
+    """Per UTC day, the ``totalHits`` the restatement probes already read (the probe is the same details
+    query, one row ordered by end: its ``totalHits`` is the day's), so the plan needs no probe of its own;
+    None without source facts."""
+    if not source or source.get("kind") != "details":
+        return None
+    return {day: int(fp["total_hits"]) for day, fp in source["days"].items()}
+
+
+def plan_probed(api: Any, params: ReportParams, window: Window, work_prefix: str, *,
+                range_run: bool = False) -> dict[str, Any]:
+    """:func:`plan` (or :func:`plan_range`) with the window's restatement source facts under ``source``:
+    ONE 1-row details probe per UTC day serves both the fingerprint and the per-day ``totalHits`` (it used
+    to be two), read BEFORE extracting (data landing during the run shows as a change later)."""
+    from genesys_pipelines.restatement.source import details_source
+
+    source = details_source(api, build_query(params, window.interval()).to_api(), window)
+    planned = (plan_range if range_run else plan)(api, params, window, work_prefix, hits=hits_of(source))
+    return {**planned, "source": source}
+
+
+def plan(api: Any, params: ReportParams, window: Window, work_prefix: str,
+         hits: Mapping[str, int] | None = None) -> dict[str, Any]:
     """The query bodies and the extraction method: sync while each UTC day's totalHits is under the
-    ceiling, else the async job (only on a window the datalake already holds)."""
+    ceiling, else the async job (only on a window the datalake already holds). ``hits``: the per-UTC-day
+    ``totalHits`` when already read (:func:`plan_probed`), else one 1-row page per day here."""
     query = build_query(params, window.interval()).to_api()
-    hits = day_hits(api, query) if params.mode == "auto" else {}
+    if params.mode != "auto":
+        hits = {}
+    elif hits is None:
+        hits = day_hits(api, query)
+    hits = dict(hits)
     mode = choose_mode(params.mode, hits, DETAILS_CEILING)
     available = check_data_availability(api, window.end) if mode == "async" else None
     return {
@@ -72,17 +99,19 @@ def plan(api: Any, params: ReportParams, window: Window, work_prefix: str) -> di
     }
 
 
-def plan_range(api: Any, params: ReportParams, window: Window, work_prefix: str) -> dict[str, Any]:
+def plan_range(api: Any, params: ReportParams, window: Window, work_prefix: str,
+               hits: Mapping[str, int] | None = None) -> dict[str, Any]:
     """The plan of a range run that publishes day partitions (``ranges``): per-day ``totalHits`` (one
     1-row page per UTC day), the cost of each extraction method and the one chosen, the query bodies over
-    the whole range. The cost estimate is returned under ``range`` (logged and audited by the caller)."""
+    the whole range. The cost estimate is returned under ``range`` (logged and audited by the caller).
+    ``hits``: the per-UTC-day ``totalHits`` when already read (:func:`plan_probed`)."""
     import logging
 
     from genesys_pipelines.conversation_report import ranges
 
     days = ranges.range_days(window)
     query = build_query(params, window.interval()).to_api()
-    hits = day_hits(api, query)
+    hits = dict(hits) if hits is not None else day_hits(api, query)
     available_at = None
     if params.mode != "sync":
         try:

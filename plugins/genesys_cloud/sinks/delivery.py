@@ -303,3 +303,19 @@ def restated_audit(published: Published, block: dict[str, Any]) -> dict[str, Any
     return {"event": RESTATED, "entity_type": "partition", "entity_id": f"{published.partition}#v{block['version']}",
             "status": RESTATED, "latency_ms": None, "record_count": None,
             "details": {k: block.get(k) for k in ("version", "content_digest", "restated_from", "reason")}}
+
+
+def deliver_partitions(context: Mapping[str, Any], parts: list[tuple[Window, Mapping[str, Any]]], *, asset: Any,
+                       alias: Any, event_extra: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]) -> list[dict[str, Any]]:
+    """:func:`deliver` each ``(window, Delivery fields)`` in order (a range run's day partitions, or one
+    window), then ONE asset event per partition, as each day's own run emits it (``event_extra(window dict,
+    published)``): the last on ``asset`` itself, the others through ``alias`` (a task emits a single event
+    per outlet asset; an alias emits one per ``add``), so consumers see one window per event. The published
+    XComs, in order."""
+    done = [(window.to_dict(), deliver(context, Delivery(**dict(what)), window=window).to_xcom())
+            for window, what in parts]
+    *earlier, (last_window, last) = done
+    context["outlet_events"][asset].extra = event_extra(last_window, last)
+    for window_dict, published in earlier:
+        context["outlet_events"][alias].add(asset, extra=event_extra(window_dict, published))
+    return [published for _, published in done]

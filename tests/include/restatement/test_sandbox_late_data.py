@@ -45,3 +45,56 @@ def test_the_data_lake_can_lag(sandbox: Any) -> None:
     assert sandbox.admin.post("/_sandbox/data_availability", json={"lag_hours": -1}).status_code == 400
     sandbox.reset()
     assert availability(sandbox).startswith("2026-06-11T05:")
+
+
+def day_columns(synth: Any, day: Any) -> dict[str, Any]:
+    import numpy as np
+
+    blocks = list(synth.iter_blocks(day))
+    ids = np.concatenate([b.h1 for b in blocks]), np.concatenate([b.h2 for b in blocks])
+    ends = np.concatenate([b.end for b in blocks])
+    starts = np.concatenate([b.start for b in blocks])
+    return {(int(a), int(b)): (int(s), int(e)) for a, b, s, e in zip(*ids, starts, ends, strict=True)}
+
+
+def test_late_data_only_adds_conversations_so_the_latest_end_never_decreases() -> None:
+    """Late data used to regenerate the whole day (every start time scales with the day's count): the
+    day's conversations changed and its latest conversationEnd could go DOWN (the restatement probe then
+    saw a change no real late data makes). The day's conversations now stay as they were."""
+    from datetime import UTC, date, datetime, timedelta
+
+    from genesys_sandbox.org import build_org
+    from genesys_sandbox.synth import Synth, synth_org_from
+
+    now = datetime(2026, 6, 11, 6, tzinfo=UTC)
+    for scale, batches in ((200, (1, 5)), (2000, (5, 50))):
+        for back in range(2, 9):
+            day = date(2026, 6, 11) - timedelta(days=back)
+            synth = Synth(synth_org_from(build_org(1234, now)), 1234, scale)
+            before = day_columns(synth, day)
+            latest = max(e for _, e in before.values())
+            for n, added in enumerate(batches, start=1):
+                synth.add_late(day, added)
+                after = day_columns(synth, day)
+                assert len(after) == len(before) + added
+                assert {k: after[k] for k in before} == before  # every earlier conversation unchanged
+                starts = [s for s, _ in sorted(after.values())]
+                assert max(e for _, e in after.values()) >= latest, (scale, day, n)
+                blocks = list(synth.iter_blocks(day))
+                merged = [int(s) for b in blocks for s in b.start]
+                assert merged == sorted(merged) and sorted(merged) == starts  # still in start order
+                before, latest = after, max(e for _, e in after.values())
+
+
+def test_the_probe_of_a_day_with_late_data_sees_more_hits_and_a_latest_end_no_earlier(sandbox: Any) -> None:
+    days = [(f"2026-06-0{d}", f"2026-06-0{d + 1}") for d in range(2, 9)]
+    before = {d: details(sandbox, d, n) for d, n in days}
+    for d, _ in days:
+        assert sandbox.admin.post("/_sandbox/late_data", json={"day": d, "conversations": 3}).status_code == 200
+    try:
+        for d, n in days:
+            after = details(sandbox, d, n)
+            assert after["totalHits"] == before[d]["totalHits"] + 3
+            assert after["conversations"][0]["conversationEnd"] >= before[d]["conversations"][0]["conversationEnd"], d
+    finally:
+        sandbox.reset()
