@@ -137,9 +137,20 @@ def test_sync_and_async_give_identical_correct_outputs(sandbox: Any, dag: Any) -
         assert set(filter(None, r["wrapup_codes"].split("|"))) == e["codes"]
     total = sum(e["n"] for e in expected.values())
     assert total > 100
-    # names next to ids: the fixture campaign's queue is named from the campaign listing
-    queue_names = {r["queueId"]: r["queueName"] for r in report}
-    assert queue_names[sandbox.fixtures["normal_queue"]], queue_names
+    # names next to ids, from the real listings: every queue (the inbound-only one no campaign uses too)
+    # and every wrap-up code, in the same order as the ids
+    from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
+
+    with GenesysCloudHook() as hook:
+        listed_queues = {q.id: q.name for q in hook.list_queues()}
+        listed_codes = {c.id: c.name for c in hook.list_wrapup_codes()}
+    queue_names = {r["queueId"]: r["queueName"] for r in report if r["queueId"]}
+    assert queue_names == {q: listed_queues[q] for q in queue_names}
+    assert queue_names[sandbox.fixtures["inbound_queue"]] == "Inbound Support"
+    for r in report:
+        codes, code_names = r["wrapup_codes"].split("|"), r["wrapup_code_names"].split("|")
+        assert code_names == [listed_codes[c] for c in codes] if r["wrapup_codes"] else code_names == [""]
+    assert any(r["wrapup_code_names"] for r in report)
 
     import pyarrow.parquet as pq
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from genesys_pipelines.conversation_report.names import names_from_campaigns, needs_names
+from genesys_pipelines.conversation_report.names import resolve_names
 from genesys_pipelines.conversation_report.params import ReportParams
 from genesys_pipelines.conversation_report.query import build_async_query, build_query, choose_mode
 from genesys_pipelines.windows import Window, format_interval, parse_instant, utc_days
@@ -59,9 +59,10 @@ def plan(api: Any, params: ReportParams, window: Window, work_prefix: str) -> di
     hits = day_hits(api, query) if params.mode == "auto" else {}
     mode = choose_mode(params.mode, hits, DETAILS_CEILING)
     available = check_data_availability(api, window.end) if mode == "async" else None
+    resolved = resolve_names(api, params.group_by)  # once per run, from the org's listings (small: id -> name)
     return {
-        # names next to queue / campaign ids, from one walk of the campaign listing (small: id -> name)
-        "names": names_from_campaigns(api.list_campaigns()) if needs_names(params.group_by) else {},
+        "names": resolved["names"],
+        "names_missing": resolved["missing"],
         "mode": mode,
         "method": "sync" if mode == "sync" else "job",
         "data_availability_date": available,
@@ -95,8 +96,10 @@ def plan_range(api: Any, params: ReportParams, window: Window, work_prefix: str)
         "Range run of %d reporting days (%s conversations): sync query ~%d requests, async job ~%d requests: "
         "%s (%s)", len(days), cost["conversations"], cost["sync_requests"], cost["job_requests"], cost["mode"],
         cost["reason"])
+    resolved = resolve_names(api, params.group_by)  # once for the whole range: every day gets the same names
     return {
-        "names": names_from_campaigns(api.list_campaigns()) if needs_names(params.group_by) else {},
+        "names": resolved["names"],
+        "names_missing": resolved["missing"],
         "mode": cost["mode"],
         "method": "sync" if cost["mode"] == "sync" else "job",
         "data_availability_date": available_at if cost["mode"] == "async" else None,
@@ -149,8 +152,8 @@ def flatten(store: Any, extracted: Mapping[str, Any]) -> dict[str, Any]:
 
 def aggregate(store: Any, params: ReportParams, window: Window, flat: Mapping[str, Any],
               names: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, Any]:
-    """Vectorised per-group report from the session table, staged in the requested formats (queue and
-    campaign ids followed by their ``names``)."""
+    """Vectorised per-group report from the session table, staged in the requested formats (queue, campaign
+    and wrap-up code ids followed by their ``names``)."""
     from genesys_pipelines.conversation_report.aggregate import aggregate as aggregate_report
     from genesys_pipelines.conversation_report.aggregate import read_session_batches
     from genesys_pipelines.conversation_report.export import CONTENT_TYPES, render
