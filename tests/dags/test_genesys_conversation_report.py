@@ -158,6 +158,11 @@ def test_sync_and_async_give_identical_correct_outputs(sandbox: Any, dag: Any) -
     assert len(set(sessions.column("conversation_id").to_pylist())) == total
     starts = sessions.column("conversation_start").to_pylist()
     assert starts == sorted(starts)
+    # the session table names each wrap-up code too, in the column after it
+    columns = sessions.column_names
+    assert columns[columns.index("wrap_up_code") + 1] == "wrap_up_code_name"
+    pairs = set(zip(sessions.column("wrap_up_code").to_pylist(), sessions.column("wrap_up_code_name").to_pylist(), strict=True))
+    assert {(c, n) for c, n in pairs if c} == {(c, listed_codes[c]) for c, _ in pairs if c} and (None, None) in pairs
     document = json.loads(files["report.json"])
     assert [row["conversation_count"] for row in document["rows"]] == [int(r["conversation_count"]) for r in report]
 

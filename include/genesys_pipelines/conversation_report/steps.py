@@ -112,7 +112,7 @@ def plan_range(api: Any, params: ReportParams, window: Window, work_prefix: str)
 
 
 def flatten_days(store: Any, day_stores: list[Any], days: list[Window],
-                 extracted: Mapping[str, Any]) -> list[dict[str, Any]]:
+                 extracted: Mapping[str, Any], names: Mapping[str, Mapping[str, str]] | None = None) -> list[dict[str, Any]]:
     """:func:`flatten` for a range run: the range's chunks (downloaded once) cut by reporting day, each
     day's session table merged and staged in ``day_stores[i]`` (the day's own partition)."""
     from genesys_pipelines.conversation_report.chunks import write_session_table
@@ -125,7 +125,7 @@ def flatten_days(store: Any, day_stores: list[Any], days: list[Window],
         for i, (day_store, day_paths) in enumerate(zip(day_stores, per_day, strict=True)):
             started = time.monotonic()
             target = Path(tmp) / f"{i:04d}-{SESSIONS}"
-            merged = write_session_table(day_paths, str(target))
+            merged = write_session_table(day_paths, str(target), code_names=_code_names(names))
             key = day_store.stage_file(SESSIONS, target, content_type="application/vnd.apache.parquet",
                                        rows=merged.rows)
             out.append({"session_key": key, "conversations": merged.conversations, "rows": merged.rows,
@@ -134,16 +134,21 @@ def flatten_days(store: Any, day_stores: list[Any], days: list[Window],
     return out
 
 
-def flatten(store: Any, extracted: Mapping[str, Any]) -> dict[str, Any]:
+def _code_names(names: Mapping[str, Mapping[str, str]] | None) -> dict[str, str]:
+    return dict((names or {}).get("wrapUpCode") or {})
+
+
+def flatten(store: Any, extracted: Mapping[str, Any],
+            names: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, Any]:
     """K-way merge of the extraction's sorted chunks into the session table (dedupe on conversationId),
-    staged as ``sessions.parquet``."""
+    staged as ``sessions.parquet`` (each ``wrap_up_code`` followed by its name from ``names``)."""
     from genesys_pipelines.conversation_report.chunks import write_session_table
 
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="conversation_report_") as tmp:
         paths = store.download(list(extracted["chunk_keys"]), Path(tmp) / "chunks")
         target = Path(tmp) / SESSIONS
-        merged = write_session_table(paths, str(target))
+        merged = write_session_table(paths, str(target), code_names=_code_names(names))
         key = store.stage_file(SESSIONS, target, content_type="application/vnd.apache.parquet", rows=merged.rows)
     return {"session_key": key, "conversations": merged.conversations, "rows": merged.rows,
             "duplicates": extracted["duplicates"] + merged.duplicates, "extract_seconds": extracted["seconds"],
