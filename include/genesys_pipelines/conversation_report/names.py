@@ -56,15 +56,15 @@ def names_from_listing(entities: Iterable[Any]) -> dict[str, str]:
     return dict(sorted((e.id, e.name) for e in entities if e.id and e.name))
 
 
-def _listed(what: str, read: Callable[[], Any], missing: dict[str, str]) -> Any:
+def _listed(what: str, read: Callable[[], Any], missing: dict[str, str], listing: str | None = None) -> Any:
     """``read()``, or None after a WARNING when the listing fails (recorded in ``missing[what]``)."""
     try:
         return read()
     except Exception as exc:  # noqa: BLE001 - names are decoration: any failure leaves them empty, said aloud
-        reason = f"{type(exc).__name__}: {str(exc)[:300]}"
-        missing[what] = reason
-        log.warning("Names of %s left empty in the report: %s failed (%s); the ids are unaffected",
-                    what, LISTINGS[what], reason)
+        listing = listing or LISTINGS[what]
+        reason = f"{listing} failed: {type(exc).__name__}: {str(exc)[:300]}"
+        missing[what] = f"{missing[what]}; {reason}" if what in missing else reason
+        log.warning("Names of %s left empty in the report: %s; the ids are unaffected", what, reason)
         return None
 
 
@@ -82,14 +82,15 @@ def resolve_names(api: Any, group_by: Sequence[str]) -> dict[str, Any]:
         if queues is not None:
             names["queueId"] = queues
     if "outboundCampaignId" in group_by or ("queueId" in group_by and "queueId" not in names):
-        campaigns = _listed("outboundCampaignId", lambda: names_from_campaigns(api.list_campaigns()), missing)
+        # the campaigns' listing: campaign names, and queue names for the queues campaigns use (the fallback)
+        what = "outboundCampaignId" if "outboundCampaignId" in group_by else "queueId"
+        campaigns = _listed(what, lambda: names_from_campaigns(api.list_campaigns()), missing,
+                            LISTINGS["outboundCampaignId"])
         if campaigns is not None:
             if "outboundCampaignId" in group_by:
                 names["outboundCampaignId"] = campaigns["outboundCampaignId"]
             if "queueId" in group_by and "queueId" not in names:
                 names["queueId"] = campaigns["queueId"]  # the queues campaigns use; others stay unnamed
-        if "outboundCampaignId" not in group_by:
-            missing.pop("outboundCampaignId", None)  # only the queue fallback failed: queueId says it
     codes = _listed("wrapUpCode", lambda: names_from_listing(api.list_wrapup_codes()), missing)
     if codes is not None:
         names["wrapUpCode"] = codes

@@ -110,6 +110,7 @@ def test_a_failed_listing_leaves_its_names_empty_with_a_warning(caplog: pytest.L
     # the campaign fallback failing too: still no failure, queueId names empty
     resolved = resolve_names(Api(failing=("list_queues", "list_campaigns")), ["queueId"])
     assert resolved["names"] == {"wrapUpCode": {W1: "Sale", W2: "Wrong Number"}} and set(resolved["missing"]) == {"queueId"}
+    assert "routing/queues" in resolved["missing"]["queueId"] and "outbound/campaigns" in resolved["missing"]["queueId"]
     rows = [row("voice", Q1, None, (W1,))]
     out = render(rows, ["queueId"], WINDOW, ["csv"], resolved["names"])
     [parsed] = csv.DictReader(io.StringIO(out["csv"].decode()))
