@@ -90,7 +90,7 @@ def day_run(hook: Any, conf: dict[str, Any], run_id: str, tmp: Path) -> None:
     publisher = PartitionPublisher(DAG_ID, window.local_start(), window.local_end(), run_id)
     planned = steps.plan(hook, params, window, publisher.work_prefix)
     planned["source"] = details_source(hook, planned["query"], window)
-    flat = steps.flatten(publisher, extract(hook, planned, publisher, tmp))
+    flat = steps.flatten(publisher, extract(hook, planned, publisher, tmp), planned["names"])
     report = steps.aggregate(publisher, params, window, flat, planned["names"])
     publish(publisher, params, window, planned, flat, report)
     publisher.clear_work()
@@ -113,7 +113,7 @@ def range_run(hook: Any, conf: dict[str, Any], run_id: str, tmp: Path) -> dict[s
     planned = steps.plan_range(hook, params, window, publisher.work_prefix)
     planned["source"] = details_source(hook, planned["query"], window)
     extracted = extract(hook, planned, publisher, tmp)
-    flats = steps.flatten_days(publisher, day_publishers, days, extracted)
+    flats = steps.flatten_days(publisher, day_publishers, days, extracted, planned["names"])
     for pub, day, day_plan, flat in zip(day_publishers, days, ranges.day_plans(planned, days), flats, strict=True):
         report = steps.aggregate(pub, params, day, flat, planned["names"])
         publish(pub, params, day, day_plan, flat, report)
