@@ -88,7 +88,7 @@ def day_run(hook: Any, conf: dict[str, Any], run_id: str, tmp: Path) -> None:
                             run_after=datetime(2026, 6, 11, 6, tzinfo=UTC))
     publisher = PartitionPublisher(DAG_ID, window.local_start(), window.local_end(), run_id)
     planned = steps.plan_probed(hook, params, window, publisher.work_prefix)
-    flat = steps.flatten(publisher, extract(hook, planned, publisher, tmp))
+    flat = steps.flatten(publisher, extract(hook, planned, publisher, tmp), planned["names"])
     report = steps.aggregate(publisher, params, window, flat, planned["names"])
     publish(publisher, params, window, planned, flat, report)
     publisher.clear_work()
@@ -109,7 +109,7 @@ def range_run(hook: Any, conf: dict[str, Any], run_id: str, tmp: Path) -> dict[s
     day_publishers = [PartitionPublisher(DAG_ID, d.local_start(), d.local_end(), run_id) for d in days]
     planned = steps.plan_probed(hook, params, window, publisher.work_prefix, range_run=True)
     extracted = extract(hook, planned, publisher, tmp)
-    flats = steps.flatten_days(publisher, day_publishers, days, extracted)
+    flats = steps.flatten_days(publisher, day_publishers, days, extracted, planned["names"])
     for pub, day, day_plan, flat in zip(day_publishers, days, ranges.day_plans(planned, days), flats, strict=True):
         report = steps.aggregate(pub, params, day, flat, planned["names"])
         publish(pub, params, day, day_plan, flat, report)

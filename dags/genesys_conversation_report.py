@@ -62,13 +62,13 @@ def genesys_conversation_report() -> None:
                                  range_run=bool(range_days(cfg)))
 
     @task
-    def flatten(cfg: dict[str, Any], extracted: dict[str, Any]) -> dict[str, Any]:
-        """K-way merge of the chunks into the session table (dedupe on conversationId), staged."""
+    def flatten(cfg: dict[str, Any], extracted: dict[str, Any], names: dict[str, Any]) -> dict[str, Any]:
+        """K-way merge of the chunks into the session table (dedupe on conversationId, code names), staged."""
         from genesys_pipelines.conversation_report import steps
 
         if days := range_days(cfg):
-            return {"days": steps.flatten_days(store(cfg), [s for _, s in days], [d for d, _ in days], extracted)}
-        return steps.flatten(store(cfg), extracted)
+            return {"days": steps.flatten_days(store(cfg), [s for _, s in days], [d for d, _ in days], extracted, names)}
+        return steps.flatten(store(cfg), extracted, names)
 
     @task
     def aggregate(cfg: dict[str, Any], flat: dict[str, Any], names: dict[str, Any]) -> dict[str, Any]:
@@ -111,7 +111,7 @@ def genesys_conversation_report() -> None:
         task_id="extract", query=planned["query"], job_query=planned["async_query"], method=planned["method"],
         s3_prefix=planned["chunks_prefix"], writer="genesys_pipelines.conversation_report.chunks:ChunkWriter",
         pool=API_POOL)
-    flat = flatten(cfg, extracted.output)
+    flat = flatten(cfg, extracted.output, planned["names"])
     publish(cfg, planned, flat, aggregate(cfg, flat, planned["names"]))
 
 

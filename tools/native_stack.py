@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bootstrap import connection_env, load_settings
 from cryptography.fernet import Fernet
 
 from genesys_sandbox.devstack import Stack, free_port, start_stack, wait_http
@@ -295,7 +294,10 @@ def airflow_env(
         # apply reads the approval task's recorded answer from the api-server (connection airflow_api)
         "GENESYS_AIRFLOW_API_URL": f"http://127.0.0.1:{api_port}",
     }
-    env.update(connection_env(load_settings(env=env)))
+    # No AIRFLOW_CONN_* here: tasks read environment connections before the metadata DB, so an exported
+    # connection would hide every UI edit. As in docker-compose and `make airflow`, the connections live in
+    # the DB only: the init step (INIT_COMMANDS: tools/bootstrap.py, rendered with this env) creates the
+    # missing ones and never overwrites one that exists.
     return env
 
 

@@ -26,6 +26,8 @@ FIXTURES: dict[str, str] = {
     "no_planning_group_campaign": "c0ffee00-0000-4000-8000-000000000004",
     "normal_queue": "c0ffee00-0000-4000-8000-0000000000a1",
     "no_planning_group_queue": "c0ffee00-0000-4000-8000-0000000000a4",
+    # inbound only: no campaign uses it (its name comes only from the queue listing).
+    "inbound_queue": "c0ffee00-0000-4000-8000-0000000000a5",
     "normal_contact_list": "c0ffee00-0000-4000-8000-0000000000b1",
     "business_unit": "c0ffee00-0000-4000-8000-0000000000c1",
     "normal_planning_group": "c0ffee00-0000-4000-8000-0000000000d1",
@@ -227,6 +229,10 @@ def build_org(seed: int, now: datetime) -> Org:
             connect_rate=round(rng.uniform(0.25, 0.55), 3),
             success_rate=round(rng.uniform(0.08, 0.3), 3),
         )
+
+    # An inbound-only queue, added after every campaign and user took theirs: no campaign uses it, so
+    # only GET /api/v2/routing/queues names it (it carries inbound conversations like the others).
+    org.queues.append({"id": FIXTURES["inbound_queue"], "name": "Inbound Support", "divisionId": home["id"]})
 
     # Every third campaign (and the normal fixture) starts with a schedule in the coming days.
     for index, campaign in enumerate(org.campaigns.values()):

@@ -110,6 +110,7 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Requirement] = {
     ("GET", f"{_V2}/outbound/contactlists/{{contactListId}}"): _any("outbound:contactList:view"),
     ("GET", f"{_V2}/outbound/wrapupcodemappings"): _any("outbound:wrapUpCodeMapping:view"),
     ("GET", f"{_V2}/routing/wrapupcodes"): _all("routing:wrapupCode:view"),
+    ("GET", f"{_V2}/routing/queues"): _any("routing:queue:view"),
     ("GET", f"{_V2}/outbound/schedules/campaigns"): _any(
         "outbound:schedule:view", "outbound:campaign:viewSchedule"
     ),

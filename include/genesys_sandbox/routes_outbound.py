@@ -31,6 +31,7 @@ from genesys_pipelines.models.outbound import (
     WrapupCodeEntityListing,
     WrapUpCodeMapping,
 )
+from genesys_pipelines.models.routing import QueueEntityListing
 from genesys_sandbox.clock import format_instant
 from genesys_sandbox.errors import ApiError, not_found
 from genesys_sandbox.responses import api_json, page_listing, paging_params
@@ -406,29 +407,100 @@ def wrapup_code_mappings(request: Request) -> JSONResponse:
     return api_json(request, WrapUpCodeMapping, _state(request).org.wrapup_mapping)
 
 
+def _name_matches(value: str, pattern: str) -> bool:
+    """The routing listings' ``name`` filter: case-insensitive, leading and trailing asterisks allowed
+    (``sal*`` a prefix, ``*sale`` a suffix, ``*sal*`` a substring), else the whole name."""
+    value, needle = value.lower(), pattern.lower().strip("*")
+    lead, trail = pattern.startswith("*"), pattern.endswith("*") and len(pattern) > 1
+    if lead and trail:
+        return needle in value
+    if lead:
+        return value.endswith(needle)
+    if trail:
+        return value.startswith(needle)
+    return value == needle
+
+
+def _filtered(items: list[dict[str, Any]], name: str | None, ids: list[str] | None,
+              division_ids: list[str] | None, division_of: Any) -> list[dict[str, Any]]:
+    """``id`` and ``divisionId`` are repeatable (``?id=a&id=b``; comma-separated values accepted too)."""
+    if ids:
+        wanted = {i for value in ids for i in value.split(",")}
+        items = [i for i in items if i["id"] in wanted]
+    if division_ids:
+        divisions = {d for value in division_ids for d in value.split(",")}
+        items = [i for i in items if division_of(i) in divisions]
+    if name:
+        items = [i for i in items if _name_matches(i["name"], name)]
+    return items
+
+
+#: Largest page of the routing listings (assumed 500: the SDK docs give no cap for these two operations;
+#: 500 is the documented cap of their division-view sibling ``GET /api/v2/routing/queues/divisionviews/all``).
+ROUTING_PAGE_MAX = 500
+
+
 @router.get("/api/v2/routing/wrapupcodes")
 def list_wrapup_codes(
     request: Request,
     pageSize: int | None = None,
     pageNumber: int | None = None,
+    sortBy: str = "name",
+    sortOrder: str = "ascending",
     name: str | None = None,
     id: list[str] | None = Query(default=None),
-    sortOrder: str = "ascending",
+    divisionId: list[str] | None = Query(default=None),
 ) -> JSONResponse:
-    size, number = paging_params(pageSize, pageNumber, maximum=500)
-    codes = list(_state(request).org.wrapup_codes)
-    if id:
-        wanted = {i for value in id for i in value.split(",")}
-        codes = [c for c in codes if c["id"] in wanted]
-    if name:
-        # "trailing asterisks allowed": a prefix match, else an exact (case-insensitive) one.
-        needle = name.lower()
-        codes = [
-            c for c in codes
-            if (c["name"].lower().startswith(needle.rstrip("*")) if needle.endswith("*") else c["name"].lower() == needle)
-        ]
-    codes.sort(key=lambda c: c["name"].lower(), reverse=sortOrder.lower().startswith("desc"))
+    size, number = paging_params(pageSize, pageNumber, maximum=ROUTING_PAGE_MAX)
+    codes = _filtered(list(_state(request).org.wrapup_codes), name, id, divisionId, lambda c: c["division"]["id"])
+    # "'Sort by' param is ignored unless [name] is provided": the listing is by name otherwise.
+    key = "id" if (sortBy == "id" and name) else "name"
+    codes.sort(key=lambda c: c[key].lower(), reverse=sortOrder.lower().startswith("desc"))
     return api_json(request, WrapupCodeEntityListing, page_listing(request, codes, size, number))
+
+
+def _queue_entity(org: Any, queue: dict[str, Any]) -> dict[str, Any]:
+    """The ``Queue`` the listing answers for one org queue (members: the agents holding it)."""
+    division = next(d for d in org.divisions if d["id"] == queue["divisionId"])
+    members = sum(queue["id"] in user["queueIds"] for user in org.users)
+    stamp = format_instant(org.created)
+    return {
+        "id": queue["id"],
+        "name": queue["name"],
+        "division": {**division, "selfUri": f"/api/v2/authorization/divisions/{division['id']}"},
+        "dateCreated": stamp,
+        "dateModified": stamp,
+        "createdBy": "sandbox",
+        "modifiedBy": "sandbox",
+        "memberCount": members,
+        "userMemberCount": members,
+        "joinedMemberCount": members,
+        "acwSettings": {"wrapupPrompt": "MANDATORY_TIMEOUT", "timeoutMs": 30_000},
+        "skillEvaluationMethod": "ALL",
+        "autoAnswerOnly": False,
+        "enableTranscription": False,
+        "enableManualAssignment": False,
+        "selfUri": f"/api/v2/routing/queues/{queue['id']}",
+    }
+
+
+@router.get("/api/v2/routing/queues")
+def list_queues(
+    request: Request,
+    pageNumber: int | None = None,
+    pageSize: int | None = None,
+    sortOrder: str = "asc",
+    name: str | None = None,
+    id: list[str] | None = Query(default=None),
+    divisionId: list[str] | None = Query(default=None),
+) -> JSONResponse:
+    """Every queue of the org, by name (``sortOrder`` asc|desc: "results are sorted by name")."""
+    size, number = paging_params(pageSize, pageNumber, maximum=ROUTING_PAGE_MAX)
+    org = _state(request).org
+    queues = _filtered(list(org.queues), name, id, divisionId, lambda q: q["divisionId"])
+    queues.sort(key=lambda q: q["name"].lower(), reverse=sortOrder.lower().startswith("desc"))
+    entities = [_queue_entity(org, q) for q in queues]
+    return api_json(request, QueueEntityListing, page_listing(request, entities, size, number))
 
 
 # Campaign schedules ----------------------------------------------------------------------------

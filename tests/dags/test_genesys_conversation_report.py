@@ -137,9 +137,20 @@ def test_sync_and_async_give_identical_correct_outputs(sandbox: Any, dag: Any) -
         assert set(filter(None, r["wrapup_codes"].split("|"))) == e["codes"]
     total = sum(e["n"] for e in expected.values())
     assert total > 100
-    # names next to ids: the fixture campaign's queue is named from the campaign listing
-    queue_names = {r["queueId"]: r["queueName"] for r in report}
-    assert queue_names[sandbox.fixtures["normal_queue"]], queue_names
+    # names next to ids, from the real listings: every queue (the inbound-only one no campaign uses too)
+    # and every wrap-up code, in the same order as the ids
+    from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
+
+    with GenesysCloudHook() as hook:
+        listed_queues = {q.id: q.name for q in hook.list_queues()}
+        listed_codes = {c.id: c.name for c in hook.list_wrapup_codes()}
+    queue_names = {r["queueId"]: r["queueName"] for r in report if r["queueId"]}
+    assert queue_names == {q: listed_queues[q] for q in queue_names}
+    assert queue_names[sandbox.fixtures["inbound_queue"]] == "Inbound Support"
+    for r in report:
+        codes, code_names = r["wrapup_codes"].split("|"), r["wrapup_code_names"].split("|")
+        assert code_names == [listed_codes[c] for c in codes] if r["wrapup_codes"] else code_names == [""]
+    assert any(r["wrapup_code_names"] for r in report)
 
     import pyarrow.parquet as pq
 
@@ -147,6 +158,11 @@ def test_sync_and_async_give_identical_correct_outputs(sandbox: Any, dag: Any) -
     assert len(set(sessions.column("conversation_id").to_pylist())) == total
     starts = sessions.column("conversation_start").to_pylist()
     assert starts == sorted(starts)
+    # the session table names each wrap-up code too, in the column after it
+    columns = sessions.column_names
+    assert columns[columns.index("wrap_up_code") + 1] == "wrap_up_code_name"
+    pairs = set(zip(sessions.column("wrap_up_code").to_pylist(), sessions.column("wrap_up_code_name").to_pylist(), strict=True))
+    assert {(c, n) for c, n in pairs if c} == {(c, listed_codes[c]) for c, _ in pairs if c} and (None, None) in pairs
     document = json.loads(files["report.json"])
     assert [row["conversation_count"] for row in document["rows"]] == [int(r["conversation_count"]) for r in report]
 

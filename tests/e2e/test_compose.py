@@ -173,6 +173,11 @@ def test_settings_match_the_native_run(compose: dict[str, Any], env_example: dic
     compose_airflow = {k: v for k, v in common.items() if k.startswith("AIRFLOW__")}
     assert set(compose_airflow) - set(native_airflow) == set(), "compose sets what the native run does not"
     assert set(native_airflow) - set(compose_airflow) <= set(native_stack.NATIVE_ONLY)
+    # connections live in the metadata DB only (created by the init step's bootstrap), as in compose: an
+    # AIRFLOW_CONN_* variable would be read before the DB and hide every UI edit
+    assert [k for k in native if k.startswith("AIRFLOW_CONN_")] == []
+    assert [k for k in common if k.startswith("AIRFLOW_CONN_")] == []
+    assert ("python", "tools/bootstrap.py") in native_stack.INIT_COMMANDS
     same_value = ("EXECUTOR", "AUTH_MANAGER", "XCOM_BACKEND", "XCOM_OBJECTSTORAGE_THRESHOLD",
                   "XCOM_OBJECTSTORAGE_COMPRESSION", "LOAD_EXAMPLES", "DAGS_ARE_PAUSED_AT_CREATION",
                   "ENABLE_HEALTH_CHECK", "PARALLELISM", "WORKER_CONCURRENCY", "XCOM_OBJECTSTORAGE_PATH")

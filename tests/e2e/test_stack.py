@@ -298,6 +298,28 @@ def test_every_pipeline_succeeds_for_the_demo_day(wave: Wave, rest: Rest, store:
                 assert objects.get(entry["key"]) == entry["sha256"], f"{dag_id}: {entry['key']} differs from manifest"
 
 
+def test_the_runs_read_their_connections_from_the_metadata_db(wave: Wave, stack: NativeStack, store: Store) -> None:
+    """As in docker-compose and `make airflow`: no AIRFLOW_CONN_* in any component's environment (it would be
+    read before the DB and hide a UI edit); the init step's bootstrap created them in the DB, so the green
+    wave above ran on those rows."""
+    assert [k for k in stack.env if k.startswith("AIRFLOW_CONN_")] == []
+    conn = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname=store.database)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT conn_id, extra FROM connection")
+            rows = dict(cur.fetchall())
+    finally:
+        conn.close()
+    assert {"genesys_cloud_default", "aws_default", "genesys_audit"} <= set(rows), sorted(rows)
+    extra = rows["genesys_cloud_default"]
+    if not extra.startswith("{"):  # encrypted with the deployment's Fernet key
+        from cryptography.fernet import Fernet
+
+        extra = Fernet(stack.env["AIRFLOW__CORE__FERNET_KEY"].encode()).decrypt(extra.encode()).decode()
+    assert json.loads(extra)["api_base_url"] == stack.devstack.sandbox_url
+    assert wave.states, "the wave ran no pipeline"
+
+
 def test_a_manual_apply_waits_for_an_approval_answered_over_rest(wave: Wave, store: Store, rest: Rest) -> None:
     """Issue 17: the provisioning run's write needed a person's Approve; it was answered over REST (as the
     UI does), the approval body named the plan digest, and the landed writes' audit rows carry the approver."""

@@ -251,3 +251,45 @@ def test_fixture_queue_without_planning_group() -> None:
     assert org.campaigns[NORMAL]["queue"]["id"] in routed
     assert org.profiles[FIXTURES["idle_campaign"]].weight == 0
     assert org.anomaly_day == "2026-05-12" and org.business_unit["settings"]["timeZone"]
+
+
+def test_queue_listing_names_every_queue_a_campaign_does_not(api) -> None:
+    """GET /api/v2/routing/queues: every org queue (the inbound-only one too), by name, filters real."""
+    queues, number = [], 1
+    while True:
+        page = api.get("/api/v2/routing/queues", params={"pageSize": 3, "pageNumber": number}).json()
+        assert_sdk_compatible(page, "QueueEntityListing")
+        queues += page["entities"]
+        if number >= page["pageCount"]:
+            break
+        number += 1
+    names = [q["name"] for q in queues]
+    assert names == sorted(names, key=str.lower) and len(names) == page["total"] == 9
+    campaigns = api.get("/api/v2/outbound/campaigns", params={"pageSize": 100}).json()["entities"]
+    used = {c["queue"]["id"] for c in campaigns if c.get("queue")}
+    unused = [q for q in queues if q["id"] not in used]
+    assert [(q["id"], q["name"]) for q in unused] == [(FIXTURES["inbound_queue"], "Inbound Support")]
+
+    def listed(**params: object) -> list[str]:
+        return [q["name"] for q in api.get("/api/v2/routing/queues", params=params).json()["entities"]]
+
+    assert listed(name="inbound support") == ["Inbound Support"]
+    assert listed(name="*support") == ["Inbound Support"] and listed(name="inbound*") == ["Inbound Support"]
+    assert "Outbound Sales Fixture" in listed(name="*sales*") and listed(name="sales") == []
+    assert listed(id=[FIXTURES["inbound_queue"], FIXTURES["normal_queue"]]) == ["Inbound Support", "Outbound Sales Fixture"]
+    assert listed(divisionId="no-such-division") == []
+    assert listed(sortOrder="desc", pageSize=500) == sorted(names, key=str.lower, reverse=True)
+    too_big = api.get("/api/v2/routing/queues", params={"pageSize": 501})
+    assert too_big.status_code == 400 and "pageSize" in too_big.text
+
+
+def test_wrapup_code_listing_filters_like_the_platform(api) -> None:
+    def listed(**params: object) -> list[str]:
+        return [c["name"] for c in api.get("/api/v2/routing/wrapupcodes", params=params).json()["entities"]]
+
+    assert listed(name="*call*") == ["Call Back Later", "Do Not Call"]  # leading and trailing asterisks
+    assert listed(name="*party") == ["Wrong Party"] and listed(name="sale") == ["Sale"]
+    assert len(listed(divisionId=FIXTURES["home_division"], pageSize=500)) == 12
+    assert listed(divisionId="no-such-division") == []
+    assert listed(sortOrder="descending")[0] == "Wrong Party"
+    assert api.get("/api/v2/routing/wrapupcodes", params={"pageSize": 501}).status_code == 400

@@ -266,3 +266,14 @@ def test_limits_defaults_differ_from_configured_values_and_docs_list_them() -> N
     # The docs quote the platform defaults, the same numbers /defaults reports.
     assert documented == default_values
     assert all(n["friendlyName"] for n in namespaces.values())
+
+
+def test_routing_listings_need_their_own_view_permission() -> None:
+    client = sandbox_with("queues:pw:routing:queue:view", "codes:pw:routing:wrapupCode:view")
+    queues, codes = token_for(client, "queues"), token_for(client, "codes")
+    assert client.get("/api/v2/routing/queues", headers=queues).status_code == 200
+    assert_forbidden(client.get("/api/v2/routing/queues", headers=codes), "missing.any.permissions",
+                     ["routing:queue:view"])
+    assert client.get("/api/v2/routing/wrapupcodes", headers=codes).status_code == 200
+    assert_forbidden(client.get("/api/v2/routing/wrapupcodes", headers=queues), "missing.permissions",
+                     ["routing:wrapupCode:view"])

@@ -22,6 +22,7 @@ from genesys_cloud.hooks.analytics import AnalyticsVerbs
 from genesys_cloud.hooks.exports import ExportVerbs
 from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
 from genesys_cloud.hooks.outbound import OutboundVerbs
+from genesys_cloud.hooks.routing import RoutingVerbs
 from genesys_cloud.hooks.wfm import WfmVerbs
 from genesys_cloud.hooks.writes import WriteVerbs
 from genesys_pipelines.campaign_stats import queries as stats_queries
@@ -29,7 +30,7 @@ from genesys_pipelines.conversation_report.params import validate_params as repo
 from genesys_pipelines.conversation_report.query import build_async_query, build_query
 from genesys_pipelines.windows import Window
 
-VERB_CLASSES = (OutboundVerbs, AnalyticsVerbs, ExportVerbs, WfmVerbs, WriteVerbs)
+VERB_CLASSES = (OutboundVerbs, RoutingVerbs, AnalyticsVerbs, ExportVerbs, WfmVerbs, WriteVerbs)
 #: Verbs not called directly here, and why.
 NOT_EXERCISED = {
     "download_export": "fetches the export's downloadUrl (a signed file URL, not an API operation)",
@@ -90,6 +91,10 @@ def _exercise_sync(hook: Recording, sandbox, window: Window) -> None:
     hook.delete_campaign_schedule(campaign)
     hook.contact_list_size(contact_list)
     hook.wrapup_code_mappings()
+    list(hook.list_queues())
+    list(hook.list_queues(name="*sales*", division_ids=[fx["home_division"]]))
+    list(hook.list_wrapup_codes())
+    list(hook.list_wrapup_codes(name="sal*", division_ids=[fx["home_division"]]))
 
     hook.aggregates_query(stats_queries.window_totals_query([campaign], window))
     query = build_query(report_params({}), window.interval()).to_api()
@@ -164,6 +169,8 @@ def test_every_query_parameter_sent_is_one_the_sdk_operation_takes(journal) -> N
     sent = {(r["method"], r["path"], name) for r in entries for name in r["query"]}
     assert ("GET", "/api/v2/outbound/campaigns", "pageSize") in sent
     assert ("GET", "/api/v2/analytics/reporting/exports", "pageNumber") in sent
+    for listing in ("/api/v2/routing/queues", "/api/v2/routing/wrapupcodes"):
+        assert {("GET", listing, name) for name in ("pageSize", "pageNumber", "name", "divisionId")} <= sent
     assert ("PUT", "/api/v2/outbound/campaigns/{campaignId}", "useMaxCallsPerAgentDecimal") in sent
     assert any(name == "cursor" or name == "pageSize" for (_, path, name) in sent if path.endswith("/results"))
     assert {(r["method"], r["path"]) for r in entries} >= {
@@ -194,5 +201,9 @@ def test_the_check_accepts_what_the_sdk_takes() -> None:
     assert query_problems("GET", "/api/v2/analytics/reporting/exports", ["pageSize", "pageNumber"]) == []
     assert query_problems("GET", "/api/v2/outbound/campaigns",
                           ["pageSize", "pageNumber", "contactListId", "distributionQueueId"]) == []
+    assert query_problems("GET", "/api/v2/routing/queues",
+                          ["pageSize", "pageNumber", "sortOrder", "name", "id", "divisionId"]) == []
+    assert query_problems("GET", "/api/v2/routing/wrapupcodes",
+                          ["pageSize", "pageNumber", "sortBy", "sortOrder", "name", "id", "divisionId"]) == []
     assert query_problems("DELETE", "/api/v2/outbound/campaigns/{campaignId}/nothing", []) != []
     assert len(sdk_operations()) > 1000

@@ -25,11 +25,14 @@ OPEN = "2026-05-15T11:00:00.000Z/2026-05-15T13:00:00.000Z"
 # "peer"), and an open segment no longer carries a disconnectType (ongoing conversations, OPEN window).
 # The old digests were re-checked against the previous generator before replacing them, so nothing
 # but that change moved them.
+# Re-pinned on purpose (issue 14, names next to ids): the org gained an inbound-only queue no campaign uses
+# ("Inbound Support"), which takes a share of the inbound conversations. With that queue left out of the
+# inbound traffic the old digests still held, so nothing but that change moved them.
 EXPECTED = {
     # (validated?, interval): sha256 over every results page (pageSize 500), in order
-    (False, DAY): "f4393f84c51643eb24084bdd4c01408a289f0f5a008c19ce6bdb24c115045b3f",
-    (True, DAY): "b22e6449a32c86df5193d3633815aeea4177ca262436cf7925cb4478594cb5cd",
-    (False, OPEN): "9eceef7a8e0f0a4c5dbde806ffa381b4228c444805841f237d2c32093cf0d555",
+    (False, DAY): "7f6c5685f678026d348e873053eb2e909e9f709218bab360d4e0646ebd1f6e58",
+    (True, DAY): "11cf70981473c79a3c5f707c8f2e58f308c0f1897b9c973e6a644b45fb8d2c19",
+    (False, OPEN): "73a884c1914fd9142a3740fb5e2f0a27aa2cf77f98e0aea984710718e66b9091",
 }
 
 

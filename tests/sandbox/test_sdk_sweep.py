@@ -15,7 +15,7 @@ import httpx
 import pytest
 from core_support import auth_headers, make_client, sandbox_state
 from fastapi.testclient import TestClient
-from sdk_check import assert_sdk_compatible
+from sdk_check import assert_sdk_compatible, query_problems
 
 from genesys_sandbox.org import FIXTURES
 
@@ -40,6 +40,7 @@ ROUTE_MODELS: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v2/outbound/contactlists/{contactListId}"): "ContactList",
     ("GET", "/api/v2/outbound/wrapupcodemappings"): "WrapUpCodeMapping",
     ("GET", "/api/v2/routing/wrapupcodes"): "WrapupCodeEntityListing",
+    ("GET", "/api/v2/routing/queues"): "QueueEntityListing",
     ("GET", "/api/v2/outbound/schedules/campaigns"): "list[CampaignSchedule]",
     ("GET", "/api/v2/outbound/schedules/campaigns/{campaignId}"): "CampaignSchedule",
     ("PUT", "/api/v2/outbound/schedules/campaigns/{campaignId}"): "CampaignSchedule",
@@ -105,6 +106,11 @@ def _outbound(s: Sweep) -> None:
            params={"includeSize": "true"})
     s.call("GET", "/api/v2/outbound/wrapupcodemappings")
     s.call("GET", "/api/v2/routing/wrapupcodes", params={"pageSize": 100})
+    s.call("GET", "/api/v2/routing/wrapupcodes", params={"pageSize": 500, "name": "*call*", "sortBy": "name",
+                                                        "sortOrder": "descending", "divisionId": FIXTURES["home_division"]})
+    s.call("GET", "/api/v2/routing/queues", params={"pageSize": 500})
+    s.call("GET", "/api/v2/routing/queues", params={"pageSize": 2, "pageNumber": 2, "sortOrder": "desc",
+                                                   "name": "*s*", "divisionId": FIXTURES["home_division"]})
     schedule = "/api/v2/outbound/schedules/campaigns/{campaignId}"
     s.call("GET", "/api/v2/outbound/schedules/campaigns")
     body = s.call("GET", schedule, campaignId=NORMAL)
@@ -204,6 +210,23 @@ def test_every_served_route_has_an_sdk_model_entry(client: TestClient) -> None:
     served = _served_routes(client)
     assert served - set(ROUTE_MODELS) == set(), "routes without an SDK model entry"
     assert set(ROUTE_MODELS) - served == set(), "entries for routes the sandbox does not serve"
+
+
+def test_every_query_parameter_a_route_takes_is_one_the_sdk_operation_takes(client: TestClient) -> None:
+    """The sandbox takes no query parameter the real operation does not (a client relying on one would
+    work here and break against the platform)."""
+    problems, taken = [], {}
+    for route in client.app.routes:
+        path = getattr(route, "path", "")
+        dependant = getattr(route, "dependant", None)
+        if not path.startswith("/api/v2/") or dependant is None:
+            continue
+        names = [p.alias for p in dependant.query_params]
+        taken[path] = set(names)
+        problems += [p for method in route.methods - {"HEAD"} for p in query_problems(method, path, names)]
+    assert problems == []
+    assert {"pageSize", "pageNumber", "name", "id", "divisionId"} <= taken["/api/v2/routing/queues"]
+    assert query_problems("GET", "/api/v2/routing/queues", ["distributionQueueId"])  # the check can fail
 
 
 def test_the_sweep_calls_every_route(sweep: dict[Route, list[httpx.Response]]) -> None:

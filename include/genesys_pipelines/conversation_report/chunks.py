@@ -20,7 +20,7 @@ returned it), which keeps the output deterministic.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -313,10 +313,34 @@ def merge_chunks(paths: list[Path], stats: MergeStats, out_rows: int = 65_536) -
         stats.rows += held
 
 
-def write_session_table(paths: list[Path], target: Any, row_group_size: int = 65_536) -> MergeStats:
-    """Merge ``paths`` into one deterministic Parquet file at ``target`` (path or binary file object)."""
+#: The published session table's name column, right after the id it names.
+CODE_NAME = pa.field("wrap_up_code_name", pa.string())
+
+
+def published_schema() -> pa.Schema:
+    """``SESSION_SCHEMA`` with ``wrap_up_code_name`` after ``wrap_up_code``."""
+    return SESSION_SCHEMA.insert(SESSION_SCHEMA.get_field_index("wrap_up_code") + 1, CODE_NAME)
+
+
+def _with_code_names(table: pa.Table, code_names: Mapping[str, str]) -> pa.Table:
+    """``table`` with each row's wrap-up code name (null where the code is null or the listing names none)."""
+    keys = pa.array(list(code_names), pa.string())
+    found = pc.index_in(table.column("wrap_up_code"), value_set=keys)
+    names = pc.take(pa.array(list(code_names.values()), pa.string()), found)
+    return table.add_column(SESSION_SCHEMA.get_field_index("wrap_up_code") + 1, CODE_NAME, names)
+
+
+def write_session_table(paths: list[Path], target: Any, row_group_size: int = 65_536,
+                        code_names: Mapping[str, str] | None = None) -> MergeStats:
+    """Merge ``paths`` into one deterministic Parquet file at ``target`` (path or binary file object).
+
+    With ``code_names`` (wrap-up code id -> name, the run's listing; may be empty) the table carries
+    ``wrap_up_code_name`` after ``wrap_up_code`` (:func:`published_schema`)."""
     stats = MergeStats()
-    with pq.ParquetWriter(target, SESSION_SCHEMA, compression="zstd") as writer:
+    schema = SESSION_SCHEMA if code_names is None else published_schema()
+    with pq.ParquetWriter(target, schema, compression="zstd") as writer:
         for table in merge_chunks(paths, stats, out_rows=row_group_size):
+            if code_names is not None:
+                table = _with_code_names(table, code_names)
             writer.write_table(table, row_group_size=table.num_rows)  # one row group per merged table
     return stats

@@ -11,8 +11,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from genesys_pipelines.conversation_report.aggregate import METRIC_COLUMNS
-from genesys_pipelines.conversation_report.names import report_columns, with_names
+from genesys_pipelines.conversation_report.names import metric_columns, report_columns, with_names
 
 CONTENT_TYPES = {"csv": "text/csv", "json": "application/json", "parquet": "application/vnd.apache.parquet"}
 _METRIC_TYPES: dict[str, pa.DataType] = {
@@ -23,6 +22,7 @@ _METRIC_TYPES: dict[str, pa.DataType] = {
     "efficiency_score": pa.float64(),
     "wrapup_code_count": pa.int64(),
     "wrapup_codes": pa.list_(pa.string()),
+    "wrapup_code_names": pa.list_(pa.string()),
     "total_talk_s": pa.float64(),
     "total_hold_s": pa.float64(),
     "total_acw_s": pa.float64(),
@@ -32,19 +32,21 @@ _METRIC_TYPES: dict[str, pa.DataType] = {
 def report_schema(group_by: Sequence[str]) -> pa.Schema:
     return pa.schema(
         [pa.field(d, pa.string()) for d in report_columns(group_by)]
-        + [pa.field(m, _METRIC_TYPES[m]) for m in METRIC_COLUMNS]
+        + [pa.field(m, _METRIC_TYPES[m]) for m in metric_columns()]
     )
 
 
 def to_csv(rows: list[dict[str, Any]], group_by: Sequence[str]) -> bytes:
-    """One line per group; wrap-up codes joined with ``|``; a missing value is an empty cell."""
+    """One line per group; wrap-up codes (and their names) joined with ``|``; a missing value is an empty
+    cell (so an unnamed code leaves an empty slot: ``Sale||Voicemail Left``)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    columns = [*report_columns(group_by), *METRIC_COLUMNS]
+    columns = [*report_columns(group_by), *metric_columns()]
     writer.writerow(columns)
     for row in rows:
         writer.writerow(
-            ["|".join(row[c]) if c == "wrapup_codes" else ("" if row[c] is None else row[c]) for c in columns]
+            ["|".join(v or "" for v in row[c]) if isinstance(row[c], list) else ("" if row[c] is None else row[c])
+             for c in columns]
         )
     return buf.getvalue().encode()
 
@@ -71,8 +73,8 @@ def render(
     rows: list[dict[str, Any]], group_by: Sequence[str], window: dict[str, Any], formats: Sequence[str],
     names: Mapping[str, Mapping[str, str]] | None = None,
 ) -> dict[str, bytes]:
-    """``{"csv": ..., "json": ..., "parquet": ...}`` for the requested formats; each queue or campaign id
-    followed by its name from ``names`` (:mod:`~genesys_pipelines.conversation_report.names`)."""
+    """``{"csv": ..., "json": ..., "parquet": ...}`` for the requested formats; each queue, campaign or
+    wrap-up code id followed by its name from ``names`` (:mod:`~genesys_pipelines.conversation_report.names`)."""
     rows = with_names(rows, group_by, names)
     out: dict[str, bytes] = {}
     for fmt in formats:

@@ -24,7 +24,9 @@ def delivery(pipeline: str, params: ReportParams, window: Window, planned: Mappi
     started = time.monotonic()
     summary = {"conversations": flat["conversations"], "session_rows": flat["rows"], "groups": report["groups"],
                "duplicates_dropped": flat["duplicates"], "mode": planned["mode"],
-               "flags": run_flags(flat["conversations"] == 0)}
+               "flags": run_flags(flat["conversations"] == 0),
+               # listings that failed: their names are empty in the report (the ids are unaffected)
+               **({"names_missing": dict(planned["names_missing"])} if planned.get("names_missing") else {})}
 
     def payload(published: Any) -> dict[str, Any]:
         manifest = published.manifest

@@ -85,6 +85,7 @@ def day_plans(planned: Mapping[str, Any], days: Sequence[Window]) -> list[dict[s
     for day in days:
         keys = [piece[0].date().isoformat() for piece in utc_days((day.start, day.end))]
         out.append({"mode": planned["mode"], "range": planned.get("range"),
+                    "names_missing": planned.get("names_missing") or {},
                     "day_hits": {k: planned["day_hits"][k] for k in keys if k in planned["day_hits"]},
                     "source": day_source(planned["source"], day) if planned.get("source") else None})
     return out

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from genesys_pipelines.conversation_report.names import names_from_campaigns, needs_names
+from genesys_pipelines.conversation_report.names import resolve_names
 from genesys_pipelines.conversation_report.params import ReportParams
 from genesys_pipelines.conversation_report.query import build_async_query, build_query, choose_mode
 from genesys_pipelines.windows import Window, format_interval, parse_instant, utc_days
@@ -86,9 +86,10 @@ def plan(api: Any, params: ReportParams, window: Window, work_prefix: str,
     hits = dict(hits)
     mode = choose_mode(params.mode, hits, DETAILS_CEILING)
     available = check_data_availability(api, window.end) if mode == "async" else None
+    resolved = resolve_names(api, params.group_by)  # once per run, from the org's listings (small: id -> name)
     return {
-        # names next to queue / campaign ids, from one walk of the campaign listing (small: id -> name)
-        "names": names_from_campaigns(api.list_campaigns()) if needs_names(params.group_by) else {},
+        "names": resolved["names"],
+        "names_missing": resolved["missing"],
         "mode": mode,
         "method": "sync" if mode == "sync" else "job",
         "data_availability_date": available,
@@ -124,8 +125,10 @@ def plan_range(api: Any, params: ReportParams, window: Window, work_prefix: str,
         "Range run of %d reporting days (%s conversations): sync query ~%d requests, async job ~%d requests: "
         "%s (%s)", len(days), cost["conversations"], cost["sync_requests"], cost["job_requests"], cost["mode"],
         cost["reason"])
+    resolved = resolve_names(api, params.group_by)  # once for the whole range: every day gets the same names
     return {
-        "names": names_from_campaigns(api.list_campaigns()) if needs_names(params.group_by) else {},
+        "names": resolved["names"],
+        "names_missing": resolved["missing"],
         "mode": cost["mode"],
         "method": "sync" if cost["mode"] == "sync" else "job",
         "data_availability_date": available_at if cost["mode"] == "async" else None,
@@ -138,7 +141,7 @@ def plan_range(api: Any, params: ReportParams, window: Window, work_prefix: str,
 
 
 def flatten_days(store: Any, day_stores: list[Any], days: list[Window],
-                 extracted: Mapping[str, Any]) -> list[dict[str, Any]]:
+                 extracted: Mapping[str, Any], names: Mapping[str, Mapping[str, str]] | None = None) -> list[dict[str, Any]]:
     """:func:`flatten` for a range run: the range's chunks (downloaded once) cut by reporting day, each
     day's session table merged and staged in ``day_stores[i]`` (the day's own partition)."""
     from genesys_pipelines.conversation_report.chunks import write_session_table
@@ -151,7 +154,7 @@ def flatten_days(store: Any, day_stores: list[Any], days: list[Window],
         for i, (day_store, day_paths) in enumerate(zip(day_stores, per_day, strict=True)):
             started = time.monotonic()
             target = Path(tmp) / f"{i:04d}-{SESSIONS}"
-            merged = write_session_table(day_paths, str(target))
+            merged = write_session_table(day_paths, str(target), code_names=_code_names(names))
             key = day_store.stage_file(SESSIONS, target, content_type="application/vnd.apache.parquet",
                                        rows=merged.rows)
             out.append({"session_key": key, "conversations": merged.conversations, "rows": merged.rows,
@@ -160,16 +163,21 @@ def flatten_days(store: Any, day_stores: list[Any], days: list[Window],
     return out
 
 
-def flatten(store: Any, extracted: Mapping[str, Any]) -> dict[str, Any]:
+def _code_names(names: Mapping[str, Mapping[str, str]] | None) -> dict[str, str]:
+    return dict((names or {}).get("wrapUpCode") or {})
+
+
+def flatten(store: Any, extracted: Mapping[str, Any],
+            names: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, Any]:
     """K-way merge of the extraction's sorted chunks into the session table (dedupe on conversationId),
-    staged as ``sessions.parquet``."""
+    staged as ``sessions.parquet`` (each ``wrap_up_code`` followed by its name from ``names``)."""
     from genesys_pipelines.conversation_report.chunks import write_session_table
 
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="conversation_report_") as tmp:
         paths = store.download(list(extracted["chunk_keys"]), Path(tmp) / "chunks")
         target = Path(tmp) / SESSIONS
-        merged = write_session_table(paths, str(target))
+        merged = write_session_table(paths, str(target), code_names=_code_names(names))
         key = store.stage_file(SESSIONS, target, content_type="application/vnd.apache.parquet", rows=merged.rows)
     return {"session_key": key, "conversations": merged.conversations, "rows": merged.rows,
             "duplicates": extracted["duplicates"] + merged.duplicates, "extract_seconds": extracted["seconds"],
@@ -178,8 +186,8 @@ def flatten(store: Any, extracted: Mapping[str, Any]) -> dict[str, Any]:
 
 def aggregate(store: Any, params: ReportParams, window: Window, flat: Mapping[str, Any],
               names: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, Any]:
-    """Vectorised per-group report from the session table, staged in the requested formats (queue and
-    campaign ids followed by their ``names``)."""
+    """Vectorised per-group report from the session table, staged in the requested formats (queue, campaign
+    and wrap-up code ids followed by their ``names``)."""
     from genesys_pipelines.conversation_report.aggregate import aggregate as aggregate_report
     from genesys_pipelines.conversation_report.aggregate import read_session_batches
     from genesys_pipelines.conversation_report.export import CONTENT_TYPES, render

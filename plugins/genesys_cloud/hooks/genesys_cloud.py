@@ -38,6 +38,7 @@ from genesys_cloud.hooks.outbound import OutboundVerbs
 from genesys_cloud.hooks.paths import api_path
 from genesys_cloud.hooks.policy import aread_retrying, handle_response, read_retrying, transport_error
 from genesys_cloud.hooks.ratelimit import RateLimiter, limiter_for
+from genesys_cloud.hooks.routing import RoutingVerbs
 from genesys_cloud.hooks.wfm import WfmVerbs
 from genesys_cloud.hooks.writes import WriteVerbs
 
@@ -63,14 +64,15 @@ def _as_body(body: Any, endpoint: str = "") -> Any:
     return body
 
 
-class GenesysCloudHook(OutboundVerbs, AnalyticsVerbs, ExportVerbs, WfmVerbs, WriteVerbs, BaseHook):
+class GenesysCloudHook(OutboundVerbs, RoutingVerbs, AnalyticsVerbs, ExportVerbs, WfmVerbs, WriteVerbs, BaseHook):
     """Talks to the Genesys Cloud Platform API v2 for one ``genesys_cloud`` connection.
 
     Two layers: the transport verbs below (``get``, ``query``, ``create``, ``create_idempotent``, ``put``,
     ``patch``, ``delete``, ``paginate``, ``download``, each with its retry rule in its name) and the
     resource verbs of the mixins, grouped by API area, which build paths with
     :func:`~genesys_cloud.hooks.paths.api_path` and return the shared API models: outbound
-    (:class:`~genesys_cloud.hooks.outbound.OutboundVerbs`), analytics
+    (:class:`~genesys_cloud.hooks.outbound.OutboundVerbs`), routing names
+    (:class:`~genesys_cloud.hooks.routing.RoutingVerbs`), analytics
     (:class:`~genesys_cloud.hooks.analytics.AnalyticsVerbs`), reporting exports
     (:class:`~genesys_cloud.hooks.exports.ExportVerbs`), workforce management
     (:class:`~genesys_cloud.hooks.wfm.WfmVerbs`) and the versioned write

@@ -23,6 +23,10 @@ CAMPAIGN_SCHEDULE = "/api/v2/outbound/schedules/campaigns/{campaign_id}"
 CONTACT_LIST = "/api/v2/outbound/contactlists/{contact_list_id}"
 WRAPUP_CODE_MAPPINGS = "/api/v2/outbound/wrapupcodemappings"
 
+# -- routing (names of the ids analytics returns) --------------------------------------------------------
+QUEUES = "/api/v2/routing/queues"
+WRAPUP_CODES = "/api/v2/routing/wrapupcodes"
+
 # -- analytics (§3a, §3b) ------------------------------------------------------------------------------
 AGGREGATES_QUERY = "/api/v2/analytics/conversations/aggregates/query"
 AGGREGATES_JOBS = "/api/v2/analytics/conversations/aggregates/jobs"

@@ -161,3 +161,26 @@ def test_add_all_pauses_the_garbage_collector_and_restores_it(tmp_path: Path) ->
     with pytest.raises(RuntimeError, match="page failed"):
         ChunkWriter(tmp_path / "g").add_all(source())
     assert states == [False, False, False] and gc.isenabled()
+
+
+def test_session_table_names_each_wrap_up_code_after_it(tmp_path: Path) -> None:
+    convs = [_conv(i, i) for i in range(6)]
+    for i, conv in enumerate(convs):  # codes W0, W1, W2, W0, ... on the agent's session; W2 is unnamed
+        conv["participants"][1]["sessions"][0]["segments"] = [
+            {"segmentType": "wrapup", "segmentStart": conv["conversationStart"], "wrapUpCode": f"W{i % 3}"}]
+    paths = ChunkWriter(tmp_path / "c", chunk_conversations=4).add_all(convs).paths
+    buf = io.BytesIO()
+    write_session_table(paths, buf, code_names={"W0": "Sale", "W1": "Wrong Number"})
+    table = pq.read_table(io.BytesIO(buf.getvalue()))
+    columns = table.column_names
+    assert columns[columns.index("wrap_up_code") + 1] == "wrap_up_code_name"
+    pairs = list(zip(table.column("wrap_up_code").to_pylist(), table.column("wrap_up_code_name").to_pylist(), strict=True))
+    assert {p for p in pairs if p[0]} == {("W0", "Sale"), ("W1", "Wrong Number"), ("W2", None)}
+    assert all(name is None for code, name in pairs if code is None)  # the customer's session: no code
+    # the same table otherwise: dropping the name column gives the merge without names, byte for byte in rows
+    plain = io.BytesIO()
+    write_session_table(paths, plain)
+    assert table.drop_columns(["wrap_up_code_name"]).to_pylist() == pq.read_table(io.BytesIO(plain.getvalue())).to_pylist()
+    empty = io.BytesIO()  # the listing failed: the column is there, all null
+    write_session_table(paths, empty, code_names={})
+    assert set(pq.read_table(io.BytesIO(empty.getvalue())).column("wrap_up_code_name").to_pylist()) == {None}

@@ -392,3 +392,25 @@ def test_ceiling_400_mid_stream_becomes_ceiling_error(router: respx.MockRouter) 
     with pytest.raises(GenesysCeilingError) as info:
         next(rows)
     assert info.value.day == "2024-05-01" and info.value.total_hits == 20
+
+
+def test_routing_listings_walk_every_page_as_models(router: respx.MockRouter) -> None:
+    """list_queues / list_wrapup_codes: 100 a page through the page-number pager, filters as the API spells
+    them (divisionId repeated), each entity a model; an entity without an id fails naming the listing."""
+    from genesys_cloud.hooks.routing import ROUTING_PAGE_SIZE
+    from genesys_pipelines.models.routing import Queue, WrapupCode
+
+    queues = router.get(f"{API}/api/v2/routing/queues").mock(side_effect=listing_server(230))
+    listed = list(hook().list_queues(name="*sales*", division_ids=["d1", "d2"]))
+    assert len(listed) == 230 and all(isinstance(q, Queue) for q in listed) and listed[0].id == "e0"
+    assert queues.call_count == 3  # 230 at 100 a page
+    params = queues.calls.last.request.url.params
+    assert (params["pageSize"], params["pageNumber"], params["name"]) == (str(ROUTING_PAGE_SIZE), "3", "*sales*")
+    assert params.get_list("divisionId") == ["d1", "d2"]
+    codes = router.get(f"{API}/api/v2/routing/wrapupcodes").mock(side_effect=listing_server(7))
+    assert [c.id for c in hook().list_wrapup_codes()] == [f"e{i}" for i in range(7)]
+    assert all(isinstance(c, WrapupCode) for c in hook().list_wrapup_codes()) and codes.call_count == 2
+    router.get(f"{API}/api/v2/routing/wrapupcodes").mock(return_value=httpx.Response(
+        200, json={"entities": [{"name": "no id"}], "pageSize": 100, "pageNumber": 1, "pageCount": 1}))
+    with pytest.raises(GenesysPayloadError, match="wrap-up code in the listing"):
+        list(hook().list_wrapup_codes())
