@@ -43,7 +43,7 @@ SWEEP = "genesys_restatement_sweep"
 PACING = "genesys_campaign_pacing_forecast"
 LAST = date.fromisoformat(DEMO_DATE)
 DAYS = [(LAST - timedelta(days=n)).isoformat() for n in range(6, -1, -1)]  # 7 reporting days, oldest first
-LATE_DAY = DAYS[3]
+LATE_DAY = DAYS[4]  # a Monday (the sandbox dials no outbound on Sundays: late data there changes no stats)
 # The fewest task instances: one campaign (one mapped query batch), no live snapshot.
 STATS_CONF = {"campaign_ids": [FIXTURES["normal_campaign"]]}
 LATE_CONVERSATIONS = 400
@@ -98,6 +98,12 @@ def manifest(store: Store, objects: dict[str, str]) -> dict[str, Any]:
     return json.loads(store.s3.get_object(Bucket=store.bucket, Key=key)["Body"].read())
 
 
+def audit(store: Store, dag_id: str, run_id: str, event: str) -> list[dict[str, Any]]:
+    """The run's audit rows of one event, ``details`` parsed (the column holds JSON text)."""
+    rows = store.audit("dag_id = %s AND run_id = %s AND event = %s", (dag_id, run_id, event))
+    return [{**r, "details": json.loads(r["details"]) if isinstance(r["details"], str) else r["details"]} for r in rows]
+
+
 def runs_of(rest: Rest, dag_id: str, **filters: Any) -> list[Any]:
     return list(rest.runs.get_dag_runs(dag_id, limit=100, **filters).dag_runs)
 
@@ -128,8 +134,9 @@ def test_late_data_on_one_day_restates_that_day_only(stack: NativeStack, timings
     bad = {r.dag_run_id: failures(rest, STATS, r.dag_run_id) for r in backfilled if state_of(r) != "success"}
     assert not bad, bad
     before = partitions(store)
-    for day in DAYS:
-        block = manifest(store, before[day])["extra"]["restatement"]
+    manifests = {day: manifest(store, before[day]) for day in DAYS}
+    for day, built in manifests.items():
+        block = built["extra"]["restatement"]
         assert block["version"] == 1 and block["source"]["final"] is False, (day, block)
     hooks_before = sandbox.http.get("/_sandbox/webhooks/bi").json()
     assert len(hooks_before) == 7, [d["body"].get("event") for d in hooks_before]
@@ -147,11 +154,14 @@ def test_late_data_on_one_day_restates_that_day_only(stack: NativeStack, timings
     sweep_run = rest.trigger(SWEEP, {"start": DAYS[0], "end": (LAST + timedelta(days=1)).isoformat(),
                                      "pipelines": [STATS]})
     assert rest.wait_runs({SWEEP: sweep_run}, timeout=RUN_TIMEOUT) == {SWEEP: "success"}, failures(rest, SWEEP, sweep_run)
+    [sweep_row] = audit(store, SWEEP, sweep_run, "restatement_sweep")
+    assert sweep_row["status"] == "restating" and sweep_row["record_count"] == 7, sweep_row["details"]
+    assert sweep_row["details"]["changed"] == [f"{STATS}:{LATE_DAY}"], sweep_row["details"]
     [restated_run] = [r for r in runs_of(rest, STATS) if r.dag_run_id.startswith("restate__")]
     assert restated_run.dag_run_id.startswith(f"restate__{STATS}__{LATE_DAY}__"), restated_run.dag_run_id
     # rebuilt with the params the day was built with (the manifest's run_conf), the day made explicit
     assert restated_run.conf["campaign_ids"] == STATS_CONF["campaign_ids"], restated_run.conf
-    assert (restated_run.conf["start"], restated_run.conf["end"]) == (LATE_DAY, DAYS[4]), restated_run.conf
+    assert (restated_run.conf["start"], restated_run.conf["end"]) == (LATE_DAY, DAYS[5]), restated_run.conf
     states = rest.wait_runs({STATS: restated_run.dag_run_id}, timeout=RUN_TIMEOUT)
     assert states == {STATS: "success"}, failures(rest, STATS, restated_run.dag_run_id)
     done()
@@ -168,10 +178,7 @@ def test_late_data_on_one_day_restates_that_day_only(stack: NativeStack, timings
     assert states == {PACING: "success"}, failures(rest, PACING, pacing_run.dag_run_id)
     done()
 
-    # -- the sweep probed seven days, found one changed, and audited it --------------------------------
-    [sweep_row] = store.audit("dag_id = %s AND run_id = %s AND event = %s", (SWEEP, sweep_run, "restatement_sweep"))
-    assert sweep_row["status"] == "restating" and sweep_row["record_count"] == 7, sweep_row
-    assert sweep_row["details"]["changed"] == [f"{STATS}:{LATE_DAY}"]
+    # -- the sweep probed seven days, found one changed, and re-ran it ----------------------------------
     assert sweep_row["details"]["reruns"] == [restated_run.dag_run_id]
 
     # -- only that day changed: six partitions byte-identical -------------------------------------------
@@ -180,7 +187,7 @@ def test_late_data_on_one_day_restates_that_day_only(stack: NativeStack, timings
         if day != LATE_DAY:
             assert after[day] == before[day], f"{day} changed: {before[day]} -> {after[day]}"
     assert set(after[LATE_DAY]) == set(before[LATE_DAY]) and after[LATE_DAY] != before[LATE_DAY]
-    old, new = manifest(store, before[LATE_DAY]), manifest(store, after[LATE_DAY])
+    old, new = manifests[LATE_DAY], manifest(store, after[LATE_DAY])
     block = new["extra"]["restatement"]
     from genesys_pipelines.restatement.versions import manifest_digest
 
@@ -204,7 +211,7 @@ def test_late_data_on_one_day_restates_that_day_only(stack: NativeStack, timings
     assert restated["idempotencyKey"] in expected.values() and restated["idempotencyKey"] != first["idempotencyKey"]
 
     # -- the audit records why ----------------------------------------------------------------------------
-    rows = store.audit("dag_id = %s AND run_id = %s AND event = %s", (STATS, restated_run.dag_run_id, "restated"))
+    rows = audit(store, STATS, restated_run.dag_run_id, "restated")
     assert len(rows) == 1 and rows[0]["entity_id"].endswith(f"date={LATE_DAY}#v2"), rows
     assert "attempted" in rows[0]["details"]["reason"] or "connected" in rows[0]["details"]["reason"], rows[0]
 
@@ -215,7 +222,7 @@ def test_late_data_on_one_day_restates_that_day_only(stack: NativeStack, timings
     assert len(sandbox.writes()) == writes_before, sandbox.writes()[writes_before:]
     assert not store.objects(f"{PACING}/"), "pacing published a partition"
     assert sandbox.http.get("/_sandbox/webhooks/bi").json() == deliveries, "pacing sent a webhook"
-    [summary] = store.audit("dag_id = %s AND run_id = %s AND event = %s", (PACING, pacing_run.dag_run_id, "run_summary"))
+    [summary] = audit(store, PACING, pacing_run.dag_run_id, "run_summary")
     assert summary["status"] == "stale" and "restated" in summary["details"]["stale"], summary
     assert not store.audit("dag_id = %s AND event = %s", (PACING, "pacing_write"))
 
