@@ -212,7 +212,8 @@ def test_late_data_on_one_day_restates_that_day_only(stack: NativeStack, timings
 
     # -- the audit records why ----------------------------------------------------------------------------
     rows = audit(store, STATS, restated_run.dag_run_id, "restated")
-    assert len(rows) == 1 and rows[0]["entity_id"].endswith(f"date={LATE_DAY}#v2"), rows
+    assert len(rows) == 1 and f"/date={LATE_DAY}/" in rows[0]["entity_id"], rows
+    assert rows[0]["entity_id"].endswith("#v2") and rows[0]["details"]["version"] == 2, rows
     assert "attempted" in rows[0]["details"]["reason"] or "connected" in rows[0]["details"]["reason"], rows[0]
 
     # -- pacing: triggered by the restated event alone, wrote nothing, said why ----------------------------
