@@ -51,8 +51,8 @@ ifeq ($(TEST_WORKERS),0)
 	$(PY) -m pytest -q -p no:cacheprovider
 else
 	status=0; dags_log=$$(mktemp); \
-	$(PY) -m pytest -q -p no:cacheprovider tests/dags > $$dags_log 2>&1 & dags=$$!; \
-	$(PY) -m pytest -q -p no:cacheprovider --ignore=tests/dags $(addprefix --ignore=,$(STACK_TESTS)) \
+	$(PY) -m pytest -q -p no:cacheprovider tests/dags tests/e2e/test_stack_restatement.py > $$dags_log 2>&1 & dags=$$!; \
+	$(PY) -m pytest -q -p no:cacheprovider --ignore=tests/dags --ignore=tests/e2e/test_stack_restatement.py $(addprefix --ignore=,$(STACK_TESTS)) \
 	  || status=$$?; \
 	wait $$dags || status=$$?; echo "== tests/dags"; cat $$dags_log; rm -f $$dags_log; \
 	$(PY) -m pytest -q -p no:cacheprovider $(STACK_TESTS) || status=$$?; \

@@ -184,6 +184,28 @@ class NativeStack:
         if not replies or not all("ok" in next(iter(r.values())) for r in replies):
             raise RuntimeError(f"Celery worker did not grow its pool: {replies}")
 
+    def restart_component(self, name: str, env: dict[str, str] | None = None, timeout: float = 60.0) -> None:
+        """Stop one component (its process group, SIGTERM then SIGKILL) and start it again with ``env`` on
+        top of the stack's environment (kept for later restarts), e.g. a scheduler that now creates cron
+        and asset-triggered runs (``AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE``)."""
+        proc = self.procs.pop(name)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+        with contextlib.suppress(ProcessLookupError):  # forked children left in the group
+            os.killpg(proc.pid, signal.SIGKILL)
+        self.env.update(env or {})
+        command = component_commands(self.api_port, int(self.env["AIRFLOW__CELERY__WORKER_CONCURRENCY"]))[name]
+        with self.component_log(name).open("ab") as log:
+            self.procs[name] = subprocess.Popen(  # noqa: S603 - fixed argv of our own interpreter
+                [sys.executable, "-m", "airflow", *command], env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True)
+
     def stop(self, timeout: float = 30.0) -> None:
         """SIGTERM every component's process group at once, SIGKILL what is left after ``timeout``;
         then the sandbox and S3, the database (dropped) and the Redis db index (flushed)."""

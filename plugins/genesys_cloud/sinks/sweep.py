@@ -8,15 +8,18 @@ from datetime import date
 from typing import Any
 
 from genesys_cloud.config import settings
-from genesys_cloud.sinks.object_store import MANIFEST_NAME, read_manifest, s3_hook
+from genesys_cloud.sinks.object_store import MANIFEST_NAME, SELECTION_TOKEN, read_manifest, s3_hook
 
-_DAY = re.compile(r"(?:^|/)date=(\d{4}-\d{2}-\d{2})/" + re.escape(MANIFEST_NAME) + "$")
+# A day partition's manifest: ``…/date=D/_manifest.json``, or a narrower run's ``…/date=D/selection=X/…``.
+_DAY = re.compile(r"(?:^|/)date=(\d{4}-\d{2}-\d{2})/(?:" + re.escape(SELECTION_TOKEN) + r"[^/]+/)?"
+                  + re.escape(MANIFEST_NAME) + "$")
 
 
 def read_partition_manifests(pipelines: Iterable[str], days: Iterable[date], *, bucket: str | None = None,
                              aws_conn_id: str | None = None) -> list[tuple[str, date, dict[str, Any] | None]]:
     """``(pipeline, day, manifest)`` for every published day partition of ``days`` under each pipeline's
-    prefix (any sub-prefix, e.g. a selection segment, is found by listing). Days without one are left out."""
+    prefix (found by listing: a sub-prefix before ``date=``, and the ``selection=<digest>/`` sub-partition a
+    run with a narrower selection publishes under the day). Days without one are left out."""
     hook = s3_hook(aws_conn_id)
     bucket = bucket or settings().bucket
     wanted = {d.isoformat(): d for d in days}
