@@ -35,15 +35,17 @@ browser-tool:
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
-# The suite in two fixed halves run side by side: tests/dags (the dag.test() runs) in one pytest process and
-# every other module but the three that start a whole Airflow stack in another, each with its own Airflow
-# home, metadata DB, sandbox and S3 (tests/conftest.py runs in each); then those three modules, in one process,
-# alone on the machine (the browser test's 30 s UI waits fail when DAG runs share the 2 cores). Fixed halves,
+# The suite in two fixed halves run side by side: tests/dags (the dag.test() runs) plus the restatement e2e on
+# its own native stack (it has no UI waits, and balances the halves) in one pytest process, and every other
+# module but the three UI/stack modules in another, each with its own Airflow home, metadata DB, sandbox and
+# S3 (tests/conftest.py runs in each); then those three modules, in one process, alone on the machine (the
+# browser test's UI waits fail when DAG runs share the 2 cores). Fixed halves,
 # not pytest-xdist's dynamic scheduling: each half keeps the serial run's module order, so a test that reads
 # shared session state sees what it sees in a serial run (xdist's placement varied from run to run, and with
 # it which earlier runs a test shared the session with). TEST_WORKERS=0: all in one process.
 TEST_WORKERS ?= 2
 STACK_TESTS := tests/e2e/test_airflow_ui.py tests/e2e/test_browser.py tests/e2e/test_stack.py
+RESTATE_E2E := tests/e2e/test_stack_restatement.py
 
 test: $(STAMP) compose-tool browser-tool
 	$(VENV)/bin/ruff check .
@@ -51,8 +53,8 @@ ifeq ($(TEST_WORKERS),0)
 	$(PY) -m pytest -q -p no:cacheprovider
 else
 	status=0; dags_log=$$(mktemp); \
-	$(PY) -m pytest -q -p no:cacheprovider tests/dags tests/e2e/test_stack_restatement.py > $$dags_log 2>&1 & dags=$$!; \
-	$(PY) -m pytest -q -p no:cacheprovider --ignore=tests/dags --ignore=tests/e2e/test_stack_restatement.py $(addprefix --ignore=,$(STACK_TESTS)) \
+	$(PY) -m pytest -q -p no:cacheprovider tests/dags $(RESTATE_E2E) > $$dags_log 2>&1 & dags=$$!; \
+	$(PY) -m pytest -q -p no:cacheprovider --ignore=tests/dags --ignore=$(RESTATE_E2E) $(addprefix --ignore=,$(STACK_TESTS)) \
 	  || status=$$?; \
 	wait $$dags || status=$$?; echo "== tests/dags"; cat $$dags_log; rm -f $$dags_log; \
 	$(PY) -m pytest -q -p no:cacheprovider $(STACK_TESTS) || status=$$?; \
