@@ -10,6 +10,10 @@ A candidate sees only the hours before ``t0`` (the rolling-origin evaluation cal
   expected of their attempts). A level shift is detected on the daily factors (largest two-sample
   statistic over the candidate break days) and the history before it down-weighted; ``trend`` adds
   a damped trend on the daily log factor (decay over a campaign's life, list exhaustion);
+* ``kalman*``: that profile's LOGIT moved by a daily level from a Kalman filter whose observations are
+  the days' logit shifts with their binomial variance (low volume: small gain, shrinkage toward the
+  long-run level), averaged by likelihood over mean-reverting, random-walk and drifting models
+  (:func:`kalman_level`);
 * ``stl_ets`` / ``mstl_ets``: the previous models (statsmodels STL/MSTL, robust, + damped ETS) on the
   hourly series filled from the profile (leak-free: the fill uses the hours before ``t0`` only).
 
