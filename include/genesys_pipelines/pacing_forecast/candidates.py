@@ -111,10 +111,20 @@ def dow_factors(grid: Grid, t0: int, w: np.ndarray, rates: np.ndarray) -> np.nda
         return np.ones(7)
     uniq, e, c, wd = uniq[keep], e[keep], c[keep], wd[keep]
     y = np.log((c + 0.5) / (e + 0.5))
+    return np.exp(weekday_effects(uniq, y, wd))
+
+
+def weekday_effects(uniq: np.ndarray, y: np.ndarray, wd: np.ndarray) -> np.ndarray:
+    """The empirical-Bayes weekday effect (Monday = 0) of per-day values ``y`` on local days ``uniq``
+    with recency weights ``wd`` (see :func:`dow_factors`); zeros where it cannot be learnt."""
+    import numpy as np
+
+    out = np.zeros(7)
+    if len(uniq) < 8:
+        return out
     local = np.array([y[np.abs(uniq - d) <= 3].mean() for d in uniq])
     z = y - local
     weekday = ((uniq + 3) % 7).astype(int)  # day 0 (1970-01-01) was a Thursday
-    out = np.zeros(7)
     mean = np.zeros(7)
     se2 = np.full(7, np.inf)
     for d in range(7):
@@ -126,10 +136,10 @@ def dow_factors(grid: Grid, t0: int, w: np.ndarray, rates: np.ndarray) -> np.nda
             se2[d] = float(np.var(z[sel], ddof=1)) / n_eff + 1e-6
     seen = np.isfinite(se2)
     if seen.sum() < 2:
-        return np.ones(7)
+        return out
     tau2 = max(float(np.var(mean[seen]) - np.mean(se2[seen])), 0.0)
     out[seen] = mean[seen] * tau2 / (tau2 + se2[seen])
-    return np.exp(out)
+    return out
 
 
 def daily_factors(grid: Grid, t0: int, expected: np.ndarray, lookback_days: int = 28,
@@ -429,13 +439,27 @@ def _logit_arr(p: np.ndarray) -> np.ndarray:
 
 def kalman_forecast(grid: Grid, t0: int, horizon: int, dow: bool = True, shape_half_life: float = 21.0,
                     lookback_days: int = 42) -> np.ndarray:
-    """Profile (x weekday factors), its logit moved by the daily level :func:`kalman_level` predicts."""
+    """Hour-of-day profile, its logit moved by a weekday effect (``dow``) and by the daily level
+    :func:`kalman_level` predicts.
+
+    The weekday effect is learnt in the same logit units as the level, from the days' logit shifts
+    (:func:`weekday_effects`: empirical Bayes, a trend or a shift is not read as a weekday effect), and
+    taken out of those shifts before the filter, so the filter sees only the level's own movement.
+    """
     import numpy as np
 
     weights = _weights(t0, shape_half_life)
-    rates = profile_rates(grid, t0, shape_half_life, False, weights, dow)
+    rates = profile_rates(grid, t0, shape_half_life, False, weights)
     day, delta, var = daily_logit_levels(grid, t0, rates, lookback_days)
     if len(day) < 4:
         return rates[t0:t0 + horizon]
-    level = kalman_level(day, delta, var, grid.day[t0:t0 + horizon])
-    return 1 / (1 + np.exp(-(_logit_arr(rates[t0:t0 + horizon]) + level)))
+    target = grid.day[t0:t0 + horizon]
+    effect = np.zeros(7)
+    if dow:
+        effect = weekday_effects(day, delta, 0.5 ** ((day[-1] - day) / shape_half_life))
+    level = kalman_level(day, delta - effect[_weekday(day)], var, target)
+    return 1 / (1 + np.exp(-(_logit_arr(rates[t0:t0 + horizon]) + effect[_weekday(target)] + level)))
+
+
+def _weekday(day: np.ndarray) -> np.ndarray:
+    return ((day + 3) % 7).astype(int)  # day 0 (1970-01-01) was a Thursday

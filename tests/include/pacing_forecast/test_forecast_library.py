@@ -211,6 +211,18 @@ def test_kalman_level_gain_follows_volume_and_extrapolates_drift() -> None:
     assert gapped.shape == (2,) and np.isfinite(gapped).all()
 
 
+def test_weekday_effects_read_a_saturday_not_a_trend() -> None:
+    rng = np.random.default_rng(9)
+    days = np.arange(20454, 20454 + 42)  # 2026-01-01 .. : local day numbers
+    saturday = ((days + 3) % 7) == 5
+    y = 0.5 * saturday - 0.02 * (days - days[0]) + rng.normal(0, 0.03, len(days))
+    effect = cand.weekday_effects(days, y, np.ones(len(days)))
+    assert effect[5] - np.delete(effect, 5).mean() == pytest.approx(0.5, abs=0.1)
+    assert np.abs(np.delete(effect, 5) - np.delete(effect, 5).mean()).max() < 0.06  # the trend is no weekday
+    flat = cand.weekday_effects(days, rng.normal(0, 0.03, len(days)), np.ones(len(days)))
+    assert np.abs(flat).max() < 0.03  # no weekday effect: shrunk to (nearly) nothing
+
+
 def test_kalman_candidate_moves_the_logit_not_the_rate() -> None:
     # After a large upward shift a multiplicative level would push the peak hours past their real rate
     # (and past 1); the logit shift keeps every hour in (0, 1).
