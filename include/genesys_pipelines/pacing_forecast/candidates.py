@@ -10,6 +10,10 @@ A candidate sees only the hours before ``t0`` (the rolling-origin evaluation cal
   expected of their attempts). A level shift is detected on the daily factors (largest two-sample
   statistic over the candidate break days) and the history before it down-weighted; ``trend`` adds
   a damped trend on the daily log factor (decay over a campaign's life, list exhaustion);
+* ``kalman*``: that profile's LOGIT moved by a daily level from a Kalman filter whose observations are
+  the days' logit shifts with their binomial variance (low volume: small gain, shrinkage toward the
+  long-run level), averaged by likelihood over mean-reverting, random-walk and drifting models
+  (:func:`kalman_level`);
 * ``stl_ets`` / ``mstl_ets``: the previous models (statsmodels STL/MSTL, robust, + damped ETS) on the
   hourly series filled from the profile (leak-free: the fill uses the hours before ``t0`` only).
 
@@ -107,10 +111,20 @@ def dow_factors(grid: Grid, t0: int, w: np.ndarray, rates: np.ndarray) -> np.nda
         return np.ones(7)
     uniq, e, c, wd = uniq[keep], e[keep], c[keep], wd[keep]
     y = np.log((c + 0.5) / (e + 0.5))
+    return np.exp(weekday_effects(uniq, y, wd))
+
+
+def weekday_effects(uniq: np.ndarray, y: np.ndarray, wd: np.ndarray) -> np.ndarray:
+    """The empirical-Bayes weekday effect (Monday = 0) of per-day values ``y`` on local days ``uniq``
+    with recency weights ``wd`` (see :func:`dow_factors`); zeros where it cannot be learnt."""
+    import numpy as np
+
+    out = np.zeros(7)
+    if len(uniq) < 8:
+        return out
     local = np.array([y[np.abs(uniq - d) <= 3].mean() for d in uniq])
     z = y - local
     weekday = ((uniq + 3) % 7).astype(int)  # day 0 (1970-01-01) was a Thursday
-    out = np.zeros(7)
     mean = np.zeros(7)
     se2 = np.full(7, np.inf)
     for d in range(7):
@@ -122,10 +136,10 @@ def dow_factors(grid: Grid, t0: int, w: np.ndarray, rates: np.ndarray) -> np.nda
             se2[d] = float(np.var(z[sel], ddof=1)) / n_eff + 1e-6
     seen = np.isfinite(se2)
     if seen.sum() < 2:
-        return np.ones(7)
+        return out
     tau2 = max(float(np.var(mean[seen]) - np.mean(se2[seen])), 0.0)
     out[seen] = mean[seen] * tau2 / (tau2 + se2[seen])
-    return np.exp(out)
+    return out
 
 
 def daily_factors(grid: Grid, t0: int, expected: np.ndarray, lookback_days: int = 28,
@@ -300,15 +314,15 @@ def profile_baseline(grid: Grid, t0: int, horizon: int) -> np.ndarray:
 
 
 def cheap_candidates() -> dict[str, Candidate]:
+    """The default pool. The Kalman level's likelihood-averaged gain and drift replace the fixed level
+    half-lives (1 and 7 days) and the separate damped-trend candidate of the first version."""
     return {
         "profile_hod_h7": lambda g, t, h: profile_rates(g, t, 7.0, weekly=False)[t:t + h],
         "level_hod": lambda g, t, h: level_forecast(g, t, h, weekly=False),
-        "level_hod_slow": lambda g, t, h: level_forecast(g, t, h, weekly=False, level_half_life=7.0),
         "level_how": lambda g, t, h: level_forecast(g, t, h, weekly=True, shape_half_life=28.0, dow=True),
         "level_dow": lambda g, t, h: level_forecast(g, t, h, dow=True, shape_half_life=21.0),
-        "level_dow_slow": lambda g, t, h: level_forecast(g, t, h, dow=True, shape_half_life=21.0, level_half_life=7.0),
-        "level_dow_fast": lambda g, t, h: level_forecast(g, t, h, dow=True, shape_half_life=21.0, level_half_life=1.0),
-        "level_hod_trend": lambda g, t, h: level_forecast(g, t, h, weekly=False, trend=True),
+        "kalman_dow": lambda g, t, h: kalman_forecast(g, t, h),
+        "kalman_hod": lambda g, t, h: kalman_forecast(g, t, h, dow=False, shape_half_life=14.0),
     }
 
 
@@ -318,3 +332,134 @@ def model_candidates(history_hours: int) -> dict[str, Candidate]:
     if history_hours >= 5 * WEEK:
         out["mstl_ets"] = DecompositionETS(weekly=True)
     return out
+
+
+#: Autoregression of the daily level around its long-run mean (1.0: a random walk, no reversion).
+KF_PHI = (1.0, 0.8, 0.6, 0.4, 0.2)
+#: Day-to-day variance of the daily log level (logit-like units), log-spaced.
+KF_Q = (1e-4, 4e-4, 1.6e-3, 6.4e-3, 2.56e-2, 0.1)
+#: Prior variances of the long-run log level (relative to the profile) and of the departure from it.
+KF_PRIOR_MEAN = 0.25
+KF_PRIOR_DEPARTURE = 0.04
+#: Prior variance of the daily drift of the log level (sd 0.05: 5 % a day).
+KF_PRIOR_DRIFT = 0.0025
+
+
+def kalman_level(day: np.ndarray, y: np.ndarray, v: np.ndarray, target_days: np.ndarray) -> np.ndarray:
+    """Predicted daily log level at ``target_days`` from noisy daily log factors, by Kalman filters.
+
+    Two model families, each a state (x, z) with x the day's log level, observed as y_d = x_d + e with
+    var(e) = v_d, the binomial noise of that day (a low-volume day says little about the level):
+
+    * mean-reverting: x_d = m + phi (x_{d-1} - m) + w, z = m the long-run mean (phi = 1: a random walk);
+    * drifting: x_d = x_{d-1} + b + w, z = b a constant daily drift (decay over a campaign's life,
+      list exhaustion, a slow trend), extrapolated with the damping ``TREND_DAMPING``.
+
+    var(w) = q. Closed days are gaps: the state moves ``gap`` days at once. The parameters are not
+    picked but averaged over the grid (``KF_PHI`` x ``KF_Q``, and the drift family over ``KF_Q``) by
+    their likelihood (Bayesian model averaging, flat prior): a level that wanders (noisy days, a shift)
+    gets a fast gain, a quiet or low-volume one a slow gain and shrinkage toward its long-run mean.
+    """
+    import numpy as np
+
+    phi_r, q_r = (a.ravel() for a in np.meshgrid(np.asarray(KF_PHI), np.asarray(KF_Q), indexing="ij"))
+    q_d = np.asarray(KF_Q, float)
+    phi = np.concatenate([phi_r, np.ones(len(q_d))])
+    q = np.concatenate([q_r, q_d])
+    drift = np.concatenate([np.zeros(len(phi_r), bool), np.ones(len(q_d), bool)])
+    # State (x, z) with covariance [[p11, p12], [p12, p22]]; prior: x = z = 0 (the profile's level, no
+    # drift); for the mean-reverting family z = m (uncertain by KF_PRIOR_MEAN, x departs from it by
+    # KF_PRIOR_DEPARTURE), for the drifting one z = b (KF_PRIOR_DRIFT).
+    x = np.zeros(phi.shape)
+    z = np.zeros(phi.shape)
+    p22 = np.where(drift, KF_PRIOR_DRIFT, KF_PRIOR_MEAN)
+    p12 = np.where(drift, 0.0, KF_PRIOR_MEAN)
+    p11 = np.where(drift, KF_PRIOR_MEAN, KF_PRIOR_MEAN + KF_PRIOR_DEPARTURE)
+    loglik = np.zeros(phi.shape)
+    for k in range(len(day)):
+        if k:
+            gap = int(day[k] - day[k - 1])
+            f = phi**gap
+            g = np.where(drift, float(gap), 1 - f)  # x' = f x + g z; z' = z
+            qg = np.where(phi < 1, q * (1 - phi ** (2 * gap)) / np.maximum(1 - phi**2, 1e-12), q * gap)
+            x = f * x + g * z
+            p11, p12 = f * f * p11 + 2 * f * g * p12 + g * g * p22 + qg, f * p12 + g * p22
+        s = p11 + v[k]
+        resid = y[k] - x
+        if k >= 2:  # the first two only set the state
+            loglik += -0.5 * (np.log(2 * np.pi * s) + resid**2 / s)
+        k1, k2 = p11 / s, p12 / s
+        x = x + k1 * resid
+        z = z + k2 * resid
+        p22 = p22 - k2 * p12
+        p11, p12 = p11 - k1 * p11, p12 - k1 * p12
+    w = np.exp(loglik - loglik.max())
+    w /= w.sum()
+    steps = np.maximum(np.asarray(target_days) - day[-1], 0)[:, None]
+    damped = TREND_DAMPING * (1 - TREND_DAMPING**steps) / (1 - TREND_DAMPING)  # sum of damping^i, i = 1..steps
+    reverting = z[None, :] + phi[None, :] ** steps * (x[None, :] - z[None, :])
+    drifting = x[None, :] + damped * z[None, :]
+    return np.where(drift[None, :], drifting, reverting) @ w
+
+
+def daily_logit_levels(grid: Grid, t0: int, rates: np.ndarray, lookback_days: int = 42,
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per local day before ``t0`` (with attempts): day number, the day's LOGIT shift from the profile
+    ``rates`` (the delta with Σ attempts x expit(logit(rate) + delta) = Σ connected, two Newton steps
+    from 0) and its variance (1 ÷ the binomial information Σ attempts x rate x (1 - rate)).
+
+    A level moves the logit of every hour's rate by the same amount: a multiplicative factor would
+    overshoot the peak hours (and could pass 1).
+    """
+    import numpy as np
+
+    lo = max(0, t0 - lookback_days * DAY)
+    att, con = grid.att[lo:t0], grid.con[lo:t0]
+    has = att > 0
+    if not has.any():
+        return np.array([], int), np.array([]), np.array([])
+    uniq, inv = np.unique(grid.day[lo:t0][has], return_inverse=True)
+    att, con = att[has], con[has]
+    base = _logit_arr(rates[lo:t0][has])
+    delta = np.zeros(len(uniq))
+    for _ in range(2):
+        p = 1 / (1 + np.exp(-(base + delta[inv])))
+        info = np.bincount(inv, weights=att * p * (1 - p), minlength=len(uniq))
+        resid = np.bincount(inv, weights=con - att * p, minlength=len(uniq))
+        delta = np.clip(delta + resid / np.maximum(info, 1e-9), -3.0, 3.0)
+    return uniq, delta, 1.0 / np.maximum(info, 0.25)
+
+
+def _logit_arr(p: np.ndarray) -> np.ndarray:
+    import numpy as np
+
+    q = np.clip(p, 1e-3, 1 - 1e-3)
+    return np.log(q / (1 - q))
+
+
+def kalman_forecast(grid: Grid, t0: int, horizon: int, dow: bool = True, shape_half_life: float = 21.0,
+                    lookback_days: int = 42) -> np.ndarray:
+    """Hour-of-day profile, its logit moved by a weekday effect (``dow``) and by the daily level
+    :func:`kalman_level` predicts.
+
+    The weekday effect is learnt in the same logit units as the level, from the days' logit shifts
+    (:func:`weekday_effects`: empirical Bayes, a trend or a shift is not read as a weekday effect), and
+    taken out of those shifts before the filter, so the filter sees only the level's own movement.
+    """
+    import numpy as np
+
+    weights = _weights(t0, shape_half_life)
+    rates = profile_rates(grid, t0, shape_half_life, False, weights)
+    day, delta, var = daily_logit_levels(grid, t0, rates, lookback_days)
+    if len(day) < 4:
+        return rates[t0:t0 + horizon]
+    target = grid.day[t0:t0 + horizon]
+    effect = np.zeros(7)
+    if dow:
+        effect = weekday_effects(day, delta, 0.5 ** ((day[-1] - day) / shape_half_life))
+    level = kalman_level(day, delta - effect[_weekday(day)], var, target)
+    return 1 / (1 + np.exp(-(_logit_arr(rates[t0:t0 + horizon]) + effect[_weekday(target)] + level)))
+
+
+def _weekday(day: np.ndarray) -> np.ndarray:
+    return ((day + 3) % 7).astype(int)  # day 0 (1970-01-01) was a Thursday

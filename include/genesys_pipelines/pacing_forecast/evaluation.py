@@ -6,8 +6,8 @@ campaign closed on Sundays simply contributes no Sunday origin), up to ``ORIGINS
 ``MAX_LOOKBACK_DAYS``. At each origin every candidate forecasts from the hours before it only.
 
 Choice (:func:`select`): MAE over the evaluated hours with attempts, pooled over the selection origins;
-two combinations are scored too (the median of the candidates, the inverse-MAE weighted mean of the
-best three); the combination with the lower MAE is chosen (a single candidate chosen on eight days is
+two combinations are scored too (the median of the candidates, the mean of the best three weighted
+by 1 / MAE^2); the combination with the lower MAE is chosen (a single candidate chosen on eight days is
 partly the luckiest one). The real forecast's choice is made on the ``ORIGINS`` most recent.
 
 Skill (:func:`holdout`): a MASE measured on the origins the choice was made on is optimistic (the winner
@@ -183,7 +183,8 @@ def select(ev: Evaluation, idx: list[int], default: str) -> Selection:
     if len(sel.mae) >= 2:
         median = {i: np.median(np.vstack([ev.forecasts[n][i] for n in sel.mae]), axis=0) for i in idx}
         best = sorted(sel.mae, key=sel.mae.__getitem__)[:TOP_K]
-        inv = {n: 1.0 / max(sel.mae[n], 1e-6) for n in best}
+        # Bates-Granger: weights inversely proportional to the squared error (MAE^2 here), not the error.
+        inv = {n: 1.0 / max(sel.mae[n], 1e-6) ** 2 for n in best}
         total = sum(inv.values())
         sel.weights = {n: v / total for n, v in inv.items()}
         combo = {i: sum(sel.weights[n] * ev.forecasts[n][i] for n in best) for i in idx}

@@ -124,8 +124,8 @@ def forecast_answer_rate(hourly: pd.DataFrame, horizon: int = 24, level: float =
     starts (hours without attempts may be absent). ``tz``: the campaign's IANA zone (its daily pattern
     repeats in local hours; DST handled). ``end``: the instant the history ends (default: one hour after
     the last row). ``models``: also consider the statsmodels decompositions (STL/MSTL + damped ETS). Off by
-    default: scored at the 15 origins the hold-out skill needs they cost about 3.8 CPU-seconds a campaign
-    (over the 3 s budget) against 0.2 without them.
+    default: scored at the 15 origins the hold-out skill needs they cost 2-4 CPU-seconds a campaign
+    (the budget is 3 s) against 0.25 without them, for no better benchmark MASE (docs/forecast.md).
     Raises :class:`ShortHistoryError` when the history is too short; ``ValueError`` on malformed input.
     """
     import numpy as np

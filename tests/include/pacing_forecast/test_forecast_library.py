@@ -200,9 +200,51 @@ def test_combination_weights_are_inverse_errors() -> None:
     assert sum(sel.weights.values()) == pytest.approx(1.0)
     best = min((n for n in sel.weights), key=sel.mae.__getitem__)
     assert sel.weights[best] == max(sel.weights.values())
+    inverse_squares = {n: sel.mae[n] ** -2 for n in sel.weights}  # Bates-Granger: 1 / error^2
+    for name, weight in sel.weights.items():
+        assert weight == pytest.approx(inverse_squares[name] / sum(inverse_squares.values()))
     assert sel.method == min(evaluation.COMBINATIONS, key=sel.mae.__getitem__)  # always a combination
     assert sel.parts == list(sel.weights) if sel.method == "combo" else len(sel.parts) == len(ev.forecasts)
     assert sel.used == list(range(len(ev.origins) - evaluation.ORIGINS, len(ev.origins)))  # the most recent
+
+
+def test_kalman_level_gain_follows_volume_and_extrapolates_drift() -> None:
+    rng = np.random.default_rng(5)
+    days = np.arange(30)
+    # A stable level with one day off at the end: a low-volume day (noisy) barely moves the forecast,
+    # a high-volume day (its binomial variance small) moves it much more.
+    y = np.r_[rng.normal(0, 0.02, 29), 0.3]
+    quiet = cand.kalman_level(days, y, np.full(30, 0.2), np.array([30]))[0]
+    loud = cand.kalman_level(days, y, np.full(30, 0.0004), np.array([30]))[0]
+    assert abs(quiet) < 0.05 < loud
+    # A steady decline (list exhaustion) is extrapolated, not lagged: the next day is below the last.
+    decline = -0.03 * days + rng.normal(0, 0.005, 30)
+    nxt = cand.kalman_level(days, decline, np.full(30, 0.0004), np.array([30]))[0]
+    assert nxt < decline[-1] - 0.01
+    # A closed day is a gap the state crosses (days 0..28, then 30): still one prediction per target.
+    gapped = cand.kalman_level(np.r_[days[:29], 30], y, np.full(30, 0.01), np.array([31, 31]))
+    assert gapped.shape == (2,) and np.isfinite(gapped).all()
+
+
+def test_weekday_effects_read_a_saturday_not_a_trend() -> None:
+    rng = np.random.default_rng(9)
+    days = np.arange(20454, 20454 + 42)  # 2026-01-01 .. : local day numbers
+    saturday = ((days + 3) % 7) == 5
+    y = 0.5 * saturday - 0.02 * (days - days[0]) + rng.normal(0, 0.03, len(days))
+    effect = cand.weekday_effects(days, y, np.ones(len(days)))
+    assert effect[5] - np.delete(effect, 5).mean() == pytest.approx(0.5, abs=0.1)
+    assert np.abs(np.delete(effect, 5) - np.delete(effect, 5).mean()).max() < 0.06  # the trend is no weekday
+    flat = cand.weekday_effects(days, rng.normal(0, 0.03, len(days)), np.ones(len(days)))
+    assert np.abs(flat).max() < 0.03  # no weekday effect: shrunk to (nearly) nothing
+
+
+def test_kalman_candidate_moves_the_logit_not_the_rate() -> None:
+    # After a large upward shift a multiplicative level would push the peak hours past their real rate
+    # (and past 1); the logit shift keeps every hour in (0, 1).
+    grid = slots.build(series(days=28, shift_days=6, shift=3.0), 24)
+    out = cand.kalman_forecast(grid, grid.n, 24)
+    assert ((out > 0) & (out < 1)).all()
+    assert out.max() > 0.9  # the shift was followed (the pre-shift peak was 0.5)
 
 
 def _snooping_pool() -> dict[str, cand.Candidate]:
