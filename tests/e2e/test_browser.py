@@ -41,7 +41,9 @@ FORMS = [
     # propose only (apply stays off): a forecast per campaign, its chart on the outputs page
     FormCase("genesys_campaign_pacing_forecast", window=(("start", YESTERDAY), ("end", TODAY)),
              first_section="Apply", expect_file="recommendations.json", expect_chart=True, expect_no_writes=True),
-    FormCase("genesys_restatement_sweep", trigger=False),
+    # the sweep over the days the runs above published, through its date pickers: it probes them and
+    # succeeds (a day whose source changed would be re-run through Airflow, none is expected here)
+    FormCase("genesys_restatement_sweep", window=(("start", YESTERDAY), ("end", TODAY))),
     # defaults only, "Unpause on trigger" left ticked as a person leaves it: the manual run is a dry-run plan
     # of the desired-schedules file, succeeds and writes nothing to the dialer (the stack's file is empty,
     # so the hourly reconcile that unpausing starts has nothing to write either: any write would be the
