@@ -222,6 +222,7 @@ def test_anomaly_day_flagged_and_fail_on_flags(sandbox: Any, dag: Any) -> None:
 
 
 def test_backfill_three_days_rerun_byte_identical(sandbox: Any, dag: Any) -> None:
+    started = datetime.now(UTC)
     fx = sandbox.fixtures
     conf = {"campaign_ids": [fx["normal_campaign"], fx["anomaly_campaign"], fx["idle_campaign"]]}
     last = date.fromisoformat(sandbox.demo_date)
@@ -245,8 +246,10 @@ def test_backfill_three_days_rerun_byte_identical(sandbox: Any, dag: Any) -> Non
     # Audit rows upsert on the natural key: a re-run of a window does not add rows for it.
     from genesys_cloud.sinks.audit import AuditSink
 
-    rows_for_day = AuditSink().rows(DAG_ID, f"{days[0]}T00:00:00+00:00", event="campaign_stats")
-    assert len(rows_for_day) == 3
+    # (this test's rows: the range-run module's runs of the same day map their tasks differently)
+    rows_for_day = [r for r in AuditSink().rows(DAG_ID, f"{days[0]}T00:00:00+00:00", event="campaign_stats")
+                    if r["recorded_at"] >= started]
+    assert len(rows_for_day) == 3, rows_for_day
 
 
 def test_empty_selection_in_a_local_zone(sandbox: Any, dag: Any) -> None:
