@@ -75,6 +75,8 @@ def recommendation_entry(result: Mapping[str, Any], applied: Mapping[str, Any] |
         # before/after/applied_recommendation: the window's record, read back by a re-run of the same
         # window so it bounds from ``before`` again instead of compounding another step.
         entry["apply"] = {k: applied.get(k) for k in APPLY_KEYS}
+        if applied.get("cause"):  # NOT_APPROVED only: why, machine-readable (approval.CAUSES)
+            entry["apply"]["cause"] = applied["cause"]
     return entry
 
 
@@ -217,7 +219,8 @@ def delivery(dag_id: str, window: Mapping[str, Any], results: Sequence[Mapping[s
                     "applied": outcome is not None and outcome.get("status") in ("APPLIED", "ALREADY_APPLIED"),
                     "apply": None if outcome is None else {k: outcome.get(k) for k in (
                         "status", "writes", "version_conflicts", "lost_answers", "version_before", "version_after",
-                        "error", "replayed", "write_may_have_landed")},
+                        "error", "replayed", "write_may_have_landed")} | (
+                        {"cause": outcome["cause"]} if outcome.get("cause") else {}),
                     "baseline": result.get("baseline"),
                     "explanation": plan.get("explanation"),
                     "partition": published.partition,

@@ -364,9 +364,9 @@ def apply_all(api: Any, results: Sequence[Mapping[str, Any]], params: PacingPara
             outcomes[cid] = {**failed, "status": "STALE", "error": stale}
             continue
         if approved is not None and not approved(cid, result):
-            from genesys_pipelines.approval import refusal
+            from genesys_pipelines.approval import not_approved
 
-            outcomes[cid] = {**failed, "status": "NOT_APPROVED", "error": refusal(approved)}
+            outcomes[cid] = {**failed, **not_approved(approved)}  # status, error, cause, detail
             continue
         intent = {"before": plan.get("before"), "planned": plan.get("after"), "version": plan.get("version"),
                   "request_digest": request_digest(plan.get("after"))}
