@@ -182,7 +182,8 @@ def webhook_payload(
 
 
 def delivery(dag_id: str, window: Mapping[str, Any], results: Sequence[Mapping[str, Any]], outcomes: Mapping[str, Mapping[str, Any]],
-             apply: bool, deliver_webhook: bool, stale: str | None = None, restated: bool = False) -> dict[str, Any]:
+             apply: bool, deliver_webhook: bool, stale: str | None = None, restated: bool = False,
+             left_out: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
     """The provider ``Delivery`` fields: forecast CSV and recommendations JSON staged now, the charts the
     analyse tasks staged, the webhook (event ``…propose`` or ``…apply``), one audit row per campaign and a
     run summary. ``window`` is the run window's dict (``Window.to_dict()``).
@@ -190,12 +191,17 @@ def delivery(dag_id: str, window: Mapping[str, Any], results: Sequence[Mapping[s
     ``restated``: the run was triggered by a restated upstream day (``stale`` says so). It writes nothing at
     all: no partition (the day's pacing partition, if any, keeps what was proposed or applied from the data
     as first published, and the ``before`` values re-runs bound from), no webhook; only the audit's stale
-    run summary."""
+    run summary.
+
+    ``left_out``: the older upstream windows a stale run folded in and skipped, each stale on its own
+    (``steps.left_out_windows``): recorded in the summary (manifest and the audit's run summary)."""
     results = sorted(results, key=lambda r: r["campaign_id"])
     entries = [recommendation_entry(r, outcomes.get(r["campaign_id"])) for r in results]
     summary = skill_summary(entries)
     if stale:  # the window is too old to pace from: nothing recommended, nothing asked, nothing written
         summary = {**summary, "stale": stale}
+    if left_out:  # older upstream windows folded into this stale run, stale too: recorded, not failed on
+        summary = {**summary, "left_out": [dict(w) for w in left_out]}
     csv_bytes, rows = forecast_csv(results)
 
     def audit(published: Any) -> list[dict[str, Any]]:
