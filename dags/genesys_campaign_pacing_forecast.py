@@ -39,7 +39,6 @@ def genesys_campaign_pacing_forecast() -> None:
     @task
     def recorded_plans(cfg: dict[str, Any]) -> dict[str, Any]:
         from genesys_pipelines.pacing_forecast import steps
-
         return steps.read_recorded(run_store(spec(cfg).window))
 
     @task(pool=API_POOL, map_index_template="{{ ref['name'] }}")
@@ -88,7 +87,7 @@ def genesys_campaign_pacing_forecast() -> None:
         """Publish, webhook, audit whatever happened (a teardown); then fail if a campaign's write failed."""
         from genesys_cloud.context import run_after, window_restatement
         from genesys_cloud.sinks.delivery import Delivery, deliver
-        from genesys_cloud.upstream import fail_on_unprocessed_windows
+        from genesys_cloud.upstream import fail_on_unprocessed_windows, unprocessed_windows
         from genesys_pipelines.pacing_forecast import output, steps
 
         ctx, run = get_current_context(), spec(cfg)
@@ -96,12 +95,13 @@ def genesys_campaign_pacing_forecast() -> None:
         outcomes, stale = ctx["ti"].xcom_pull(task_ids="apply_changes") or {}, steps.run_staleness(run.window, run_after(ctx), restated)
         if ctx["ti"].xcom_pull(task_ids="select_campaigns") is None and not stale and not outcomes:
             raise AirflowSkipException("select_campaigns failed: nothing read or written, nothing to deliver")
+        skipped, left = steps.left_out_windows(unprocessed_windows(ctx), stale, lambda w: steps.run_staleness(w, run_after(ctx), window_restatement(ctx, w)))
         what = output.delivery(DAG_ID, cfg["window"], list(results or []), outcomes, run.params.apply,
-                               run.params.deliver_webhook, stale, restated=restated is not None)
+                               run.params.deliver_webhook, stale, restated=restated is not None, left_out=skipped)
         published = deliver(ctx, Delivery(**what), window=run.window).to_xcom()
         if fault := output.run_fault(outcomes):  # a failed write, or an approval that could not be read
             raise AirflowFailException(fault)
-        fail_on_unprocessed_windows(ctx, DAG_ID)  # other upstream days: fail by name
+        fail_on_unprocessed_windows(ctx, DAG_ID, left, skipped)  # other upstream days: fail by name (stale: recorded)
         return published
 
     cfg = validate_params(parse_params)

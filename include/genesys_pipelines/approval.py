@@ -121,7 +121,8 @@ def verify(record: Any, shown: Mapping[str, Any]) -> tuple[bool, dict[str, Any]]
     """Whether ``record`` (the approval task instance's human-in-the-loop detail, as Airflow recorded it:
     ``GET …/taskInstances/approve/-1/hitlDetails``; None when there is none) is a person's ``Approve`` of
     exactly the plan ``shown`` (what apply recomputed from what it is about to write: digest and body).
-    The second value is what the audit records (approver, choice, reason).
+    The second value is what the audit records (approver, choice, reason, and when not approved the
+    machine-readable ``cause``: one of :data:`CAUSES`).
 
     Not an approval: no record (the task was skipped, or marked success before it asked); a record
     without an answer (marked success by hand while it waited); an answer by nobody (the response timeout
@@ -129,7 +130,7 @@ def verify(record: Any, shown: Mapping[str, Any]) -> tuple[bool, dict[str, Any]]
     to write (a forged review, or a plan changed after the approval). The approval task's XCom is never
     read: anyone with REST XCom write could forge it."""
     if not isinstance(record, Mapping):
-        return False, {"approved": False,
+        return False, {"approved": False, "cause": CAUSE_NO_RECORD,
                        "reason": "no approval record (the approval task was skipped or marked success by hand)"}
     chosen = list(record.get("chosen_options") or [])
     who = record.get("responded_by_user") or {}
@@ -137,67 +138,111 @@ def verify(record: Any, shown: Mapping[str, Any]) -> tuple[bool, dict[str, Any]]
               "approver": (who.get("name") or who.get("id")) if isinstance(who, Mapping) else None,
               "responded_at": str(record.get("responded_at") or "")}
     if not record.get("response_received"):
-        return False, {**result, "reason": "no recorded answer (marked success by hand, or still waiting)"}
+        return False, {**result, "cause": CAUSE_UNANSWERED,
+                       "reason": "no recorded answer (marked success by hand, or still waiting)"}
     if not isinstance(who, Mapping) or not who.get("id"):
-        return False, {**result, "reason": f"answer {chosen} recorded by nobody (the response timeout's default)"}
+        return False, {**result, "cause": CAUSE_TIMEOUT,
+                       "reason": f"answer {chosen} recorded by nobody (the response timeout's default)"}
     if chosen != [APPROVE]:
-        return False, {**result, "reason": f"answer {chosen}"}
+        return False, {**result, "cause": CAUSE_DECLINED, "reason": f"answer {chosen}"}
     digest = shown.get("digest")
     if body_digest(record.get("body")) != digest:
-        return False, {**result, "reason": "the approved plan differs from the plan to write (digest mismatch)"}
+        return False, {**result, "cause": CAUSE_OTHER_PLAN,
+                       "reason": "the approved plan differs from the plan to write (digest mismatch)"}
     if str(record.get("body") or "").strip() != str(shown.get("body") or "").strip():
-        return False, {**result, "reason": "the approval showed another diff than the plan to write"}
+        return False, {**result, "cause": CAUSE_OTHER_PLAN,
+                       "reason": "the approval showed another diff than the plan to write"}
     return True, {**result, "approved": True, "digest": digest}
 
 
-def gate(shown: Mapping[str, Any], record: Any) -> tuple[Any, dict[str, Any]]:
+def gate(shown: Mapping[str, Any], record: Any, unreadable: str = "") -> tuple[Any, dict[str, Any]]:
     """For the apply step: ``(approved, record)``. ``shown`` is :func:`review` recomputed by apply from what
     it is about to write (never the review task's XCom), ``record`` the approval task instance's recorded
-    human-in-the-loop detail (:func:`verify`). ``approved`` is None when no approval is required, else
+    human-in-the-loop detail (:func:`verify`). ``unreadable``: why the record could not be read at all
+    (the reader's error; empty when it was read, or when there is none): not an approval, with the cause
+    :data:`CAUSE_UNREADABLE`. ``approved`` is None when no approval is required, else
     ``approved(campaign_id, entry) -> bool`` (the digest covers every campaign at once); the second value
     goes into the audit rows."""
     if not shown.get("required"):
         return None, {}
-    ok, audit = verify(record, shown)
-    return Approval(ok, str(audit.get("reason") or "")), audit
+    if unreadable:
+        audit = {"approved": False, "cause": CAUSE_UNREADABLE, "reason": unreadable}
+    else:
+        audit = verify(record, shown)[1]
+    return Approval(bool(audit.get("approved")), str(audit.get("reason") or ""), audit.get("cause")), audit
+
+
+#: Why a plan was not written: the ``cause`` of a ``NOT_APPROVED`` outcome (machine-readable; ``detail``
+#: carries the human message). Set where the outcome is built, never inferred from a message.
+CAUSE_UNREADABLE = "unreadable"  # the record could not be read at all: a deployment fault, the run fails
+CAUSE_NO_RECORD = "no_record"  # the approval task was skipped, or marked success before it asked
+CAUSE_UNANSWERED = "unanswered"  # marked success by hand while it waited
+CAUSE_TIMEOUT = "timeout"  # the response timeout's default (an answer by nobody)
+CAUSE_DECLINED = "declined"  # a person's Reject (or any answer other than Approve)
+CAUSE_OTHER_PLAN = "other_plan"  # the approval was of another plan or showed another diff
+CAUSE_UNKNOWN = "unknown"  # an outcome recorded before causes existed, naming no unreadable record
+CAUSES = (CAUSE_UNREADABLE, CAUSE_NO_RECORD, CAUSE_UNANSWERED, CAUSE_TIMEOUT, CAUSE_DECLINED, CAUSE_OTHER_PLAN,
+          CAUSE_UNKNOWN)
 
 
 class Approval:
     """``approved(campaign_id, entry) -> bool`` for the writers (one answer covers the whole plan); ``reason``
-    says why not, for the campaign's outcome."""
+    says why not, for the campaign's outcome, ``cause`` the same as one of :data:`CAUSES`."""
 
-    def __init__(self, ok: bool, reason: str = "") -> None:
+    def __init__(self, ok: bool, reason: str = "", cause: str | None = None) -> None:
         self.ok, self.reason = ok, reason
+        self.cause = None if ok else (cause or CAUSE_DECLINED)
 
     def __call__(self, _campaign_id: Any, _entry: Any) -> bool:
         return self.ok
 
 
 #: The start of every reason :mod:`genesys_cloud.approvals` gives when it could not read the answer at all.
+#: Read only to classify an outcome stored by an earlier version, which carries no ``cause``.
 UNREADABLE = "approval record unreadable"
+
+
+def approval_cause(outcome: Mapping[str, Any]) -> str | None:
+    """A ``NOT_APPROVED`` outcome's cause (None for any other outcome). An outcome built by an earlier
+    version (an apply XCom or audit row from before causes were recorded) has no ``cause``: it counts as
+    unreadable only when its message carries the marker that version's reader always wrote, else
+    :data:`CAUSE_UNKNOWN`. An outcome that has a ``cause`` is never judged by its text."""
+    if outcome.get("status") != "NOT_APPROVED":
+        return None
+    if "cause" in outcome:
+        return str(outcome.get("cause") or CAUSE_UNKNOWN)
+    return CAUSE_UNREADABLE if UNREADABLE in str(outcome.get("error") or "") else CAUSE_UNKNOWN
 
 
 def approval_fault(outcomes: Mapping[str, Mapping[str, Any]] | Sequence[Mapping[str, Any]]) -> str | None:
     """Why the run must fail although nothing was written, or None. A plan a person declined (or left
     unanswered) ends the run green with ``NOT_APPROVED`` outcomes; a record that could not be read at all
     (the ``airflow_api`` login refused, the api-server unreachable or misnamed) is a deployment fault that
-    would otherwise stop every write in silence, so it fails the run, naming the cause and the campaigns."""
+    would otherwise stop every write in silence, so it fails the run, naming the cause and the campaigns.
+
+    Decided on each outcome's ``cause`` (:func:`approval_cause`), never on its message: a person's
+    ``Reject`` whose text happens to read like an unreadable record stays a green run."""
     rows = outcomes.items() if isinstance(outcomes, Mapping) else ((o.get("campaign_id"), o) for o in outcomes)
-    hit = {str(cid): str(o.get("error") or "") for cid, o in rows
-           if o.get("status") == "NOT_APPROVED" and UNREADABLE in str(o.get("error") or "")}
+    hit = {str(cid): str(o.get("detail") or o.get("error") or "") for cid, o in rows
+           if approval_cause(o) == CAUSE_UNREADABLE}
     if not hit:
         return None
-    reason = next(iter(hit.values()))
-    cause = reason[reason.index(UNREADABLE):]
-    if f"({UNREADABLE}" in reason and cause.endswith(")"):  # refusal() wrapped it in parentheses
-        cause = cause[:-1]
-    return f"nothing written for {', '.join(sorted(hit))}: {cause}; fix the deployment and re-run"
+    return f"nothing written for {', '.join(sorted(hit))}: {hit[min(hit)]}; fix the deployment and re-run"
 
 
 def refusal(approved: Any) -> str:
     """The NOT_APPROVED outcome's error: not written, and why."""
     reason = getattr(approved, "reason", "")
     return "no recorded approval for this plan: not written" + (f" ({reason})" if reason else "")
+
+
+def not_approved(approved: Any) -> dict[str, Any]:
+    """The fields of a ``NOT_APPROVED`` outcome: ``error`` (:func:`refusal`, the message users read),
+    ``cause`` (one of :data:`CAUSES`, from ``approved``; a plain predicate that says no: declined) and
+    ``detail`` (why, as the approval check worded it)."""
+    return {"status": "NOT_APPROVED", "error": refusal(approved),
+            "cause": getattr(approved, "cause", None) or CAUSE_DECLINED,
+            "detail": str(getattr(approved, "reason", "") or "")}
 
 
 def review(items: Sequence[Mapping[str, Any]], required: bool, body: Any) -> dict[str, Any]:

@@ -4,15 +4,20 @@ The scheduler folds every asset event queued since the last run into ONE downstr
 backfill of campaign statistics, the pacing forecast runs once, with three events. A run processes one
 window (the newest, see :func:`genesys_cloud.context.window_from_context`); the others must not vanish
 behind a warning in a green run, so :func:`fail_on_unprocessed_windows` fails the run, after its own
-window was delivered, naming each window left out and how to cover it.
+window was delivered, naming each window left out and how to cover it. Only a stale pacing run (it wrote
+nothing and would not) records instead the left-out windows that are stale on their own (a run of theirs
+would write nothing either) in its summary and audit, and stays green for them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import logging
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from genesys_pipelines.windows import Window, window_from_asset_extra
+
+log = logging.getLogger(__name__)
 
 
 def _event_extras(context: Mapping[str, Any]) -> Iterator[Any]:
@@ -50,10 +55,18 @@ def unprocessed_windows(context: Mapping[str, Any]) -> list[Window]:
     return asset_windows(context)[:-1]
 
 
-def fail_on_unprocessed_windows(context: Mapping[str, Any], dag_id: str) -> None:
+def fail_on_unprocessed_windows(context: Mapping[str, Any], dag_id: str, windows: Sequence[Window] | None = None,
+                                skipped: Sequence[Mapping[str, Any]] = ()) -> None:
     """Fail the task (``AirflowFailException``) naming the upstream windows folded into this run and not
-    processed by it, with the command that covers each; nothing when there are none."""
-    left = unprocessed_windows(context)
+    processed by it, with the command that covers each; nothing when there are none. ``windows``: the ones
+    to fail on (default: every :func:`unprocessed_windows`); ``skipped``: left-out windows the caller
+    recorded instead (a stale pacing run: ``genesys_pipelines.pacing_forecast.steps.left_out_windows``),
+    logged here."""
+    if skipped:
+        log.warning("%d upstream window(s) folded into this run were left out and recorded, not failed on "
+                    "(a run of their own would write nothing either): %s", len(skipped),
+                    "; ".join(f"{w.get('window')}: {w.get('stale')}" for w in skipped))
+    left = unprocessed_windows(context) if windows is None else list(windows)
     if not left:
         return
     from airflow.sdk.exceptions import AirflowFailException

@@ -184,6 +184,64 @@ def test_an_unreadable_record_fails_the_run_naming_the_cause_but_a_reject_does_n
     assert approval_fault(rejected) is None and run_fault({o["campaign_id"]: o for o in rejected}) is None
 
 
+def _outcome(tmp_path: Path, record: Any, error: str = "", entries_of: Any = None) -> dict[str, Any]:
+    org = hw.Org()
+    entries = _plan(org)
+    outcomes, _ = _apply(tmp_path, org, entries, record(_shown(entries)) if callable(record) else record, error)
+    assert org.landed == [] and [o["status"] for o in outcomes] == ["NOT_APPROVED"]
+    return outcomes[0]
+
+
+@pytest.mark.parametrize(("record", "error", "cause", "detail"), [
+    (None, "approval record unreadable: ConnectError reaching the api-server", "unreadable", "ConnectError"),
+    (None, "", "no_record", "no approval record"),
+    (lambda shown: _record(shown, response_received=False, responded_by_user=None, chosen_options=None), "",
+     "unanswered", "no recorded answer"),
+    (lambda shown: _record(shown, chosen_options=["Reject"], responded_by_user=None), "", "timeout", "by nobody"),
+    (lambda shown: _record(shown, chosen_options=["Reject"]), "", "declined", "answer ['Reject']"),
+    (lambda shown: _record(shown, body=f"Plan digest `{shown['digest']}`\n\nnothing"), "", "other_plan", "another diff"),
+])
+def test_a_not_approved_outcome_carries_its_cause_and_detail(tmp_path: Path, record: Any, error: str, cause: str,
+                                                             detail: str) -> None:
+    """The cause is set where the outcome is built (machine-readable); the message users read is unchanged."""
+    from genesys_pipelines.approval import CAUSES, approval_fault, refusal
+
+    outcome = _outcome(tmp_path, record, error)
+    assert outcome["cause"] == cause and cause in CAUSES and detail in outcome["detail"]
+    assert outcome["error"] == refusal(SimpleNamespace(reason=outcome["detail"]))  # same text as before
+    assert (approval_fault([outcome]) is not None) is (cause == "unreadable")
+
+
+def test_a_declined_approval_whose_text_reads_like_an_unreadable_record_does_not_fail_the_run(tmp_path: Path) -> None:
+    """The run fails on the cause, never on the text: a person's "no" whose recorded answer (or any reason)
+    happens to contain the reader's marker words is still a declined approval, a green run. On the old code
+    ``approval_fault`` found the marker in the message and failed the run."""
+    from genesys_pipelines.approval import UNREADABLE, approval_fault
+    from genesys_pipelines.pacing_forecast.output import run_fault
+
+    words = f"{UNREADABLE}: the api-server refused the 'airflow_api' login (401)"
+    outcome = _outcome(tmp_path, lambda shown: _record(shown, chosen_options=[words]))
+    assert UNREADABLE in outcome["error"]  # the text users read says what the approver chose
+    assert approval_fault([outcome]) is None and run_fault({hw.C: outcome}) is None
+    assert outcome["cause"] == "declined"
+
+
+def test_outcomes_stored_by_an_earlier_version_are_still_classified() -> None:
+    """An apply XCom (a deliver retried after an upgrade) or audit row from before causes were recorded has
+    no ``cause``: an unreadable record there still fails the run, naming the cause; any other stays green."""
+    from genesys_pipelines.approval import approval_cause, approval_fault
+
+    why = "approval record unreadable: the api-server refused the 'airflow_api' login (401)"
+    old = {"campaign_id": "c1", "status": "NOT_APPROVED",
+           "error": f"no recorded approval for this plan: not written ({why})"}
+    declined = {"campaign_id": "c2", "status": "NOT_APPROVED",
+                "error": "no recorded approval for this plan: not written (answer ['Reject'])"}
+    assert approval_cause(old) == "unreadable" and approval_cause(declined) == "unknown"
+    fault = approval_fault([old, declined])
+    assert fault and fault.startswith("nothing written for c1: ") and why in fault
+    assert approval_fault([declined]) is None and approval_cause({"status": "SUCCESS"}) is None
+
+
 # -- the reader: the api-server's record, read with the airflow_api connection ---------------------------
 def _conn(monkeypatch: pytest.MonkeyPatch, host: str = "http://api.test", deployed: str = "http://api.test") -> None:
     conn = SimpleNamespace(host=host, schema=None, port=None, login="reader", password="s3cr3t-pw")

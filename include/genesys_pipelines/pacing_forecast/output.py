@@ -75,6 +75,8 @@ def recommendation_entry(result: Mapping[str, Any], applied: Mapping[str, Any] |
         # before/after/applied_recommendation: the window's record, read back by a re-run of the same
         # window so it bounds from ``before`` again instead of compounding another step.
         entry["apply"] = {k: applied.get(k) for k in APPLY_KEYS}
+        if applied.get("cause"):  # NOT_APPROVED only: why, machine-readable (approval.CAUSES)
+            entry["apply"]["cause"] = applied["cause"]
     return entry
 
 
@@ -180,7 +182,8 @@ def webhook_payload(
 
 
 def delivery(dag_id: str, window: Mapping[str, Any], results: Sequence[Mapping[str, Any]], outcomes: Mapping[str, Mapping[str, Any]],
-             apply: bool, deliver_webhook: bool, stale: str | None = None, restated: bool = False) -> dict[str, Any]:
+             apply: bool, deliver_webhook: bool, stale: str | None = None, restated: bool = False,
+             left_out: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
     """The provider ``Delivery`` fields: forecast CSV and recommendations JSON staged now, the charts the
     analyse tasks staged, the webhook (event ``…propose`` or ``…apply``), one audit row per campaign and a
     run summary. ``window`` is the run window's dict (``Window.to_dict()``).
@@ -188,12 +191,17 @@ def delivery(dag_id: str, window: Mapping[str, Any], results: Sequence[Mapping[s
     ``restated``: the run was triggered by a restated upstream day (``stale`` says so). It writes nothing at
     all: no partition (the day's pacing partition, if any, keeps what was proposed or applied from the data
     as first published, and the ``before`` values re-runs bound from), no webhook; only the audit's stale
-    run summary."""
+    run summary.
+
+    ``left_out``: the older upstream windows a stale run folded in and skipped, each stale on its own
+    (``steps.left_out_windows``): recorded in the summary (manifest and the audit's run summary)."""
     results = sorted(results, key=lambda r: r["campaign_id"])
     entries = [recommendation_entry(r, outcomes.get(r["campaign_id"])) for r in results]
     summary = skill_summary(entries)
     if stale:  # the window is too old to pace from: nothing recommended, nothing asked, nothing written
         summary = {**summary, "stale": stale}
+    if left_out:  # older upstream windows folded into this stale run, stale too: recorded, not failed on
+        summary = {**summary, "left_out": [dict(w) for w in left_out]}
     csv_bytes, rows = forecast_csv(results)
 
     def audit(published: Any) -> list[dict[str, Any]]:
@@ -217,7 +225,8 @@ def delivery(dag_id: str, window: Mapping[str, Any], results: Sequence[Mapping[s
                     "applied": outcome is not None and outcome.get("status") in ("APPLIED", "ALREADY_APPLIED"),
                     "apply": None if outcome is None else {k: outcome.get(k) for k in (
                         "status", "writes", "version_conflicts", "lost_answers", "version_before", "version_after",
-                        "error", "replayed", "write_may_have_landed")},
+                        "error", "replayed", "write_may_have_landed")} | (
+                        {"cause": outcome["cause"]} if outcome.get("cause") else {}),
                     "baseline": result.get("baseline"),
                     "explanation": plan.get("explanation"),
                     "partition": published.partition,

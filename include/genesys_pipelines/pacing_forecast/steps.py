@@ -9,7 +9,7 @@ the pacing arithmetic live in this package's other modules.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -91,6 +91,31 @@ def run_staleness(window: Window, run_after: datetime, restatement: Mapping[str,
     """Why the run must write nothing: its upstream day was restated (:func:`restated_reason`), or its
     window is too old (:func:`window_staleness`); None when it may pace."""
     return restated_reason(restatement) or window_staleness(window, run_after, env)
+
+
+def left_out_windows(windows: Sequence[Window], run_stale: str | None,
+                     staleness: Callable[[Window], str | None]) -> tuple[list[dict[str, Any]], list[Window]]:
+    """Of the upstream windows an asset-triggered run folded in and did not process (its own window is the
+    newest; ``genesys_cloud.upstream.unprocessed_windows``): ``(skipped, uncovered)``.
+
+    ``skipped``: recorded in the run's summary (manifest and audit) instead of failing the run, each with
+    why a run of its own would write nothing either. Only a stale run (``run_stale``: it read, asked and
+    wrote nothing) skips a window, and only one that is stale on its own (``staleness(window)``: too old
+    for a run starting when this one did, or restated: :func:`run_staleness`), which a run of its own would
+    not pace either. ``uncovered``: every other left-out window, for which the run still fails by name
+    (every window of a run that is not stale). Nothing here allows a write."""
+    if not run_stale:
+        return [], list(windows)
+    skipped: list[dict[str, Any]] = []
+    uncovered: list[Window] = []
+    for window in windows:
+        why = staleness(window)
+        if why:
+            skipped.append({"window": window.partition(), "start": str(window.start), "end": str(window.end),
+                            "stale": why})
+        else:
+            uncovered.append(window)
+    return skipped, uncovered
 
 
 def select_campaigns(api: Any, params: PacingParams, window: Window | None = None,
@@ -364,9 +389,9 @@ def apply_all(api: Any, results: Sequence[Mapping[str, Any]], params: PacingPara
             outcomes[cid] = {**failed, "status": "STALE", "error": stale}
             continue
         if approved is not None and not approved(cid, result):
-            from genesys_pipelines.approval import refusal
+            from genesys_pipelines.approval import not_approved
 
-            outcomes[cid] = {**failed, "status": "NOT_APPROVED", "error": refusal(approved)}
+            outcomes[cid] = {**failed, **not_approved(approved)}  # status, error, cause, detail
             continue
         intent = {"before": plan.get("before"), "planned": plan.get("after"), "version": plan.get("version"),
                   "request_digest": request_digest(plan.get("after"))}

@@ -37,6 +37,8 @@ def campaign_results(entries: Sequence[Mapping[str, Any]], outcomes: Sequence[Ma
             "version_conflicts": outcome["version_conflicts"],
             "lost_answers": outcome["lost_answers"],
             "error": outcome["error"],
+            # NOT_APPROVED only: why, machine-readable (genesys_pipelines.approval.CAUSES)
+            **({"cause": outcome["cause"]} if outcome.get("cause") else {}),
         })
     return campaigns
 
@@ -106,6 +108,7 @@ def delivery(run: Mapping[str, Any], entries: Sequence[Mapping[str, Any]], outco
                     "after": outcome["after"],  # as read back (unchanged for dry runs and refusals)
                     "planned": entry["plan"]["after"],
                     **{k: c[k] for k in ("rank", "score", "conflicts", "warnings", "reasons", "error")},
+                    **{k: c[k] for k in ("cause",) if k in c},
                     **{k: c[k] for k in ("version_conflicts", "lost_answers", "version_before", "version_after")},
                 },
             })

@@ -296,9 +296,9 @@ def apply_run(api: Any, run: Mapping[str, Any], entries: list[dict[str, Any]], j
         elif plan["action"] == "noop":
             outcomes.append({**base, "status": "NOOP"})
         elif approved is not None and not approved(entry["campaign_id"], entry):
-            from genesys_pipelines.approval import refusal
+            from genesys_pipelines.approval import not_approved
 
-            outcomes.append({**base, "status": "NOT_APPROVED", "error": refusal(approved)})
+            outcomes.append({**base, **not_approved(approved)})  # status, error, cause, detail
         else:
             cid = entry["campaign_id"]
             intent = {"action": plan["action"], "before": plan["before"], "planned": plan["after"],

@@ -457,7 +457,5 @@ def approved_journal(context: Mapping[str, Any], window_start: datetime | str | 
         if reader is None:
             from genesys_cloud.approvals import recorded_answer as reader
         record, error = reader(context)
-    approved, audit = gate(shown, record)
-    if error and approved is not None:
-        audit, approved.reason = {**audit, "reason": error}, error
+    approved, audit = gate(shown, record, unreadable=error)  # an unreadable record: cause "unreadable"
     return WriteAheadJournal(context, window_start, window_end, event, entity_type, approver=audit), approved
