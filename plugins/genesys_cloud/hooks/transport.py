@@ -115,7 +115,7 @@ def resolve(host: str, port: int, timeout: float | None) -> list[str]:
 
     threading.Thread(target=lookup, name=f"genesys-dns-{host}", daemon=True).start()
     if not done.wait(timeout):
-        raise httpcore.ConnectTimeout(f"DNS lookup of {host} took longer than {timeout:g}s")
+        raise httpcore.ConnectTimeout(f"DNS lookup of {host} did not answer within {timeout:.2g}s")
     if isinstance(outcome[0], OSError):
         raise httpcore.ConnectError(f"DNS lookup of {host} failed: {outcome[0]}")
     return list(dict.fromkeys(str(info[4][0]) for info in outcome[0]))
