@@ -374,6 +374,57 @@ def test_a_resolving_host_name_still_connects(monkeypatch: pytest.MonkeyPatch, s
     assert hook.get("/api/v2/named") == {"ok": True}
 
 
+def _fake_getaddrinfo(monkeypatch: pytest.MonkeyPatch, name: str, addresses: list[str]) -> None:
+    import socket
+
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if host == name:
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port)) for a in addresses]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+def test_a_refused_address_falls_through_to_the_next_one(monkeypatch: pytest.MonkeyPatch, stub_factory) -> None:
+    # What socket.create_connection did before the lookup moved out of it: every address in turn.
+    stub = stub_factory(lambda m, p, h: token_answer() if p == "/oauth/token" else jsonr(200, {"ok": True}))
+    _fake_getaddrinfo(monkeypatch, "two-addresses.test", ["127.0.0.2", "127.0.0.1"])  # the stub is on .1 only
+    hook = GenesysCloudHook.from_connection_dict(
+        "edges_two", "client", "edge-secret", sandbox_extra(f"http://two-addresses.test:{stub.port}"))
+    assert hook.get("/api/v2/two") == {"ok": True}
+
+
+def test_tls_still_names_the_host_after_the_lookup(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The backend connects to the resolved address; SNI and certificate checks must still use the name.
+    import httpcore
+
+    from genesys_cloud.hooks import transport
+
+    seen: list[tuple[str, str | None]] = []
+
+    class Stream(httpcore.NetworkStream):
+        def start_tls(self, ssl_context, server_hostname=None, timeout=None):  # type: ignore[no-untyped-def]
+            seen.append(("tls", server_hostname))
+            raise httpcore.ConnectError("stop before any byte")
+
+        def close(self) -> None:
+            pass
+
+    class Backend(httpcore.NetworkBackend):
+        def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):  # type: ignore[no-untyped-def]
+            seen.append(("connect", host))
+            return Stream()
+
+    _fake_getaddrinfo(monkeypatch, "api.example.test", ["192.0.2.7"])
+    client = transport.sync_client(httpx.Timeout(5.0), httpx.Limits())
+    client._transport._pool._network_backend._inner = Backend()  # type: ignore[attr-defined]
+    with client, transport.call_deadline(5), pytest.raises(httpx.ConnectError):
+        client.get("https://api.example.test/api/v2/x")
+    assert seen == [("connect", "192.0.2.7"), ("tls", "api.example.test")]
+
+
 # -- 6. byte caps while streaming and page caps ------------------------------------------------------------
 def test_an_answer_is_refused_while_it_streams(monkeypatch: pytest.MonkeyPatch, stub_factory) -> None:
     monkeypatch.setenv("GENESYS_MAX_RESPONSE_BYTES", str(1 << 20))
