@@ -72,7 +72,7 @@ def _to_host(exc: httpx.TransportError) -> str:
 
 def transport_error(exc: httpx.TransportError, endpoint: str, deadline_s: float | None = None) -> GenesysTransportError:
     """Map an httpx failure to ours (the message names the endpoint, never headers)."""
-    # Timeout messages come from the network layer ("timed out", "DNS lookup of <host> took longer than
+    # Timeout messages come from the network layer ("timed out", "DNS lookup of <host> did not answer within
     # 0.5s"): they never quote a request, so they are kept, with the host the call went to.
     detail = f": {exc}" if isinstance(exc, httpx.TimeoutException) and str(exc) else ""
     if isinstance(exc, httpx.TimeoutException) and deadline_s is not None:
