@@ -435,8 +435,13 @@ def _filtered(items: list[dict[str, Any]], name: str | None, ids: list[str] | No
     return items
 
 
-#: Largest page of the routing listings (assumed 500: the SDK docs give no cap for these two operations;
-#: 500 is the documented cap of their division-view sibling ``GET /api/v2/routing/queues/divisionviews/all``).
+#: Largest page of the routing listings, over which they answer 400 naming ``pageSize``. ASSUMED, both the
+#: value and the refusal: neither genesys-api.md nor the SDK (RoutingApi ``getRoutingQueues`` /
+#: ``getRoutingWrapupcodes``: "Page size", default 25) documents a cap for these two operations. 500 is the
+#: documented cap of their sibling ``GET /api/v2/routing/queues/divisionviews/all`` ("[max value is 500]").
+#: The one public statement of silent capping (Genesys developer forum, topic 4967, 2019) is about another
+#: operation, ``GET /routing/queues/{queueId}/users``. Refusing is the safe side: whatever is green here
+#: asks for sizes a real org serves whether it caps or refuses. See docs/sandbox-semantics.md ("Limits").
 ROUTING_PAGE_MAX = 500
 
 

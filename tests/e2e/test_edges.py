@@ -18,7 +18,9 @@ import contextlib
 import os
 import re
 import resource
+import socket
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -44,7 +46,7 @@ from genesys_cloud.exceptions import (  # noqa: E402
     GenesysValidationError,
 )
 from genesys_cloud.hooks import ratelimit  # noqa: E402
-from genesys_cloud.hooks.auth import TOKENS  # noqa: E402
+from genesys_cloud.hooks.auth import TOKENS, Token  # noqa: E402
 from genesys_cloud.hooks.connection import ConnectionConfig  # noqa: E402
 from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook  # noqa: E402
 
@@ -189,6 +191,50 @@ def _async_get(path: str) -> Callable[[World], Any]:
     return run
 
 
+DNS_HANG_HOST = "dns-hang.test"
+
+
+@contextlib.contextmanager
+def _hanging_resolver() -> Iterator[None]:
+    """``socket.getaddrinfo`` never answers for DNS_HANG_HOST while the case runs (httpx's timeouts do not
+    cover the lookup); released, and the real resolver put back, when the case ends."""
+    real, release = socket.getaddrinfo, threading.Event()
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host in (DNS_HANG_HOST, DNS_HANG_HOST.encode()):  # anyio passes the name as IDNA bytes
+            release.wait(60)
+            raise socket.gaierror(socket.EAI_AGAIN, "resolver gave up")
+        return real(host, *args, **kwargs)
+
+    socket.getaddrinfo = getaddrinfo  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        socket.getaddrinfo = real  # type: ignore[assignment]
+        release.set()
+
+
+def _dns_hang(run_async: bool) -> Callable[[World], Any]:
+    """An API host whose DNS lookup hangs (the token already cached: the GET is the call that is cut)."""
+    def run(w: World) -> Any:
+        assert w.api is not None
+        hook = GenesysCloudHook.from_connection_dict(
+            "edges_dns", "client", "edge-secret", sandbox_extra(f"http://{DNS_HANG_HOST}:{w.api.port}"))
+        hook._sleep = w.waits.append
+        TOKENS.store(hook._cfg().cache_key, Token(access_token="edge-token", expires_in=3600,
+                                                  obtained_at=time.monotonic()))
+
+        async def go() -> Any:
+            try:
+                return await hook.aget("/api/v2/dns")
+            finally:
+                await hook.aclose()
+
+        with _hanging_resolver():
+            return asyncio.run(go()) if run_async else hook.get("/api/v2/dns")
+    return run
+
+
 def _redirect_to_foreign(w: World) -> Any:
     """A sandbox-style API redirecting the download to another host: refused, that host sees nothing."""
     assert w.foreign is not None
@@ -267,6 +313,8 @@ def cases() -> list[Edge]:
         E("slow-trickle-get", "stub", _get("/api/v2/slow"), GenesysTimeoutError, "GENESYS_CALL_DEADLINE_S"),
         E("slow-trickle-async", "stub", _async_get("/api/v2/slow"), GenesysTimeoutError, "GENESYS_CALL_DEADLINE_S"),
         E("slow-headers", "stub", _get("/api/v2/no-headers"), GenesysTimeoutError, "GENESYS_CALL_DEADLINE_S"),
+        E("slow-dns-get", "stub", _dns_hang(False), GenesysTimeoutError, f"DNS lookup of {DNS_HANG_HOST}"),
+        E("slow-dns-async", "stub", _dns_hang(True), GenesysTimeoutError, f"DNS lookup of {DNS_HANG_HOST}"),
         E("slow-token", "stub", lambda w: w.hook("edges_slow_token")._token(), GenesysTimeoutError, "GENESYS_CALL_DEADLINE_S"),
         # -- huge answers ----------------------------------------------------------------------------------
         E("huge-chunked", "stub", _get("/api/v2/huge"), GenesysResponseTooLargeError, "GENESYS_MAX_RESPONSE_BYTES"),

@@ -279,6 +279,7 @@ def test_queue_listing_names_every_queue_a_campaign_does_not(api) -> None:
     assert listed(id=[FIXTURES["inbound_queue"], FIXTURES["normal_queue"]]) == ["Inbound Support", "Outbound Sales Fixture"]
     assert listed(divisionId="no-such-division") == []
     assert listed(sortOrder="desc", pageSize=500) == sorted(names, key=str.lower, reverse=True)
+    # Over the (assumed) cap: refused, not silently capped (docs/sandbox-semantics.md, "Limits").
     too_big = api.get("/api/v2/routing/queues", params={"pageSize": 501})
     assert too_big.status_code == 400 and "pageSize" in too_big.text
 
@@ -292,4 +293,5 @@ def test_wrapup_code_listing_filters_like_the_platform(api) -> None:
     assert len(listed(divisionId=FIXTURES["home_division"], pageSize=500)) == 12
     assert listed(divisionId="no-such-division") == []
     assert listed(sortOrder="descending")[0] == "Wrong Party"
-    assert api.get("/api/v2/routing/wrapupcodes", params={"pageSize": 501}).status_code == 400
+    too_big = api.get("/api/v2/routing/wrapupcodes", params={"pageSize": 501})
+    assert too_big.status_code == 400 and "pageSize" in too_big.text

@@ -63,14 +63,26 @@ def as_model(model: type[M], body: Any, what: str, *, require: Sequence[str] = (
     return parsed
 
 
+def _to_host(exc: httpx.TransportError) -> str:
+    try:
+        return f" to {exc.request.url.host}"
+    except RuntimeError:  # raised outside a client: no request attached
+        return ""
+
+
 def transport_error(exc: httpx.TransportError, endpoint: str, deadline_s: float | None = None) -> GenesysTransportError:
     """Map an httpx failure to ours (the message names the endpoint, never headers)."""
+    # Timeout messages come from the network layer ("timed out", "DNS lookup of <host> did not answer within
+    # 0.5s"): they never quote a request, so they are kept, with the host the call went to.
+    detail = f": {exc}" if isinstance(exc, httpx.TimeoutException) and str(exc) else ""
     if isinstance(exc, httpx.TimeoutException) and deadline_s is not None:
         return GenesysTimeoutError(
-            f"Genesys Cloud call {endpoint} cut at the call deadline GENESYS_CALL_DEADLINE_S={deadline_s:g}s "
-            "(connect + send + the whole answer)", endpoint=endpoint)
+            f"Genesys Cloud call {endpoint}{_to_host(exc)} cut at the call deadline "
+            f"GENESYS_CALL_DEADLINE_S={deadline_s:g}s (DNS lookup + connect + send + the whole answer){detail}",
+            endpoint=endpoint)
     if isinstance(exc, httpx.TimeoutException):
-        return GenesysTimeoutError(f"Genesys Cloud {type(exc).__name__} on {endpoint}", endpoint=endpoint)
+        return GenesysTimeoutError(f"Genesys Cloud {type(exc).__name__} on {endpoint}{_to_host(exc)}{detail}",
+                                   endpoint=endpoint)
     if isinstance(exc, httpx.LocalProtocolError):
         # h11 quotes the offending request header ("Illegal header value b'Bearer …'"): never echo it.
         return GenesysTransportError(

@@ -10,18 +10,29 @@ own deadlines. Hand-written because neither httpx nor httpcore offers it; the wr
 Bodies are read in chunks and refused as soon as they pass the limit (``Content-Length`` first), so a
 300 MiB answer costs at most the limit in memory, not the answer.
 
-Not covered (known): the synchronous DNS lookup inside ``socket.create_connection`` is not interruptible;
-a compressed chunk is decompressed before it is counted (one chunk's burst above the limit).
+DNS lookups are inside the deadline too. httpcore's sync backend resolves inside ``socket.create_connection``,
+where no timeout applies (``getaddrinfo`` cannot be interrupted on any common OS; urllib3#1334), so the sync
+backend resolves first in a daemon thread it waits on for at most the connect budget, then connects to the
+addresses found in turn, as ``create_connection`` would; a lookup that overruns is abandoned to finish in the
+background. The async backend does the same, waiting from an anyio worker thread: anyio's own lookup runs in
+the event loop's default executor, where a hung lookup holds a worker (and ``asyncio.run`` at exit).
+
+Not covered (known): a compressed chunk is decompressed before it is counted (one chunk's burst above the
+limit).
 """
 
 from __future__ import annotations
 
 import contextlib
+import ipaddress
+import socket
+import threading
 import time
 from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any
 
+import anyio.to_thread
 import httpcore
 import httpx
 
@@ -78,14 +89,56 @@ class _Stream(httpcore.NetworkStream):
         return self._inner.get_extra_info(info)
 
 
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def resolve(host: str, port: int, timeout: float | None) -> list[str]:
+    """``host``'s addresses (``getaddrinfo`` order, no repeats), waiting at most ``timeout`` for the resolver.
+
+    The lookup runs in a daemon thread of its own: on timeout it is abandoned (it ends when the resolver
+    gives up) and never holds the process at exit, which a ``concurrent.futures`` pool worker would."""
+    outcome: list[Any] = []
+    done = threading.Event()
+
+    def lookup() -> None:
+        try:
+            outcome.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except OSError as exc:
+            outcome.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=lookup, name=f"genesys-dns-{host}", daemon=True).start()
+    if not done.wait(timeout):
+        raise httpcore.ConnectTimeout(f"DNS lookup of {host} did not answer within {timeout:.2g}s")
+    if isinstance(outcome[0], OSError):
+        raise httpcore.ConnectError(f"DNS lookup of {host} failed: {outcome[0]}")
+    return list(dict.fromkeys(str(info[4][0]) for info in outcome[0]))
+
+
 class DeadlineBackend(httpcore.NetworkBackend):
     def __init__(self, inner: httpcore.NetworkBackend) -> None:
         self._inner = inner
 
     def connect_tcp(self, host: str, port: int, timeout: float | None = None,
                     local_address: str | None = None, socket_options: Any = None) -> httpcore.NetworkStream:
-        return _Stream(self._inner.connect_tcp(host, port, _left(timeout, httpcore.ConnectTimeout),
-                                               local_address, socket_options))
+        # httpcore offers no resolver hook, so the name is resolved here under the connect budget (see the
+        # module docstring) and the inner backend only connects to addresses. TLS still verifies and sends
+        # SNI for the original host name: httpcore's connection passes it to start_tls itself.
+        addresses = [host] if _is_ip(host) else resolve(host, port, _left(timeout, httpcore.ConnectTimeout))
+        for index, address in enumerate(addresses):
+            try:
+                return _Stream(self._inner.connect_tcp(address, port, _left(timeout, httpcore.ConnectTimeout),
+                                                       local_address, socket_options))
+            except (httpcore.ConnectError, httpcore.ConnectTimeout):
+                if index == len(addresses) - 1:
+                    raise
+        raise httpcore.ConnectError(f"DNS lookup of {host} found no address")  # pragma: no cover
 
     def connect_unix_socket(self, path: str, timeout: float | None = None,
                             socket_options: Any = None) -> httpcore.NetworkStream:  # pragma: no cover
@@ -124,8 +177,16 @@ class AsyncDeadlineBackend(httpcore.AsyncNetworkBackend):
 
     async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
                           local_address: str | None = None, socket_options: Any = None) -> httpcore.AsyncNetworkStream:
-        return _AsyncStream(await self._inner.connect_tcp(host, port, _left(timeout, httpcore.ConnectTimeout),
-                                                          local_address, socket_options))
+        addresses = [host] if _is_ip(host) else await anyio.to_thread.run_sync(
+            resolve, host, port, _left(timeout, httpcore.ConnectTimeout))
+        for index, address in enumerate(addresses):
+            try:
+                return _AsyncStream(await self._inner.connect_tcp(
+                    address, port, _left(timeout, httpcore.ConnectTimeout), local_address, socket_options))
+            except (httpcore.ConnectError, httpcore.ConnectTimeout):
+                if index == len(addresses) - 1:
+                    raise
+        raise httpcore.ConnectError(f"DNS lookup of {host} found no address")  # pragma: no cover
 
     async def connect_unix_socket(self, path: str, timeout: float | None = None,
                                   socket_options: Any = None) -> httpcore.AsyncNetworkStream:  # pragma: no cover

@@ -8,13 +8,14 @@ elsewhere. Each test fails on the code before these edges were closed.
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 import respx
-from edge_stubs import StubServer, huge_chunked, raw, sandbox_extra, token_answer, trickle
+from edge_stubs import StubServer, huge_chunked, jsonr, raw, sandbox_extra, token_answer, trickle
 
 from genesys_cloud.exceptions import (
     GenesysConfigError,
@@ -27,7 +28,7 @@ from genesys_cloud.exceptions import (
     GenesysValidationError,
 )
 from genesys_cloud.hooks import pagination, ratelimit
-from genesys_cloud.hooks.auth import TOKENS
+from genesys_cloud.hooks.auth import TOKENS, Token
 from genesys_cloud.hooks.connection import ConnectionConfig
 from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
 
@@ -285,6 +286,143 @@ def test_the_async_path_has_the_same_deadline(monkeypatch: pytest.MonkeyPatch, s
     started = time.monotonic()
     asyncio.run(go())
     assert time.monotonic() - started < 30
+
+
+HANGING_HOST = "dns-hang.test"
+
+
+@pytest.fixture
+def hanging_resolver(monkeypatch: pytest.MonkeyPatch):
+    """``socket.getaddrinfo`` blocks 10 s for HANGING_HOST (a resolver that never answers), then resolves it to
+    loopback; other names resolve as usual. Released at teardown so no lookup outlives the test by much."""
+    import socket
+
+    real, release = socket.getaddrinfo, threading.Event()
+
+    def getaddrinfo(host, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if host in (HANGING_HOST, HANGING_HOST.encode()):  # anyio passes the name as IDNA bytes
+            release.wait(10)
+            host = "127.0.0.1"
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    yield
+    release.set()
+
+
+def _hanging_dns_hook(stub: StubServer) -> GenesysCloudHook:
+    hook = GenesysCloudHook.from_connection_dict(
+        "edges_dns", "client", "edge-secret", sandbox_extra(f"http://{HANGING_HOST}:{stub.port}"))
+    TOKENS.store(hook._cfg().cache_key, Token(access_token="dns-token", expires_in=3600, obtained_at=time.monotonic()))
+    return hook
+
+
+def test_a_hanging_dns_lookup_is_cut_at_the_call_deadline(monkeypatch: pytest.MonkeyPatch, stub_factory,
+                                                          hanging_resolver) -> None:
+    # httpx's timeouts do not cover getaddrinfo: before, the call waited for the resolver (10 s here).
+    monkeypatch.setenv("GENESYS_CALL_DEADLINE_S", "0.5")
+    monkeypatch.setenv("GENESYS_RETRY_MAX_ATTEMPTS", "1")
+    stub = stub_factory(lambda m, p, h: jsonr(200, {"ok": True}))
+    hook = _hanging_dns_hook(stub)
+    started = time.monotonic()
+    with pytest.raises(GenesysTimeoutError, match=rf"{HANGING_HOST}.*GENESYS_CALL_DEADLINE_S=0\.5s") as caught:
+        hook.get("/api/v2/dns")
+    assert time.monotonic() - started < 0.5 + 0.5
+    assert f"DNS lookup of {HANGING_HOST} did not answer within 0.5s" in str(caught.value)
+    assert stub.seen == []
+
+
+def test_a_hanging_dns_lookup_under_the_connect_timeout_names_the_host(monkeypatch: pytest.MonkeyPatch,
+                                                                       stub_factory, hanging_resolver) -> None:
+    # The connect timeout is shorter than what is left of the deadline: it bounds the lookup too.
+    monkeypatch.setenv("GENESYS_CALL_DEADLINE_S", "30")
+    monkeypatch.setenv("GENESYS_HTTP_CONNECT_TIMEOUT", "0.5")
+    monkeypatch.setenv("GENESYS_RETRY_MAX_ATTEMPTS", "1")
+    stub = stub_factory(lambda m, p, h: jsonr(200, {"ok": True}))
+    started = time.monotonic()
+    with pytest.raises(GenesysTimeoutError, match=rf"ConnectTimeout on GET /api/v2/dns.*{HANGING_HOST}"):
+        _hanging_dns_hook(stub).get("/api/v2/dns")
+    assert time.monotonic() - started < 0.5 + 0.5
+
+
+def test_the_async_path_cuts_a_hanging_dns_lookup_too(monkeypatch: pytest.MonkeyPatch, stub_factory,
+                                                      hanging_resolver) -> None:
+    monkeypatch.setenv("GENESYS_CALL_DEADLINE_S", "0.5")
+    monkeypatch.setenv("GENESYS_RETRY_MAX_ATTEMPTS", "1")
+    stub = stub_factory(lambda m, p, h: jsonr(200, {"ok": True}))
+    hook = _hanging_dns_hook(stub)
+
+    async def go() -> None:
+        try:
+            with pytest.raises(GenesysTimeoutError, match=rf"{HANGING_HOST}.*GENESYS_CALL_DEADLINE_S=0\.5s"):
+                await hook.aget("/api/v2/dns")
+        finally:
+            await hook.aclose()
+
+    started = time.monotonic()
+    asyncio.run(go())
+    assert time.monotonic() - started < 0.5 + 0.5
+    assert stub.seen == []
+
+
+def test_a_resolving_host_name_still_connects(monkeypatch: pytest.MonkeyPatch, stub_factory) -> None:
+    # The lookup moved off the calling thread; a name that resolves (here "localhost") works as before.
+    monkeypatch.setenv("GENESYS_CALL_DEADLINE_S", "5")
+    stub = stub_factory(lambda m, p, h: token_answer() if p == "/oauth/token" else jsonr(200, {"ok": True}))
+    hook = GenesysCloudHook.from_connection_dict(
+        "edges_localhost", "client", "edge-secret", sandbox_extra(f"http://localhost:{stub.port}"))
+    assert hook.get("/api/v2/named") == {"ok": True}
+
+
+def _fake_getaddrinfo(monkeypatch: pytest.MonkeyPatch, name: str, addresses: list[str]) -> None:
+    import socket
+
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if host == name:
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port)) for a in addresses]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+def test_a_refused_address_falls_through_to_the_next_one(monkeypatch: pytest.MonkeyPatch, stub_factory) -> None:
+    # What socket.create_connection did before the lookup moved out of it: every address in turn.
+    stub = stub_factory(lambda m, p, h: token_answer() if p == "/oauth/token" else jsonr(200, {"ok": True}))
+    _fake_getaddrinfo(monkeypatch, "two-addresses.test", ["127.0.0.2", "127.0.0.1"])  # the stub is on .1 only
+    hook = GenesysCloudHook.from_connection_dict(
+        "edges_two", "client", "edge-secret", sandbox_extra(f"http://two-addresses.test:{stub.port}"))
+    assert hook.get("/api/v2/two") == {"ok": True}
+
+
+def test_tls_still_names_the_host_after_the_lookup(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The backend connects to the resolved address; SNI and certificate checks must still use the name.
+    import httpcore
+
+    from genesys_cloud.hooks import transport
+
+    seen: list[tuple[str, str | None]] = []
+
+    class Stream(httpcore.NetworkStream):
+        def start_tls(self, ssl_context, server_hostname=None, timeout=None):  # type: ignore[no-untyped-def]
+            seen.append(("tls", server_hostname))
+            raise httpcore.ConnectError("stop before any byte")
+
+        def close(self) -> None:
+            pass
+
+    class Backend(httpcore.NetworkBackend):
+        def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):  # type: ignore[no-untyped-def]
+            seen.append(("connect", host))
+            return Stream()
+
+    _fake_getaddrinfo(monkeypatch, "api.example.test", ["192.0.2.7"])
+    client = transport.sync_client(httpx.Timeout(5.0), httpx.Limits())
+    client._transport._pool._network_backend._inner = Backend()  # type: ignore[attr-defined]
+    with client, transport.call_deadline(5), pytest.raises(httpx.ConnectError):
+        client.get("https://api.example.test/api/v2/x")
+    assert seen == [("connect", "192.0.2.7"), ("tls", "api.example.test")]
 
 
 # -- 6. byte caps while streaming and page caps ------------------------------------------------------------
