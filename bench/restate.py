@@ -180,7 +180,7 @@ def bench(stack: Any, args: argparse.Namespace, tmp: Path, last: date) -> dict[s
     from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
     from genesys_cloud.sinks.sweep import read_partition_manifests
     from genesys_pipelines.restatement import sweep
-    from genesys_pipelines.restatement.source import probe_day
+    from genesys_pipelines.restatement.source import probe_partitions
 
     s3 = boto3.client("s3", endpoint_url=stack.s3_endpoint, region_name="us-east-1",
                       aws_access_key_id="testing", aws_secret_access_key="testing")
@@ -212,8 +212,8 @@ def bench(stack: Any, args: argparse.Namespace, tmp: Path, last: date) -> dict[s
     for day in late_days:
         admin.post("/_sandbox/late_data", json={"day": day.isoformat(), "conversations": 50}).raise_for_status()
     before = admin.get("/_sandbox/counters").json()
-    found = sweep.candidates(read_partition_manifests([DAG_ID], days), hook.details_job_availability())
-    outcomes = [sweep.outcome(f, probe_day(hook, f)) for f in found]
+    found = sweep.by_day(sweep.candidates(read_partition_manifests([DAG_ID], days), hook.details_job_availability()))
+    outcomes = [sweep.day_outcome(day, probe_partitions(hook, day["partitions"])) for day in found]
     triggers = sweep.triggers(outcomes)
     sweep_requests = api_requests(admin.get("/_sandbox/counters").json()) - api_requests(before)
     for trigger in triggers:  # what the mapped TriggerDagRunOperator starts: a day run with the stored conf
@@ -223,7 +223,7 @@ def bench(stack: Any, args: argparse.Namespace, tmp: Path, last: date) -> dict[s
 
     restated = [d for d in after if json.loads(after[d]["_manifest.json"])["extra"]["restatement"]["version"] == 2]
     untouched = [d for d in after if after[d] == daily[d]]
-    changed = [o for o in outcomes if o["changes"]]
+    changed = [o for o in sweep.partition_outcomes(outcomes) if o["changes"]]
     assert sorted(t["conf"]["start"] for t in triggers) == [d.isoformat() for d in late_days], triggers
     assert restated == [d.isoformat() for d in late_days], restated
     return {"days": len(days), "changed": len(changed), "restated": len(restated),
