@@ -97,6 +97,7 @@ def day_run(hook: Any, conf: dict[str, Any], run_id: str, tmp: Path) -> None:
 def range_run(hook: Any, conf: dict[str, Any], run_id: str, tmp: Path) -> dict[str, Any]:
     """One run over the range with ``publish_days`` (the DAG's range path); the cost estimate."""
     from genesys_cloud.sinks.object_store import PartitionPublisher
+    from genesys_pipelines import day_ranges
     from genesys_pipelines.conversation_report import ranges, steps
     from genesys_pipelines.conversation_report.params import validate_params
     from genesys_pipelines.windows import resolve_window
@@ -104,7 +105,7 @@ def range_run(hook: Any, conf: dict[str, Any], run_id: str, tmp: Path) -> dict[s
     params = validate_params(conf)
     window = resolve_window(start=params.start, end=params.end, tz=params.timezone,
                             run_after=datetime(2026, 6, 11, 6, tzinfo=UTC))
-    days = ranges.range_days(window)
+    days = day_ranges.range_days(window)
     publisher = PartitionPublisher(DAG_ID, window.local_start(), window.local_end(), run_id)
     day_publishers = [PartitionPublisher(DAG_ID, d.local_start(), d.local_end(), run_id) for d in days]
     planned = steps.plan_probed(hook, params, window, publisher.work_prefix, range_run=True)
