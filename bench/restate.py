@@ -97,6 +97,7 @@ def day_run(hook: Any, conf: dict[str, Any], run_id: str, tmp: Path) -> None:
 def range_run(hook: Any, conf: dict[str, Any], run_id: str, tmp: Path) -> dict[str, Any]:
     """One run over the range with ``publish_days`` (the DAG's range path); the cost estimate."""
     from genesys_cloud.sinks.object_store import PartitionPublisher
+    from genesys_pipelines import day_ranges
     from genesys_pipelines.conversation_report import ranges, steps
     from genesys_pipelines.conversation_report.params import validate_params
     from genesys_pipelines.windows import resolve_window
@@ -104,7 +105,7 @@ def range_run(hook: Any, conf: dict[str, Any], run_id: str, tmp: Path) -> dict[s
     params = validate_params(conf)
     window = resolve_window(start=params.start, end=params.end, tz=params.timezone,
                             run_after=datetime(2026, 6, 11, 6, tzinfo=UTC))
-    days = ranges.range_days(window)
+    days = day_ranges.range_days(window)
     publisher = PartitionPublisher(DAG_ID, window.local_start(), window.local_end(), run_id)
     day_publishers = [PartitionPublisher(DAG_ID, d.local_start(), d.local_end(), run_id) for d in days]
     planned = steps.plan_probed(hook, params, window, publisher.work_prefix, range_run=True)
@@ -180,7 +181,7 @@ def bench(stack: Any, args: argparse.Namespace, tmp: Path, last: date) -> dict[s
     from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
     from genesys_cloud.sinks.sweep import read_partition_manifests
     from genesys_pipelines.restatement import sweep
-    from genesys_pipelines.restatement.source import probe_day
+    from genesys_pipelines.restatement.source import probe_partitions
 
     s3 = boto3.client("s3", endpoint_url=stack.s3_endpoint, region_name="us-east-1",
                       aws_access_key_id="testing", aws_secret_access_key="testing")
@@ -212,8 +213,8 @@ def bench(stack: Any, args: argparse.Namespace, tmp: Path, last: date) -> dict[s
     for day in late_days:
         admin.post("/_sandbox/late_data", json={"day": day.isoformat(), "conversations": 50}).raise_for_status()
     before = admin.get("/_sandbox/counters").json()
-    found = sweep.candidates(read_partition_manifests([DAG_ID], days), hook.details_job_availability())
-    outcomes = [sweep.outcome(f, probe_day(hook, f)) for f in found]
+    found = sweep.by_day(sweep.candidates(read_partition_manifests([DAG_ID], days), hook.details_job_availability()))
+    outcomes = [sweep.day_outcome(day, probe_partitions(hook, day["partitions"])) for day in found]
     triggers = sweep.triggers(outcomes)
     sweep_requests = api_requests(admin.get("/_sandbox/counters").json()) - api_requests(before)
     for trigger in triggers:  # what the mapped TriggerDagRunOperator starts: a day run with the stored conf
@@ -223,7 +224,7 @@ def bench(stack: Any, args: argparse.Namespace, tmp: Path, last: date) -> dict[s
 
     restated = [d for d in after if json.loads(after[d]["_manifest.json"])["extra"]["restatement"]["version"] == 2]
     untouched = [d for d in after if after[d] == daily[d]]
-    changed = [o for o in outcomes if o["changes"]]
+    changed = [o for o in sweep.partition_outcomes(outcomes) if o["changes"]]
     assert sorted(t["conf"]["start"] for t in triggers) == [d.isoformat() for d in late_days], triggers
     assert restated == [d.isoformat() for d in late_days], restated
     return {"days": len(days), "changed": len(changed), "restated": len(restated),

@@ -24,7 +24,7 @@ def spec(cfg: dict[str, Any]) -> RunSpec[CampaignStatsParams]:
 
 def days(cfg: dict[str, Any]) -> list[Any]:
     """The reporting days of a run publishing day partitions (``publish_days``); [] for other runs."""
-    from genesys_pipelines.campaign_stats.ranges import run_days
+    from genesys_pipelines.day_ranges import run_days
     return run_days(spec(cfg).params.publish_days, spec(cfg).window)
 
 

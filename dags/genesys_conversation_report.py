@@ -38,10 +38,10 @@ def range_days(cfg: dict[str, Any]) -> list[tuple[Any, Any]]:
     """``(day window, its publisher)`` per reporting day of a run that publishes day partitions
     (``publish_days``, ``ranges``); [] for other runs."""
     from genesys_cloud.sinks.delivery import publisher_for
-    from genesys_pipelines.conversation_report import ranges
+    from genesys_pipelines.day_ranges import run_days
 
     run = spec(cfg)
-    days = ranges.range_days(run.window) if ranges.is_range_run(run.params.publish_days, run.window) else []
+    days = run_days(run.params.publish_days, run.window)
     return [(day, publisher_for(get_current_context(), day)) for day in days]
 
 

@@ -26,7 +26,8 @@ DAG_ID = "genesys_restatement_sweep"
 def genesys_restatement_sweep() -> None:
     @task(pool=API_POOL)
     def find(cfg: dict[str, Any]) -> list[dict[str, Any]]:
-        """The swept days' manifests that are not final (manifests read from S3; one availability read)."""
+        """The swept days with partitions that are not final, each day once with its partitions (manifests
+        read from S3; one availability read)."""
         from genesys_cloud.context import invalid_param_fails
         from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
         from genesys_cloud.sinks.sweep import read_partition_manifests
@@ -37,16 +38,18 @@ def genesys_restatement_sweep() -> None:
         # reset_from: final days too; a reset after the run's day fails at once, by name (no retries)
         days = invalid_param_fails(lambda: sweep.days_of(cfg["window"], params.days, params.reset_from))
         manifests = read_partition_manifests(params.pipelines, days)
-        return sweep.candidates(manifests, availability(GenesysCloudHook()), reset=bool(params.reset_from))
+        found = sweep.candidates(manifests, availability(GenesysCloudHook()), reset=bool(params.reset_from))
+        return sweep.by_day(found)
 
     @task(pool=API_POOL, map_index_template="{{ found['pipeline'] }} {{ found['day'] }}")
     def probe(found: dict[str, Any]) -> dict[str, Any]:
-        """One request for the day (1-row details probe or one aggregates query); what changed."""
+        """One request for the day (1-row details probe or one aggregates query), shared by its partitions
+        when they probe alike; what changed in each partition."""
         from genesys_cloud.hooks.genesys_cloud import GenesysCloudHook
         from genesys_pipelines.restatement import sweep
-        from genesys_pipelines.restatement.source import probe_day
+        from genesys_pipelines.restatement.source import probe_partitions
 
-        return sweep.outcome(found, probe_day(GenesysCloudHook(), found))
+        return sweep.day_outcome(found, probe_partitions(GenesysCloudHook(), found["partitions"]))
 
     @task(trigger_rule="none_failed")  # also when nothing was probed (probe mapped over no day): audit it
     def changed(cfg: dict[str, Any], probed: list[dict[str, Any]]) -> list[dict[str, Any]]:

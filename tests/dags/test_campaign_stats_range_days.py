@@ -95,13 +95,14 @@ def test_a_range_run_publishes_the_day_partitions_of_the_day_runs_byte_for_byte(
 
 def test_a_range_is_cut_into_chunks_that_keep_the_aggregates_interval_limit() -> None:
     from genesys_pipelines.campaign_stats import queries, ranges
+    from genesys_pipelines.day_ranges import run_days
     from genesys_pipelines.models.limits import AGGREGATES_QUERY_DAYS
     from genesys_pipelines.windows import Window
 
     window = Window(datetime(2025, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC), "UTC")
-    days = ranges.run_days(True, window)
+    days = run_days(True, window)
     parts = ranges.chunks(days)
     assert sum(len(p) for p in parts) == 365 and len(parts) == 2
     longest = max(p[-1].start - queries.history_window(p[0]).start for p in parts)
     assert longest <= timedelta(days=AGGREGATES_QUERY_DAYS.default_days)
-    assert ranges.run_days(False, window) == [] and ranges.run_days(True, days[0]) == []
+    assert run_days(False, window) == [] and run_days(True, days[0]) == []

@@ -175,3 +175,44 @@ def test_a_restated_campaign_stats_day_re_emits_its_asset_event_marked(sandbox: 
             AssetModel.name == "genesys://campaign_execution_stats", AssetEvent.source_run_id == again.run_id)).all()
     assert [e["restatement"]["version"] for e in extras] == [2]
     assert extras[0]["restatement"]["restated_from"] == block["restated_from"]
+
+
+def test_a_day_with_a_narrower_runs_partition_is_probed_once_and_each_partition_restated_once(
+        sandbox: Any, airflow_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The day's partition and a three-campaign run's ``selection=`` sub-partition under it: the sweep
+    probes the day once (one mapped probe, one aggregates request), re-runs each changed partition once
+    with its own params, and its audit row lists the day once, with both partitions."""
+    from genesys_cloud.sinks.audit import AuditSink
+
+    stats, day, next_day = "genesys_campaign_execution_stats", "2026-06-04", "2026-06-05"
+    monkeypatch.setenv("GENESYS_SETTLE_HOURS", "240")
+    stale = sandbox.list_keys(f"{stats}/date={day}/")
+    if stale:
+        sandbox.s3.delete_objects(Bucket=sandbox.bucket, Delete={"Objects": [{"Key": k} for k in stale]})
+    fx = sandbox.fixtures
+    chosen = [fx["normal_campaign"], fx["anomaly_campaign"], fx["idle_campaign"]]
+    at = datetime(2026, 6, 5, 3, tzinfo=UTC)
+    assert str(load(stats).test(logical_date=at, run_after=at).state) == "success"
+    narrow = load(stats).test(logical_date=at + timedelta(minutes=1), run_after=at + timedelta(minutes=1),
+                              run_conf={"start": day, "end": next_day, "campaign_ids": chosen})
+    assert str(narrow.state) == "success"
+    manifests = sorted(k for k in sandbox.list_keys(f"{stats}/date={day}/") if k.endswith("/_manifest.json"))
+    assert len(manifests) == 2 and "/selection=" in manifests[1], manifests
+
+    sandbox.admin.post("/_sandbox/late_data", json={"day": day, "conversations": 400}).raise_for_status()
+    aggregates = "POST /api/v2/analytics/conversations/aggregates/query"
+    before = sandbox.counters().get(aggregates, 0)
+    at = datetime(2026, 6, 11, 5, 50, tzinfo=UTC)
+    swept = load(SWEEP).test(logical_date=at, run_after=at,
+                             run_conf={"start": day, "end": next_day, "pipelines": [stats]})
+    assert not failed(swept), failed(swept)
+    assert len([ti for ti in swept.get_task_instances() if ti.task_id == "probe"]) == 1  # one probe task
+    assert sandbox.counters().get(aggregates, 0) - before == 1  # one request for the day
+    reruns = xcom(swept, "changed")
+    assert [r["conf"]["campaign_ids"] for r in reruns] == [[], chosen]  # each partition, its own params ([]: all)
+    assert len({r["trigger_run_id"] for r in reruns}) == 2
+    [row] = AuditSink().rows(SWEEP, event="restatement_sweep", run_id=swept.run_id)
+    assert row["details"]["probed"] == row["details"]["changed"] == [f"{stats}:{day}"] and row["record_count"] == 2
+    assert [len(parts) for parts in row["details"]["partitions"].values()] == [2]
+    sandbox.s3.delete_objects(Bucket=sandbox.bucket, Delete={"Objects": [
+        {"Key": k} for k in sandbox.list_keys(f"{stats}/date={day}/")]})  # other sweeps of the module: a clean day

@@ -79,7 +79,7 @@ def test_a_range_run_publishes_the_day_partitions_of_the_day_runs_byte_for_byte(
 
 
 def test_a_partial_day_range_is_refused_by_name() -> None:
-    from genesys_pipelines.conversation_report.ranges import range_days
+    from genesys_pipelines.day_ranges import range_days
     from genesys_pipelines.errors import InvalidParam
     from genesys_pipelines.windows import Window
 

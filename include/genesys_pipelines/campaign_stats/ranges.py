@@ -10,6 +10,7 @@ byte for byte. Three queries per batch for the range instead of three per batch 
 
 A range longer than :data:`CHUNK_DAYS` reporting days is read in several sets of queries, so no interval
 (history included) passes the aggregates query's interval limit (``models.limits.AGGREGATES_QUERY_DAYS``).
+Which days a range run publishes is shared with the report: ``genesys_pipelines.day_ranges``.
 
 Pure of Airflow.
 """
@@ -28,14 +29,6 @@ from genesys_pipelines.windows import Window, parse_instant
 #: Reporting days read by one set of range queries: with the trailing history (and a DST hour) the
 #: history query's interval stays within the aggregates query's interval limit.
 CHUNK_DAYS = AGGREGATES_QUERY_DAYS.default_days - queries.HISTORY_DAYS - 2
-
-
-def run_days(publish_days: bool, window: Window) -> list[Window]:
-    """The reporting days a run publishes one partition each for (whole local days only, else
-    InvalidParam naming ``publish_days``); [] for a run that publishes one partition for its window."""
-    from genesys_pipelines.conversation_report.ranges import is_range_run, range_days
-
-    return range_days(window) if is_range_run(publish_days, window) else []
 
 
 def chunks(days: Sequence[Window], size: int = CHUNK_DAYS) -> list[list[Window]]:

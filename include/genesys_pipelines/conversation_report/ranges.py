@@ -7,6 +7,7 @@ of the two extraction methods costs fewer API requests (:func:`extraction_cost`,
 (:func:`split_chunks`) and builds each day's session table, report and manifest with exactly the code a
 day run uses. Both extraction methods cut rows to the exact interval by ``conversationStart``, which is
 also what decides a conversation's reporting day, so a day's rows are the same whichever run read them.
+Which days a range run publishes is shared with the other pipelines: ``genesys_pipelines.day_ranges``.
 
 Pure of Airflow.
 """
@@ -18,7 +19,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from genesys_pipelines.errors import InvalidParam
 from genesys_pipelines.windows import Window, utc_days
 
 #: Page sizes of the two extraction methods (the provider operator's SYNC_PAGE_SIZE / JOB_PAGE_SIZE).
@@ -26,22 +26,6 @@ SYNC_PAGE_SIZE = 100
 JOB_PAGE_SIZE = 1000
 #: Requests of an async job besides its result pages: availability read, submit, status polls (estimate).
 JOB_FIXED_REQUESTS = 1 + 1 + 4
-
-
-def range_days(window: Window) -> list[Window]:
-    """The reporting days of a range run (whole local days only: a partial first or last day would
-    publish a partition no day run publishes)."""
-    days = list(window.days())
-    partial = [d for d in days if not d.is_single_day()]
-    if partial:
-        raise InvalidParam("publish_days", f"the window must be whole reporting days in {window.tz}; "
-                                           f"{partial[0].interval()} is not")
-    return days
-
-
-def is_range_run(publish_days: bool, window: Window) -> bool:
-    """A run that publishes day partitions: ``publish_days`` on and a window longer than one day."""
-    return bool(publish_days) and not window.is_single_day()
 
 
 def extraction_cost(day_hits: Mapping[str, int], ceiling: int = 100_000, mode: str = "auto",

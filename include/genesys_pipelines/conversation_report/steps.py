@@ -109,8 +109,9 @@ def plan_range(api: Any, params: ReportParams, window: Window, work_prefix: str,
     import logging
 
     from genesys_pipelines.conversation_report import ranges
+    from genesys_pipelines.day_ranges import range_days
 
-    days = ranges.range_days(window)
+    days = range_days(window)
     query = build_query(params, window.interval()).to_api()
     hits = dict(hits) if hits is not None else day_hits(api, query)
     available_at = None

@@ -6,6 +6,7 @@ Pure of Airflow: ``api`` has the hook's verbs ``details_probe`` (one raw details
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -90,6 +91,34 @@ def probe_day(api: Any, found: Mapping[str, Any]) -> dict[str, Any]:
     [(key, recorded)] = source["days"].items()
     answer = api.aggregates_query({**probe, "interval": interval})
     return {key: fingerprint.stats_fingerprint_from_sums(window_sums(answer), recorded)}
+
+
+class _SharedAnswers:
+    """The probe verbs of ``api``, each distinct request sent once (the answers are only read)."""
+
+    def __init__(self, api: Any) -> None:
+        self._api, self._answers = api, {}
+
+    def _once(self, verb: str, body: Mapping[str, Any]) -> Any:
+        key = (verb, json.dumps(body, sort_keys=True, default=str))
+        if key not in self._answers:
+            self._answers[key] = getattr(self._api, verb)(body)
+        return self._answers[key]
+
+    def details_probe(self, body: Mapping[str, Any]) -> Any:
+        return self._once("details_probe", body)
+
+    def aggregates_query(self, body: Mapping[str, Any]) -> Any:
+        return self._once("aggregates_query", body)
+
+
+def probe_partitions(api: Any, partitions: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """:func:`probe_day` for each partition of one day (the day's own and narrower runs' ``selection=``
+    sub-partitions), sending each distinct request once: the campaign-stats probe has no campaign filter,
+    so every partition of the day shares one; report partitions share theirs when their queries match
+    (a narrower filter is another request: its fingerprint is not the day's)."""
+    shared = _SharedAnswers(api)
+    return [probe_day(shared, found) for found in partitions]
 
 
 def run_conf(params: Mapping[str, Any], window: Window) -> dict[str, Any]:

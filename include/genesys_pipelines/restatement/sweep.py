@@ -3,6 +3,11 @@
 The sweep reads the manifests of the last N reporting days, skips the final ones, probes each remaining
 day once (the probe stored in the manifest), and re-runs exactly the changed windows with the stored
 ``run_conf`` under a deterministic run id (the same sweep decision always names the same run).
+
+A day can have several published partitions: the day's own (``date=D/``) and the ``selection=<digest>/``
+sub-partitions of narrower runs under it. The sweep handles the day as one unit (:func:`by_day`: one probe
+task, each distinct probe request sent once, one line in the report) and checks, and restates, each of its
+partitions on its own.
 """
 
 from __future__ import annotations
@@ -62,6 +67,16 @@ def candidates(manifests: Iterable[tuple[str, date, Mapping[str, Any] | None]],
     return out
 
 
+def by_day(found: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The candidates grouped per ``(pipeline, day)``, in that order: ``{"pipeline", "day", "partitions"}``
+    with the day's partitions (its own first, then narrower runs' sub-partitions, by path)."""
+    days: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for one in found:
+        days.setdefault((one["pipeline"], one["day"]), []).append(dict(one))
+    return [{"pipeline": pipeline, "day": day, "partitions": sorted(parts, key=lambda f: str(f.get("partition")))}
+            for (pipeline, day), parts in sorted(days.items())]
+
+
 def candidate(pipeline: str, day: date, manifest: Mapping[str, Any] | None, *,
               reset: bool = False) -> dict[str, Any] | None:
     """What to probe for a day's partition, or None: no partition, no restatement facts, or final (unless
@@ -87,35 +102,68 @@ def outcome(found: Mapping[str, Any], probed: Mapping[str, Any]) -> dict[str, An
     return {**dict(found), "probed": dict(probed), "changes": changed(found["source"]["days"], probed)}
 
 
+def day_outcome(day: Mapping[str, Any], probed: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """The probes' verdict for one :func:`by_day` entry: each of its partitions' :func:`outcome`."""
+    return {"pipeline": day["pipeline"], "day": day["day"],
+            "partitions": [outcome(found, fingerprints)
+                           for found, fingerprints in zip(day["partitions"], probed, strict=True)]}
+
+
+def partition_outcomes(outcomes: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The per-partition outcomes of per-day (:func:`day_outcome`) or per-partition (:func:`outcome`) ones."""
+    return [part for o in outcomes for part in (o["partitions"] if "partitions" in o else [o])]
+
+
 def triggers(outcomes: Iterable[Mapping[str, Any]], *, dry_run: bool = False) -> list[dict[str, Any]]:
-    """``TriggerDagRunOperator`` kwargs for exactly the changed windows, in (pipeline, day) order."""
+    """``TriggerDagRunOperator`` kwargs for exactly the changed partitions, one each, in (pipeline, day,
+    partition) order (``outcomes``: per day or per partition)."""
     if dry_run:
         return []
-    changed_ones = sorted((o for o in outcomes if o["changes"]), key=lambda o: (o["pipeline"], o["day"]))
+    changed_ones = sorted((o for o in partition_outcomes(outcomes) if o["changes"]),
+                          key=lambda o: (o["pipeline"], o["day"], str(o.get("partition"))))
     return [trigger(o, list(o["changes"])) for o in changed_ones]
 
 
-def run_id(pipeline: str, day: str, content_digest: str | None) -> str:
-    """The triggered run's id: one per (pipeline, day, content restated from); a sweep retry reuses it."""
-    return f"restate__{pipeline}__{day}__{(content_digest or 'none')[:16]}"
+def sub_partition(found: Mapping[str, Any]) -> str | None:
+    """The path of a narrower run's partition below its day's (``selection=<digest>``), None for the day's
+    own partition."""
+    below = str(found.get("partition") or "").partition(f"date={found['day']}/")[2].strip("/")
+    return below or None
+
+
+def run_id(pipeline: str, day: str, content_digest: str | None, sub: str | None = None) -> str:
+    """The triggered run's id: one per (pipeline, day, partition, content restated from); a sweep retry
+    reuses it. A sub-partition's path is part of it (``selection-<digest>``): two partitions of a day with
+    the same content must not name (and so reset) the same run."""
+    below = f"{sub.replace('/', '__').replace('=', '-')}__" if sub else ""
+    return f"restate__{pipeline}__{day}__{below}{(content_digest or 'none')[:16]}"
 
 
 def trigger(found: Mapping[str, Any], changes: list[str]) -> dict[str, Any]:
     """``TriggerDagRunOperator`` kwargs that rebuild the partition with the params it was built with."""
     return {"trigger_dag_id": found["pipeline"],
-            "trigger_run_id": run_id(found["pipeline"], found["day"], found.get("content_digest")),
+            "trigger_run_id": run_id(found["pipeline"], found["day"], found.get("content_digest"),
+                                     sub_partition(found)),
             "conf": dict(found["run_conf"]),
             "note": f"restatement sweep: {'; '.join(changes)}"}
 
 
 def audit_entry(outcomes: Iterable[Mapping[str, Any]], reruns: list[Mapping[str, Any]], *,
                 dry_run: bool = False) -> dict[str, Any]:
-    """The sweep's own audit row: which days it probed, which changed, which re-runs it asked for (one row
-    per sweep run; the restated partitions add their own ``restated`` rows when they publish)."""
-    probed = sorted((o for o in outcomes), key=lambda o: (o["pipeline"], o["day"]))
-    changed_days = [f"{o['pipeline']}:{o['day']}" for o in probed if o["changes"]]
+    """The sweep's own audit row: which days it probed (each once), which changed, which partitions it
+    checked per day and which re-runs it asked for (one row per sweep run; the restated partitions add
+    their own ``restated`` rows when they publish). ``record_count``: the partitions checked."""
+    parts = sorted(partition_outcomes(outcomes), key=lambda o: (o["pipeline"], o["day"], str(o.get("partition"))))
+    per_day: dict[str, list[str]] = {}
+    changed_days: list[str] = []
+    for part in parts:
+        label = f"{part['pipeline']}:{part['day']}"
+        below = sub_partition(part)
+        per_day.setdefault(label, []).append(f"date={part['day']}/" + (f"{below}/" if below else ""))
+        if part["changes"] and label not in changed_days:
+            changed_days.append(label)
     return {"event": "restatement_sweep", "entity_type": "sweep", "entity_id": "sweep",
             "status": "dry_run" if dry_run else ("restating" if reruns else "unchanged"),
-            "latency_ms": None, "record_count": len(probed),
-            "details": {"probed": [f"{o['pipeline']}:{o['day']}" for o in probed], "changed": changed_days,
+            "latency_ms": None, "record_count": len(parts),
+            "details": {"probed": list(per_day), "changed": changed_days, "partitions": per_day,
                         "reruns": [r["trigger_run_id"] for r in reruns]}}

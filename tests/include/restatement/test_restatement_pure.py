@@ -218,3 +218,75 @@ def test_a_watermark_reset_sweeps_every_day_from_the_date_final_ones_included() 
     assert sweep.candidates([final], available, 48) == []
     [found] = sweep.candidates([final], available, 48, reset=True)
     assert found["day"] == "2026-03-14"
+
+
+# -- a day with the day's partition and a narrower run's selection= sub-partition ---------------------------
+STATS = "genesys_campaign_execution_stats"
+COUNTS = {"attempted": 5, "connected": 2, "abandoned": 0, "handled": 2}
+
+
+def stats_manifest(partition: str, campaigns: list[str], content_digest: str, conf: dict[str, Any]) -> dict[str, Any]:
+    facts = source.stats_source([{"campaign_id": c, **COUNTS} for c in campaigns], DAY, None)
+    block = {"version": 1, "content_digest": content_digest, "source": facts, "run_conf": conf}
+    return {"objects": OBJECTS, "extra": {"restatement": block}, "partition": partition,
+            "window": {"start": DAY.start.isoformat(), "end": DAY.end.isoformat()}}
+
+
+class FakeAggregates:
+    """The stats probe's aggregates query: every campaign's attempts went up by one (late data)."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, Any]] = []
+
+    def aggregates_query(self, body: dict[str, Any]) -> dict[str, Any]:
+        self.bodies.append(body)
+        stats = {"nOutboundAttempted": 6, "nOutboundConnected": 2, "nOutboundAbandoned": 0}
+        return {"results": [{"group": {"outboundCampaignId": c}, "data": [{"interval": body["interval"], "metrics": [
+            *({"metric": m, "stats": {"count": v}} for m, v in stats.items()),
+            {"metric": "tHandle", "stats": {"count": 2, "sum": 9.0}}]}]} for c in ("a", "b")]}
+
+
+def two_partitions_of_one_day(same_content: bool = False) -> list[tuple[str, date, dict[str, Any]]]:
+    day_conf = {"start": "2026-03-14", "end": "2026-03-15"}
+    return [(STATS, date(2026, 3, 14), stats_manifest(f"{STATS}/date=2026-03-14/", ["a", "b"], "full-digest", day_conf)),
+            (STATS, date(2026, 3, 14), stats_manifest(f"{STATS}/date=2026-03-14/selection=0123456789ab/", ["a"],
+                                                      "full-digest" if same_content else "narrow-digest",
+                                                      {**day_conf, "campaign_ids": ["a"]}))]
+
+
+def test_a_day_with_a_selection_sub_partition_is_probed_once_and_each_partition_restated_once() -> None:
+    """The day's partition and a narrower run's ``selection=`` sub-partition: one probe task for the day,
+    the one aggregates request shared (the stats probe has no campaign filter), one re-run per changed
+    partition (each with its own params), and the sweep's report lists the day once with its partitions."""
+    days = sweep.by_day(sweep.candidates(two_partitions_of_one_day(), None, 48))
+    assert [(d["pipeline"], d["day"], len(d["partitions"])) for d in days] == [(STATS, "2026-03-14", 2)]
+    api = FakeAggregates()
+    [probed] = [sweep.day_outcome(d, source.probe_partitions(api, d["partitions"])) for d in days]
+    assert len(api.bodies) == 1  # one request for the day, not one per partition
+    # each partition compared with its own campaigns: the day's two (a, b), the one-campaign run's one (a)
+    assert [[c.split(" ")[1] for c in p["changes"]] for p in probed["partitions"]] == [["a", "b"], ["a"]]
+    reruns = sweep.triggers([probed])
+    assert [r["conf"].get("campaign_ids") for r in reruns] == [None, ["a"]]
+    assert len({r["trigger_run_id"] for r in reruns}) == 2
+    entry = sweep.audit_entry([probed], reruns)
+    assert entry["details"]["probed"] == entry["details"]["changed"] == [f"{STATS}:2026-03-14"]
+    assert entry["details"]["partitions"] == {f"{STATS}:2026-03-14": ["date=2026-03-14/",
+                                                                     "date=2026-03-14/selection=0123456789ab/"]}
+    assert entry["record_count"] == 2  # partitions checked
+
+
+def test_the_sweep_report_lists_a_day_once_whatever_its_partitions() -> None:
+    found = sweep.candidates(two_partitions_of_one_day(), None, 48)
+    outcomes = [sweep.outcome(f, {"2026-03-14": {"a": {**COUNTS, "attempted": 6}}}) for f in found]
+    entry = sweep.audit_entry(outcomes, sweep.triggers(outcomes))
+    assert entry["details"]["probed"] == entry["details"]["changed"] == [f"{STATS}:2026-03-14"]
+
+
+def test_two_partitions_of_a_day_with_the_same_content_never_share_a_rerun() -> None:
+    """Same content digest (a selection listing every campaign): distinct run ids, or the second trigger
+    (``reset_dag_run``) would only reset the first's run and the sub-partition would never be restated."""
+    found = sweep.candidates(two_partitions_of_one_day(same_content=True), None, 48)
+    outcomes = [sweep.outcome(f, {"2026-03-14": {"a": {**COUNTS, "attempted": 6}}}) for f in found]
+    reruns = sweep.triggers(outcomes)
+    assert len(reruns) == 2 and len({r["trigger_run_id"] for r in reruns}) == 2
+    assert reruns[0]["trigger_run_id"] == "restate__genesys_campaign_execution_stats__2026-03-14__full-digest"
