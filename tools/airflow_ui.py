@@ -42,6 +42,8 @@ from bootstrap import embedded_airflow_env
 from genesys_sandbox.devstack import free_port, start_stack, stop_processes
 
 ROOT = Path(__file__).resolve().parents[1]
+#: The directory of the embedded Airflow's ``airflow_local_settings`` (SQLite lock waits), on PYTHONPATH.
+LOCAL_SETTINGS = ROOT / "tools" / "embedded_airflow"
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 #: Seconds the components get to exit after SIGTERM before the rest is killed (the stop must take ≤ 15 s).
 STOP_GRACE_S = 10.0
@@ -62,13 +64,15 @@ def ui_env(home: Path, port: int, stack_env: Mapping[str, str], bucket: str, pas
     The API server listens on ``port``; tasks reach the metadata DB through its Execution API, whose URL
     defaults to port 8080, so it must name the port actually used (else every task dies before it starts).
     The scheduler's and triggerer's log servers get free ports (defaults 8793/8794 would clash with a
-    second Airflow on the machine). SQLite waits up to 60 s for a lock instead of Python's 5 s: a CLI
-    command (`bin/airflow backfill create --reprocess-behavior completed` clears task instances) otherwise
-    fails with "database is locked" while the scheduler writes.
+    second Airflow on the machine). SQLite waits up to 60 s for a lock instead of Python's 5 s (the URL's
+    ``timeout``), and ``tools/embedded_airflow/airflow_local_settings.py`` (on PYTHONPATH) makes the
+    transactions Airflow starts with a SAVEPOINT take the write lock first, where that wait applies: a CLI
+    `bin/airflow backfill create` otherwise failed at once with "database is locked" while the scheduler wrote.
     """
     return {
         **embedded_airflow_env(home, stack_env, bucket, ROOT, connections_in_env=False),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_db(home),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(LOCAL_SETTINGS), os.environ.get("PYTHONPATH")])),
         # The connection form's Test button (off by default in Airflow 3); the genesys_cloud hook's test
         # refuses a login or API host off the region's Genesys domain before sending the secret.
         "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",

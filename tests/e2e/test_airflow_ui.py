@@ -1,7 +1,9 @@
 """`make airflow` as a user runs it: one launcher (user env, own AIRFLOW_HOME) for the whole module.
 
 In order: a default manual run reports yesterday (real clock); the outputs page refuses requests without
-an Airflow token; the README's backfill commands, verbatim from the project root, then their re-run;
+an Airflow token; the README's backfill commands, verbatim from the project root, then their re-run; the
+README's watermark reset (`reset_from`) and its two `publish_days` range runs, verbatim (the reset probes
+the backfill's final days again; the campaign-stats range rewrites the backfill's days byte-identically);
 outputs, the audit trail and a connection edited over REST survive stopping and starting the launcher
 (whose stop takes ≤ 15 s and leaves no process behind), and a task run after the restart uses the edit.
 """
@@ -12,7 +14,7 @@ import hashlib
 import json
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import jwt
@@ -116,6 +118,66 @@ def test_the_readme_backfill_commands_verbatim_then_their_rerun(launcher: Launch
     assert {r["state"] for r in runs} == {"success"}, runs
     after = {k: v for k, v in _digests(ui.outputs(DAG_ID)).items() if k in days}
     assert after == before  # a re-run rewrites each partition byte-identically
+
+
+SWEEP = "genesys_restatement_sweep"
+REPORT = "genesys_conversation_report"
+RANGE_CONF = {"start": "2026-06-04", "end": "2026-06-11", "publish_days": True}  # the README's week
+RANGE_DAYS = [f"date={date(2026, 6, 4) + timedelta(days=n)}" for n in range(7)]  # 06-04 … 06-10
+
+
+def _run_block(ui: RunningUI, containing: str) -> None:
+    [block] = readme_blocks(containing)
+    done = run_readme_block(block, ui.home)
+    assert done.returncode == 0, f"README block failed:\n{block}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+
+
+def _triggered_run(ui: RunningUI, dag_id: str, conf: dict) -> str:
+    """The run id of the manual run with ``conf`` that a README `dags trigger` made."""
+    def made() -> str | None:
+        runs = [r for r in ui.runs(dag_id) if r["run_type"] == "manual" and r["conf"] == conf]
+        return max(runs, key=lambda r: r["run_after"])["dag_run_id"] if runs else None
+
+    return wait_for(made, 60, f"the README's run of {dag_id}")
+
+
+def _xcom(ui: RunningUI, dag_id: str, run_id: str, task_id: str) -> object:
+    value = ui.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/return_value"
+                   ).json()["value"]
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def test_the_readme_reset_and_range_run_commands_verbatim(launcher: Launcher) -> None:
+    ui = launcher.ui
+    started = time.monotonic()
+    before = _digests(ui.outputs(DAG_ID))
+    final_days = sorted(k[len("date="):] for k in before if k < "date=2026-06-10")  # the backfill's, long final
+    assert final_days == ["2026-06-07", "2026-06-08", "2026-06-09"]
+    # The watermark reset and the report's range run at once (the report's days are other partitions).
+    _run_block(ui, '"reset_from"')
+    _run_block(ui, f"dags trigger {REPORT}")
+    sweep_run = _triggered_run(ui, SWEEP, {"reset_from": "2026-05-01"})
+    report_run = _triggered_run(ui, REPORT, RANGE_CONF)
+    assert ui.wait_run(SWEEP, sweep_run, 600) == "success", log_tail(ui.log)
+    tis = ui.api("GET", f"/dags/{SWEEP}/dagRuns/{sweep_run}/taskInstances", params={"limit": 200}).json()
+    probed = {ti["rendered_map_index"] for ti in tis["task_instances"] if ti["task_id"] == "probe"}
+    # A sweep without reset_from looks back 7 days and skips final days: these are probed only after a reset.
+    assert {f"{DAG_ID} {day}" for day in final_days} <= probed, (final_days, probed)
+    assert _xcom(ui, SWEEP, sweep_run, "changed") == []  # nothing changed, nothing re-run
+    swept_s = time.monotonic() - started
+
+    # The campaign-stats range run after the sweep: it republishes (identically) days the sweep reads.
+    _run_block(ui, f"dags trigger {DAG_ID}")
+    stats_run = _triggered_run(ui, DAG_ID, RANGE_CONF)
+    assert ui.wait_run(DAG_ID, stats_run, 600) == "success", log_tail(ui.log)
+    after = _digests(ui.outputs(DAG_ID, run_id=stats_run))  # the partitions that run wrote
+    assert sorted(after) == RANGE_DAYS, sorted(_digests(ui.outputs(DAG_ID, limit="366")))  # each day, complete
+    assert {day: after[day] for day in before if day in after} == {  # the backfill's days, byte-identical
+        day: before[day] for day in before if day in after}
+    assert ui.wait_run(REPORT, report_run, 900) == "success", log_tail(ui.log)
+    wrote = _digests(ui.outputs(REPORT, run_id=report_run))
+    assert sorted(wrote) == RANGE_DAYS, sorted(_digests(ui.outputs(REPORT, limit="366")))
+    print(f"README reset + range runs: sweep done after {swept_s:.0f} s, all after {time.monotonic() - started:.0f} s")
 
 
 CONN_ID = "genesys_cloud_default"
