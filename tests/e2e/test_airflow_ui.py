@@ -178,6 +178,14 @@ def test_the_readme_reset_and_range_run_commands_verbatim(launcher: Launcher) ->
     wrote = _digests(ui.outputs(REPORT, run_id=report_run))
     assert sorted(wrote) == RANGE_DAYS, sorted(_digests(ui.outputs(REPORT, limit="366")))
     print(f"README reset + range runs: sweep done after {swept_s:.0f} s, all after {time.monotonic() - started:.0f} s")
+    # The README's blocks unpaused the report and the sweep, and an unpaused DAG gets its latest scheduled
+    # run on the real clock: pause them again and let such runs end, so the restart test below compares
+    # outputs nothing is still writing to (whatever the time of day the suite runs at).
+    for dag_id in (REPORT, SWEEP):
+        ui.api("PATCH", f"/dags/{dag_id}", json={"is_paused": True}).raise_for_status()
+        active = ui.api("GET", f"/dags/{dag_id}/dagRuns", params={"state": ["queued", "running"]}).json()
+        for run in active["dag_runs"]:
+            ui.wait_run(dag_id, run["dag_run_id"], 600)
 
 
 CONN_ID = "genesys_cloud_default"
