@@ -216,3 +216,41 @@ def test_a_day_with_a_narrower_runs_partition_is_probed_once_and_each_partition_
     assert [len(parts) for parts in row["details"]["partitions"].values()] == [2]
     sandbox.s3.delete_objects(Bucket=sandbox.bucket, Delete={"Objects": [
         {"Key": k} for k in sandbox.list_keys(f"{stats}/date={day}/")]})  # other sweeps of the module: a clean day
+
+
+def test_a_berlin_day_is_unchanged_until_late_data_lands_then_restated_once(sandbox: Any, airflow_db: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reporting day in Europe/Berlin touches two UTC days: the run fingerprints both whole UTC days and
+    the sweep re-probes exactly those, so a sweep without late data changes nothing; late data on the day
+    restates it once, and the next sweep is quiet again."""
+    day, nxt, tz = "2026-06-05", "2026-06-06", "Europe/Berlin"
+    monkeypatch.setenv("GENESYS_SETTLE_HOURS", "240")
+    stale = sandbox.list_keys(f"{REPORT}/date={day}/")
+    if stale:
+        sandbox.s3.delete_objects(Bucket=sandbox.bucket, Delete={"Objects": [{"Key": k} for k in stale]})
+    assert str(report_run(day, start=day, end=nxt, timezone=tz).state) == "success"
+    before = partition(sandbox, day)
+    block = json.loads(before["_manifest.json"])["extra"]["restatement"]
+    assert sorted(block["source"]["days"]) == ["2026-06-04", day] and block["run_conf"]["timezone"] == tz
+
+    def sweep(minute: int) -> Any:
+        at = datetime(2026, 6, 11, 5, minute, tzinfo=UTC)
+        run = load(SWEEP).test(logical_date=at, run_after=at, run_conf={
+            "start": day, "end": nxt, "timezone": tz, "pipelines": [REPORT]})
+        assert not failed(run), failed(run)
+        return run
+
+    details = "POST /api/v2/analytics/conversations/details/query"
+    counted = sandbox.counters().get(details, 0)
+    assert xcom(sweep(10), "changed") == []  # nothing late: nothing changed, nothing re-run
+    assert sandbox.counters().get(details, 0) - counted == 2  # one probe per UTC day the day touches
+
+    sandbox.admin.post("/_sandbox/late_data", json={"day": day, "conversations": 30}).raise_for_status()
+    [rerun] = xcom(sweep(20), "changed")
+    assert rerun["conf"]["start"] == day and rerun["conf"]["timezone"] == tz
+    assert rerun["trigger_run_id"].startswith(f"restate__{REPORT}__{day}__")
+    assert str(report_run(day, **rerun["conf"]).state) == "success"
+    restated = json.loads(partition(sandbox, day)["_manifest.json"])["extra"]["restatement"]
+    assert restated["version"] == 2 and f"{day}: total_hits" in restated["reason"]
+    assert "2026-06-04" not in restated["reason"]  # the other UTC day did not change
+    assert xcom(sweep(30), "changed") == []  # consistent again

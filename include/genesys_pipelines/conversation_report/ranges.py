@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from genesys_pipelines.windows import Window, utc_days
+from genesys_pipelines.windows import Window
 
 #: Page sizes of the two extraction methods (the provider operator's SYNC_PAGE_SIZE / JOB_PAGE_SIZE).
 SYNC_PAGE_SIZE = 100
@@ -55,19 +55,22 @@ def extraction_cost(day_hits: Mapping[str, int], ceiling: int = 100_000, mode: s
 
 def day_source(source: Mapping[str, Any], day: Window) -> dict[str, Any]:
     """A day's restatement source facts cut from the range's (the same probes, one per UTC day it
-    touches; finality from the day's own end): what the day's own run records."""
-    from genesys_pipelines.restatement.source import facts
+    touches, each over the whole UTC day; finality from the day's own end): what the day's own run
+    records, and what the sweep re-probes."""
+    from genesys_pipelines.restatement.source import facts, probe_days
 
-    keys = [piece[0].date().isoformat() for piece in utc_days((day.start, day.end))]
+    keys = probe_days(day)
     return facts(source["kind"], {k: source["days"][k] for k in keys}, source["probe"], day,
                  source.get("data_availability_date"), source.get("settle_hours"))
 
 
 def day_plans(planned: Mapping[str, Any], days: Sequence[Window]) -> list[dict[str, Any]]:
     """Per reporting day, the plan facts its partition records (mode, its UTC days' hits, its source)."""
+    from genesys_pipelines.restatement.source import probe_days
+
     out = []
     for day in days:
-        keys = [piece[0].date().isoformat() for piece in utc_days((day.start, day.end))]
+        keys = probe_days(day)
         out.append({"mode": planned["mode"], "range": planned.get("range"),
                     "names_missing": planned.get("names_missing") or {},
                     "day_hits": {k: planned["day_hits"][k] for k in keys if k in planned["day_hits"]},

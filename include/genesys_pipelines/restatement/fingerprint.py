@@ -1,13 +1,16 @@
 """Cheap source fingerprints of a window, per day, and the probe requests that read them again.
 
-* Conversation details: one sync details query per UTC day with ``pageSize 1`` ordered by
-  ``conversationEnd`` descending. Its ``totalHits`` counts the day's conversations and its one row is the
-  latest to end (a conversation still in progress sorts first and has no end: ``latest_end`` None). A
-  conversation that lands late raises ``totalHits``; one that ends late moves ``latest_end``.
+* Conversation details: one sync details query per UTC day the window touches, over the WHOLE UTC day
+  (also for a reporting day in another zone: the run and the sweep probe the same piece,
+  ``source.probe_interval``), with ``pageSize 1`` ordered by ``conversationEnd`` descending. Its
+  ``totalHits`` counts the day's conversations and its one row is the latest to end (a conversation still
+  in progress sorts first and has no end: ``latest_end`` None). A conversation that lands late raises
+  ``totalHits``; one that ends late moves ``latest_end``.
 * Campaign statistics: the per-campaign counts (attempted, connected, abandoned, handled) the rows were
   built from; the probe is the run's own window-totals aggregates query, one per day.
 
-Both probes cost one request per day, whatever the day's volume.
+Both probes cost one request per day (details: per UTC day touched, two for a non-UTC reporting day),
+whatever the day's volume.
 """
 
 from __future__ import annotations

@@ -27,13 +27,30 @@ def availability(api: Any) -> datetime | None:
         raise
 
 
+def probe_days(window: Window) -> list[str]:
+    """The keys of a window's details fingerprint: the UTC days it touches (ISO dates), in order."""
+    return [piece[0].date().isoformat() for piece in utc_days((window.start, window.end))]
+
+
+def probe_interval(day: str) -> str:
+    """The interval the details fingerprint of UTC day ``day`` covers: always the WHOLE UTC day.
+
+    The run's plan step (:func:`details_days`) and the sweep (:func:`probe_day`) both probe this, so the
+    fingerprint recorded at publish time and the re-probe cover exactly the same piece, whatever the
+    reporting zone, and a range run's day partition records what the day's own run records. (Probing only
+    the part of the UTC day inside a non-UTC reporting day, as earlier versions did, agrees with this on
+    Genesys Cloud, whose sync query matches whole UTC days, ``genesys-api.md`` §3b: a manifest recorded
+    that way is read the same.) Late data on a UTC day therefore shows in each reporting day touching it."""
+    start = parse_instant(f"{day}T00:00:00+00:00")
+    return format_interval((start, start + timedelta(days=1)))
+
+
 def details_days(api: Any, query: Mapping[str, Any], window: Window) -> dict[str, dict[str, Any]]:
-    """Per UTC day of the window: the 1-row probe's fingerprint (one request each)."""
-    days: dict[str, dict[str, Any]] = {}
-    for piece in utc_days((window.start, window.end)):
-        answer = api.details_probe(fingerprint.details_probe_body(query, format_interval(piece)))
-        days[piece[0].date().isoformat()] = fingerprint.details_fingerprint(answer)
-    return days
+    """Per UTC day the window touches: the 1-row probe's fingerprint of the whole UTC day (one request
+    each; :func:`probe_interval`)."""
+    return {day: fingerprint.details_fingerprint(
+                api.details_probe(fingerprint.details_probe_body(query, probe_interval(day))))
+            for day in probe_days(window)}
 
 
 def window_key(window: Window) -> str:
@@ -74,16 +91,14 @@ def stats_source(rows: list[Mapping[str, Any]], window: Window, available: datet
 
 def probe_day(api: Any, found: Mapping[str, Any]) -> dict[str, Any]:
     """Re-read one candidate's fingerprints with its stored probe: one request per recorded day (details:
-    each recorded UTC day; campaign stats: the window's totals query)."""
+    each recorded UTC day, whole, as the run probed it (:func:`probe_interval`); campaign stats: the
+    window's totals query, the window the run's own query read)."""
     source = found["source"]
     probe = dict(source["probe"])
     if source["kind"] == fingerprint.DETAILS:
-        out = {}
-        for day in source["days"]:
-            start = parse_instant(f"{day}T00:00:00+00:00")
-            body = fingerprint.details_probe_body(probe, format_interval((start, start + timedelta(days=1))))
-            out[day] = fingerprint.details_fingerprint(api.details_probe(body))
-        return out
+        return {day: fingerprint.details_fingerprint(
+                    api.details_probe(fingerprint.details_probe_body(probe, probe_interval(day))))
+                for day in source["days"]}
     from genesys_pipelines.campaign_stats.aggregates import window_sums
 
     window = found["window"]
