@@ -8,6 +8,7 @@ elsewhere. Each test fails on the code before these edges were closed.
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 import time
 from pathlib import Path
@@ -328,7 +329,8 @@ def test_a_hanging_dns_lookup_is_cut_at_the_call_deadline(monkeypatch: pytest.Mo
     with pytest.raises(GenesysTimeoutError, match=rf"{HANGING_HOST}.*GENESYS_CALL_DEADLINE_S=0\.5s") as caught:
         hook.get("/api/v2/dns")
     assert time.monotonic() - started < 0.5 + 0.5
-    assert f"DNS lookup of {HANGING_HOST} did not answer within 0.5s" in str(caught.value)
+    # the lookup gets what is left of the deadline (0.5 s, or a few ms less on a busy machine)
+    assert re.search(rf"DNS lookup of {re.escape(HANGING_HOST)} did not answer within 0\.(5|4\d)s", str(caught.value))
     assert stub.seen == []
 
 
