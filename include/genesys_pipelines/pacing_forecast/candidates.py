@@ -552,16 +552,15 @@ def kalman_week_level(day: np.ndarray, y: np.ndarray, v: np.ndarray, target_days
         cov[:, 2 + k, 2 + k] = tau**2
     weekday = _weekday(np.asarray(day))
     loglik = np.zeros(m)
-    eye = np.broadcast_to(np.eye(size), (m, size, size))
     for k in range(len(day)):
         if k:
             gap = int(day[k] - day[k - 1])
             f = phi**gap
-            trans = eye.copy()
-            trans[:, 0, 0] = f
-            trans[:, 0, 1] = np.where(drift, float(gap), 1 - f)  # x' = f x + g z; z' = z
-            state = np.einsum("mij,mj->mi", trans, state)
-            cov = np.einsum("mij,mjk,mlk->mil", trans, cov, trans)
+            g = np.where(drift, float(gap), 1 - f)  # x' = f x + g z; everything else stays
+            # T cov T' for T = identity but row 0 = (f, g, 0, ...): only row and column 0 change.
+            state[:, 0] = f * state[:, 0] + g * state[:, 1]
+            cov[:, 0, :] = f[:, None] * cov[:, 0, :] + g[:, None] * cov[:, 1, :]
+            cov[:, :, 0] = f[:, None] * cov[:, :, 0] + g[:, None] * cov[:, :, 1]
             cov[:, 0, 0] += np.where(phi < 1, q * (1 - phi ** (2 * gap)) / np.maximum(1 - phi**2, 1e-12), q * gap)
         if shift_day is not None and day[k] == shift_day:
             cov[:, 0, 0] += KF_SHIFT_VAR
