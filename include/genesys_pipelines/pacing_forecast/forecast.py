@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 #: Fewer HOLD-OUT origins than this and the skill is not trusted (``skilful`` is False whatever the margin).
 MIN_SKILL_ORIGINS = 7
 #: Method used when no origin could be scored (history long enough to forecast, too short to evaluate).
-DEFAULT_METHOD = "level_hod"
+DEFAULT_METHOD = "kalman_week"
 #: Days with attempts a forecast needs (a daily profile and a level).
 MIN_DAYS = 3
 
