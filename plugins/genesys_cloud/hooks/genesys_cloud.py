@@ -13,6 +13,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextvars import ContextVar
 from typing import Any
 
 import httpx
@@ -43,6 +44,8 @@ from genesys_cloud.hooks.wfm import WfmVerbs
 from genesys_cloud.hooks.writes import WriteVerbs
 
 LIMITS_PATH = api_path(paths.LIMITS_NAMESPACE, namespace="platform.api")
+#: True inside a call the read retry policy already retries (see GenesysCloudHook._retrying).
+_RETRIED: ContextVar[bool] = ContextVar("genesys_cloud_retried", default=False)
 LIVE_RATE_LIMIT_KEY = "client.credentials.token.rate.per.minute"
 
 
@@ -240,6 +243,28 @@ class GenesysCloudHook(OutboundVerbs, RoutingVerbs, AnalyticsVerbs, ExportVerbs,
             "Genesys Cloud call failed (%s); attempt %d, retrying in %.2fs", exc, state.attempt_number, wait
         )
 
+    def _retrying(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)`` under the read retry policy, unless this is already inside a retried call: then
+        once, and the outer loop retries. A token fetch inside a retried GET (or a lookup inside
+        ``create_idempotent``) therefore never multiplies the attempts (3 x 3 = 9 timeouts of 60 s before)."""
+        if _RETRIED.get():
+            return fn(*args)
+        mark = _RETRIED.set(True)
+        try:
+            return read_retrying(self._sleep, self._log_retry)(fn, *args)
+        finally:
+            _RETRIED.reset(mark)
+
+    async def _aretrying(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """:meth:`_retrying` for coroutines (the context variable is per task)."""
+        if _RETRIED.get():
+            return await fn(*args)
+        mark = _RETRIED.set(True)
+        try:
+            return await aread_retrying(self._asleep, self._log_retry)(fn, *args)
+        finally:
+            _RETRIED.reset(mark)
+
     def _token(self) -> str:
         cfg = self._cfg()
         cached = TOKENS.peek(cfg.cache_key)
@@ -249,7 +274,7 @@ class GenesysCloudHook(OutboundVerbs, RoutingVerbs, AnalyticsVerbs, ExportVerbs,
             cached = TOKENS.peek(cfg.cache_key)
             if cached is not None:
                 return cached.access_token
-            token = read_retrying(self._sleep, self._log_retry)(self._fetch_token, cfg)
+            token = self._retrying(self._fetch_token, cfg)
             from airflow.sdk.log import mask_secret
 
             mask_secret(token.access_token)
@@ -268,7 +293,7 @@ class GenesysCloudHook(OutboundVerbs, RoutingVerbs, AnalyticsVerbs, ExportVerbs,
             cached = TOKENS.peek(cfg.cache_key)
             if cached is not None:
                 return cached.access_token
-            token = await aread_retrying(self._asleep, self._log_retry)(self._afetch_token, cfg)
+            token = await self._aretrying(self._afetch_token, cfg)
             # The async masker talks to the supervisor with asend(): safe inside the triggerer's loop,
             # unlike the synchronous mask_secret (apache/airflow#68377).
             from airflow.sdk.log import amask_secret
@@ -357,7 +382,7 @@ class GenesysCloudHook(OutboundVerbs, RoutingVerbs, AnalyticsVerbs, ExportVerbs,
             return done.value
 
     def _read(self, method: str, path: str, params: dict[str, Any] | None = None, body: Any = None) -> Any:
-        return read_retrying(self._sleep, self._log_retry)(self._send, method, path, params, body)
+        return self._retrying(self._send, method, path, params, body)
 
     async def _asend(
         self, method: str, path: str, params: dict[str, Any] | None = None, body: Any = None
@@ -379,7 +404,7 @@ class GenesysCloudHook(OutboundVerbs, RoutingVerbs, AnalyticsVerbs, ExportVerbs,
     async def _aread(
         self, method: str, path: str, params: dict[str, Any] | None = None, body: Any = None
     ) -> Any:
-        return await aread_retrying(self._asleep, self._log_retry)(self._asend, method, path, params, body)
+        return await self._aretrying(self._asend, method, path, params, body)
 
     # ------------------------------------------------------------------ file downloads
     def _download_target(self, url: str) -> tuple[str, bool]:
@@ -459,7 +484,7 @@ class GenesysCloudHook(OutboundVerbs, RoutingVerbs, AnalyticsVerbs, ExportVerbs,
         retried like every read (429/5xx/timeouts); each attempt rewrites ``dest`` from the start.
         Returns ``{"bytes", "sha256"}``.
         """
-        return read_retrying(self._sleep, self._log_retry)(self._download_once, url, dest, max_redirects)
+        return self._retrying(self._download_once, url, dest, max_redirects)
 
     # ------------------------------------------------------------------ public verbs
     def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
@@ -488,7 +513,7 @@ class GenesysCloudHook(OutboundVerbs, RoutingVerbs, AnalyticsVerbs, ExportVerbs,
             existing = find_existing()
             return existing if existing is not None else self.create(path, body)
 
-        return read_retrying(self._sleep, self._log_retry)(attempt)
+        return self._retrying(attempt)
 
     def put(self, path: str, body: Any, params: dict[str, Any] | None = None) -> Any:
         """PUT with the entity's ``version``; a 409 raises GenesysConflictError for the caller to re-read."""

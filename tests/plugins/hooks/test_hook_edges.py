@@ -506,3 +506,51 @@ def test_a_refused_request_header_is_never_echoed_in_the_error() -> None:
     exc = httpx.LocalProtocolError("Illegal header value b'Bearer s3cr3t-token-value\\r\\n'")
     error = transport_error(exc, "GET /api/v2/outbound/campaigns")
     assert "s3cr3t-token-value" not in str(error) and "GET /api/v2/outbound/campaigns" in str(error)
+
+
+# -- retries do not nest ------------------------------------------------------------------------------------
+@respx.mock
+def test_a_failing_token_fetch_inside_a_retried_read_is_not_retried_twice_over() -> None:
+    # Before: the GET's retry loop (3 attempts) ran the token fetch's own loop (3) each time: 9 token
+    # POSTs (with 60 s timeouts, 9 minutes) before the read gave up.
+    token = respx.post(f"{LOGIN}/oauth/token").mock(return_value=httpx.Response(503, json={"message": "down"}))
+    api = respx.get(f"{API}/api/v2/outbound/campaigns").mock(return_value=httpx.Response(200, json={}))
+    hook = region_hook()
+    with pytest.raises(Exception, match="token request failed"):
+        hook.get("/api/v2/outbound/campaigns")
+    assert token.call_count == 3 and api.call_count == 0
+
+
+@respx.mock
+def test_the_async_read_does_not_nest_the_token_retries_either() -> None:
+    token = respx.post(f"{LOGIN}/oauth/token").mock(return_value=httpx.Response(503, json={"message": "down"}))
+    respx.get(f"{API}/api/v2/outbound/campaigns").mock(return_value=httpx.Response(200, json={}))
+    hook = region_hook("edges_async")
+
+    async def no_sleep(seconds: float) -> None:
+        return None
+
+    hook._asleep = no_sleep
+
+    async def read() -> None:
+        try:
+            await hook.aget("/api/v2/outbound/campaigns")
+        finally:
+            await hook.aclose()
+
+    with pytest.raises(Exception, match="token request failed"):
+        asyncio.run(read())
+    assert token.call_count == 3
+
+
+@respx.mock
+def test_a_write_sent_once_still_gets_a_retried_token() -> None:
+    # A PUT is never retried, so its token fetch keeps its own retries: two 503s, then a token, one PUT.
+    token = respx.post(f"{LOGIN}/oauth/token").mock(side_effect=[
+        httpx.Response(503, json={"message": "down"}), httpx.Response(503, json={"message": "down"}),
+        httpx.Response(200, json={"access_token": "tok", "expires_in": 3600})])
+    put = respx.put(f"{API}/api/v2/outbound/campaigns/c1").mock(
+        return_value=httpx.Response(200, json={"id": "c1", "version": 2}))
+    hook = region_hook("edges_put")
+    assert hook.put("/api/v2/outbound/campaigns/c1", {"version": 1})["version"] == 2
+    assert token.call_count == 3 and put.call_count == 1
