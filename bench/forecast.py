@@ -87,10 +87,10 @@ def score_series(job: tuple[str, Any, int, int]) -> dict[str, Any]:
             "origins": origins, "methods": methods}
 
 
-def varied(test_days: int, jobs: int) -> dict[str, Any]:
+def varied(test_days: int, jobs: int, seeds: tuple[int, ...] | None = None) -> dict[str, Any]:
     from forecast_series import suite
 
-    work = [(label, spec, seed, test_days) for label, spec, seed, _ in suite()]
+    work = [(label, spec, seed, test_days) for label, spec, seed, _ in (suite(seeds) if seeds else suite())]
     print(f"{len(work)} varied series, {test_days} held-out days each")
     print(f"{'series':<30} {'mase':>6} {'prof':>6} {'stl':>6} {'mstl':>6} {'cov90':>6} {'fit_s':>6}  methods")
     results = []
@@ -216,6 +216,8 @@ def main() -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--test-days", type=int, default=7, help="held-out days per varied series")
+    parser.add_argument("--seeds", type=int, nargs="+", default=None,
+                        help="other seeds for the varied series (default 11 23): series no setting was tuned on")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes for the varied series")
     parser.add_argument("--no-sandbox", action="store_true")
     parser.add_argument("--sandbox-only", action="store_true", help="only part 2 (prints its figures)")
@@ -229,7 +231,7 @@ def main() -> int:
     if args.sandbox_only:
         print(sandbox(args.day, args.history_days, args.seed, args.clock))
         return 0
-    figures = varied(args.test_days, args.jobs)
+    figures = varied(args.test_days, args.jobs, tuple(args.seeds) if args.seeds else None)
     if not args.no_sandbox:
         figures.update(sandbox(args.day, args.history_days, args.seed, args.clock))
     n = figures["series"]
