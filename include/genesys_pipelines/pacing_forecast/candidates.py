@@ -366,46 +366,7 @@ def kalman_level(day: np.ndarray, y: np.ndarray, v: np.ndarray, target_days: np.
     their likelihood (Bayesian model averaging, flat prior): a level that wanders (noisy days, a shift)
     gets a fast gain, a quiet or low-volume one a slow gain and shrinkage toward its long-run mean.
     """
-    import numpy as np
-
-    phi_r, q_r = (a.ravel() for a in np.meshgrid(np.asarray(KF_PHI), np.asarray(KF_Q), indexing="ij"))
-    q_d = np.asarray(KF_Q, float)
-    phi = np.concatenate([phi_r, np.ones(len(q_d))])
-    q = np.concatenate([q_r, q_d])
-    drift = np.concatenate([np.zeros(len(phi_r), bool), np.ones(len(q_d), bool)])
-    # State (x, z) with covariance [[p11, p12], [p12, p22]]; prior: x = z = 0 (the profile's level, no
-    # drift); for the mean-reverting family z = m (uncertain by KF_PRIOR_MEAN, x departs from it by
-    # KF_PRIOR_DEPARTURE), for the drifting one z = b (KF_PRIOR_DRIFT).
-    x = np.zeros(phi.shape)
-    z = np.zeros(phi.shape)
-    p22 = np.where(drift, KF_PRIOR_DRIFT, KF_PRIOR_MEAN)
-    p12 = np.where(drift, 0.0, KF_PRIOR_MEAN)
-    p11 = np.where(drift, KF_PRIOR_MEAN, KF_PRIOR_MEAN + KF_PRIOR_DEPARTURE)
-    loglik = np.zeros(phi.shape)
-    for k in range(len(day)):
-        if k:
-            gap = int(day[k] - day[k - 1])
-            f = phi**gap
-            g = np.where(drift, float(gap), 1 - f)  # x' = f x + g z; z' = z
-            qg = np.where(phi < 1, q * (1 - phi ** (2 * gap)) / np.maximum(1 - phi**2, 1e-12), q * gap)
-            x = f * x + g * z
-            p11, p12 = f * f * p11 + 2 * f * g * p12 + g * g * p22 + qg, f * p12 + g * p22
-        s = p11 + v[k]
-        resid = y[k] - x
-        if k >= 2:  # the first two only set the state
-            loglik += -0.5 * (np.log(2 * np.pi * s) + resid**2 / s)
-        k1, k2 = p11 / s, p12 / s
-        x = x + k1 * resid
-        z = z + k2 * resid
-        p22 = p22 - k2 * p12
-        p11, p12 = p11 - k1 * p11, p12 - k1 * p12
-    w = np.exp(loglik - loglik.max())
-    w /= w.sum()
-    steps = np.maximum(np.asarray(target_days) - day[-1], 0)[:, None]
-    damped = TREND_DAMPING * (1 - TREND_DAMPING**steps) / (1 - TREND_DAMPING)  # sum of damping^i, i = 1..steps
-    reverting = z[None, :] + phi[None, :] ** steps * (x[None, :] - z[None, :])
-    drifting = x[None, :] + damped * z[None, :]
-    return np.where(drift[None, :], drifting, reverting) @ w
+    return kalman_week_level(day, y, v, target_days, weekdays=False)
 
 
 def daily_logit_levels(grid: Grid, t0: int, rates: np.ndarray, lookback_days: int = 42,
@@ -527,7 +488,8 @@ def _level_models(taus: tuple[float, ...]) -> tuple[np.ndarray, ...]:
 
 
 def kalman_week_level(day: np.ndarray, y: np.ndarray, v: np.ndarray, target_days: np.ndarray,
-                      shift_day: int | None = None, taus: tuple[float, ...] = KF_WEEKDAY_TAU) -> np.ndarray:
+                      shift_day: int | None = None, taus: tuple[float, ...] = KF_WEEKDAY_TAU,
+                      weekdays: bool = True) -> np.ndarray:
     """Predicted daily logit level at ``target_days``: the level of :func:`kalman_level` and seven
     weekday effects, filtered JOINTLY (state: level, its long-run mean or drift, and one static effect
     per local weekday with prior N(0, tau^2)), averaged by likelihood over the level grid and ``taus``.
@@ -537,18 +499,19 @@ def kalman_week_level(day: np.ndarray, y: np.ndarray, v: np.ndarray, target_days
     a weekend is not read as a weekend effect, and how strongly weekdays differ (tau) is learnt from the
     likelihood. ``shift_day``: a detected level shift; the level (and the long-run mean it reverts to)
     gets the variance :data:`KF_SHIFT_VAR` that day, so the filter moves to the new level at once
-    instead of at the pace of its day-to-day variance (intervention analysis).
+    instead of at the pace of its day-to-day variance (intervention analysis). ``weekdays=False``: the
+    level alone (:func:`kalman_level`), no weekday states and no average over ``taus``.
     """
     import numpy as np
 
-    phi, q, drift, tau = _level_models(taus)
-    m, size = len(phi), 9
+    phi, q, drift, tau = _level_models(taus if weekdays else (0.0,))
+    m, size = len(phi), 9 if weekdays else 2
     state = np.zeros((m, size))
     cov = np.zeros((m, size, size))
     cov[:, 0, 0] = np.where(drift, KF_PRIOR_MEAN, KF_PRIOR_MEAN + KF_PRIOR_DEPARTURE)
     cov[:, 1, 1] = np.where(drift, KF_PRIOR_DRIFT, KF_PRIOR_MEAN)
     cov[:, 0, 1] = cov[:, 1, 0] = np.where(drift, 0.0, KF_PRIOR_MEAN)
-    for k in range(7):
+    for k in range(size - 2):
         cov[:, 2 + k, 2 + k] = tau**2
     weekday = _weekday(np.asarray(day))
     loglik = np.zeros(m)
@@ -569,7 +532,9 @@ def kalman_week_level(day: np.ndarray, y: np.ndarray, v: np.ndarray, target_days
             cov[rev, 0, 1] += KF_SHIFT_VAR
             cov[rev, 1, 0] += KF_SHIFT_VAR
         obs = np.zeros(size)
-        obs[0] = obs[2 + weekday[k]] = 1.0
+        obs[0] = 1.0
+        if weekdays:
+            obs[2 + weekday[k]] = 1.0
         ph = cov @ obs
         s = ph @ obs + v[k]
         resid = y[k] - state @ obs
@@ -585,8 +550,9 @@ def kalman_week_level(day: np.ndarray, y: np.ndarray, v: np.ndarray, target_days
     damped = TREND_DAMPING * (1 - TREND_DAMPING**steps) / (1 - TREND_DAMPING)
     x, z = state[None, :, 0], state[None, :, 1]
     level = np.where(drift[None, :], x + damped * z, z + phi[None, :] ** steps * (x - z))
-    effect = state[:, 2:][:, _weekday(target)].T
-    return (level + effect) @ w
+    if weekdays:
+        level = level + state[:, 2:][:, _weekday(target)].T
+    return level @ w
 
 
 def kalman_week_forecast(grid: Grid, t0: int, horizon: int, shape_half_life: float = 42.0,

@@ -203,13 +203,16 @@ def select(ev: Evaluation, idx: list[int], default: str) -> Selection:
         # Without the champion in the pool: a combination when there is one (on eight days the best
         # single candidate is partly the luckiest).
         order = {"combo": 0, "median": 1}
-        best = min(sel.mae, key=lambda n: (round(sel.mae[n], 9), order.get(n, 2), n))
+
+        def rank(name: str) -> tuple[float, int, str]:
+            return round(sel.mae[name], 9), order.get(name, 2), name
+
         if CHAMPION in sel.mae:
             # The structural model stays unless another option beats it clearly on these origins.
+            best = min(sel.mae, key=rank)
             sel.method = best if sel.mae[best] < (1 - CHAMPION_MARGIN) * sel.mae[CHAMPION] else CHAMPION
         else:
-            pick = [n for n in sel.mae if n in COMBINATIONS] or list(sel.mae)
-            sel.method = min(pick, key=lambda n: (round(sel.mae[n], 9), order.get(n, 2), n))
+            sel.method = min([n for n in sel.mae if n in COMBINATIONS] or list(sel.mae), key=rank)
     return sel
 
 
